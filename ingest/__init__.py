@@ -1,0 +1,1 @@
+"""The ingest pipeline: Jekyll sources → pages → heading-aware chunks → embeddings → vector store."""

@@ -1,0 +1,183 @@
+"""Page → Chunks along the heading structure, each within the embedding model's input limit.
+
+Tiny sections merge with the next (or previous) section under the same parent heading; long sections
+split at paragraph, then sentence, then word boundaries. Sizes are counted in the model's own word
+pieces on the exact text that is embedded (title and heading path included), so nothing is cut off.
+It does not embed or store anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from assistant.models import Chunk, Heading, Page, Section
+
+TokenCounter = Callable[[str], int]  # word pieces of a text, special tokens included
+
+_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+(?=\S)|\n+")
+
+
+@dataclass
+class ChunkSizes:
+    max_tokens: int = 256
+    target_tokens: int = 200
+    min_tokens: int = 48
+
+
+@dataclass
+class _Unit:
+    """One section, or several merged ones: what becomes one or more chunks."""
+
+    path: tuple[Heading, ...]
+    blocks: list[str]
+    covers: list[str] = field(default_factory=list)
+
+    @property
+    def parent(self) -> tuple[Heading, ...]:
+        return self.path[:-1]
+
+
+def chunk_page(page: Page, count_tokens: TokenCounter, sizes: ChunkSizes) -> list[Chunk]:
+    units = _merge_tiny(_units(page.sections), page, count_tokens, sizes)
+    chunks: list[Chunk] = []
+    for unit in units:
+        headings = tuple(h.text for h in unit.path)
+        prefix = " › ".join((page.title, *headings)) + "\n"
+        for text in _pack(unit.blocks, prefix, count_tokens, sizes):
+            chunks.append(_make_chunk(page, unit, headings, text, len(chunks)))
+    if not chunks:  # a page with no text still gets found by its title
+        unit = _Unit(path=(), blocks=[page.title])
+        chunks.append(_make_chunk(page, unit, (), page.title, 0))
+    return chunks
+
+
+def _make_chunk(page: Page, unit: _Unit, headings: tuple[str, ...], text: str, ordinal: int) -> Chunk:
+    anchor = unit.path[-1].anchor if unit.path and page.rendered else ""
+    return Chunk(
+        source=page.source,
+        path=page.path,
+        title=page.title,
+        breadcrumb=page.breadcrumb,
+        headings=headings,
+        anchor=anchor,
+        url=f"{page.url}#{anchor}" if anchor else page.url,
+        date=page.date,
+        text=text,
+        ordinal=ordinal,
+        covers=tuple(unit.covers),
+    )
+
+
+def _units(sections: list[Section]) -> list[_Unit]:
+    units = []
+    for section in sections:
+        if section.heading is None and not section.blocks:
+            continue
+        covers = [section.heading.text] if section.heading else []
+        units.append(_Unit(path=section.path, blocks=list(section.blocks), covers=covers))
+    return units
+
+
+def _size(unit: _Unit, page: Page, count_tokens: TokenCounter) -> int:
+    prefix = " › ".join((page.title, *(h.text for h in unit.path)))
+    return count_tokens(prefix + "\n" + "\n".join(unit.blocks))
+
+
+def _mergeable(first: _Unit, second: _Unit) -> bool:
+    """Same parent heading, or the second is a child of the first."""
+    return first.parent == second.parent or second.parent == first.path
+
+
+def _merge_tiny(units: list[_Unit], page: Page, count_tokens: TokenCounter, sizes: ChunkSizes) -> list[_Unit]:
+    merged: list[_Unit] = []
+    for unit in units:
+        while merged and not merged[-1].blocks and unit.parent == merged[-1].path:
+            # A heading with nothing under it but sub-sections: its title is in their heading path.
+            unit = _Unit(unit.path, unit.blocks, merged.pop().covers + unit.covers)
+        if merged:
+            last = merged[-1]
+            small = _size(last, page, count_tokens) < sizes.min_tokens or not last.blocks
+            if small and _mergeable(last, unit):
+                joined = _Unit(last.path, last.blocks + _titled(unit), last.covers + unit.covers)
+                if _size(joined, page, count_tokens) <= sizes.target_tokens:
+                    merged[-1] = joined
+                    continue
+        merged.append(unit)
+    # A tiny last section joins the one before it when they share a parent.
+    if len(merged) > 1:
+        last, before = merged[-1], merged[-2]
+        if _size(last, page, count_tokens) < sizes.min_tokens and last.parent == before.parent:
+            joined = _Unit(before.path, before.blocks + _titled(last), before.covers + last.covers)
+            if _size(joined, page, count_tokens) <= sizes.target_tokens:
+                merged[-2:] = [joined]
+    return [u for u in merged if u.blocks or u.path]
+
+
+def _titled(unit: _Unit) -> list[str]:
+    """A merged section keeps its heading as a line of text, so the reader sees the structure."""
+    return ([unit.path[-1].text] if unit.path else []) + unit.blocks
+
+
+def _pack(blocks: list[str], prefix: str, count_tokens: TokenCounter, sizes: ChunkSizes) -> list[str]:
+    """Greedy packing of blocks into texts of at most target (never more than max) word pieces."""
+    budget = sizes.max_tokens - count_tokens(prefix)
+    target = max(sizes.target_tokens - count_tokens(prefix), budget // 2)
+    if budget < 16:
+        raise ValueError(f"the title and heading path alone use {count_tokens(prefix)} tokens: {prefix!r}")
+    pieces: list[str] = []
+    for block in blocks or [prefix.rsplit(" › ", 1)[-1].strip()]:
+        pieces.extend(_split_to_fit(block, budget, count_tokens))
+    texts: list[str] = []
+    current: list[str] = []
+    for piece in pieces:
+        candidate = "\n".join([*current, piece])
+        if current and count_tokens(prefix + candidate) > sizes.max_tokens:
+            texts.append("\n".join(current))
+            current = [piece]
+        elif current and count_tokens(prefix + candidate) > sizes.target_tokens + (sizes.max_tokens - target) // 4:
+            texts.append("\n".join(current))
+            current = [piece]
+        else:
+            current.append(piece)
+    if current:
+        texts.append("\n".join(current))
+    return texts
+
+
+def _split_to_fit(block: str, budget: int, count_tokens: TokenCounter) -> list[str]:
+    """A block that is too long splits at sentence, then word boundaries."""
+    if count_tokens(block) <= budget:
+        return [block]
+    out: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(block):
+        if count_tokens(sentence) > budget:
+            if current:
+                out.append(current)
+                current = ""
+            out.extend(_split_words(sentence, budget, count_tokens))
+            continue
+        candidate = f"{current} {sentence}".strip()
+        if count_tokens(candidate) > budget:
+            out.append(current)
+            current = sentence
+        else:
+            current = candidate
+    if current:
+        out.append(current)
+    return out
+
+
+def _split_words(sentence: str, budget: int, count_tokens: TokenCounter) -> list[str]:
+    out: list[str] = []
+    current: list[str] = []
+    for word in sentence.split():
+        if current and count_tokens(" ".join([*current, word])) > budget:
+            out.append(" ".join(current))
+            current = []
+        current.append(word[:200])  # one absurd "word" (a URL, base64) cannot exceed the budget
+    if current:
+        out.append(" ".join(current))
+    return out

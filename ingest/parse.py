@@ -1,0 +1,265 @@
+"""Markdown file → Page: text encoding repair, front matter, Liquid removal, heading structure.
+
+Reads a file the way Jekyll + kramdown (GFM input) see it and returns plain-text sections under
+their headings with kramdown's heading ids. It does not decide what is published (jekyll.py) nor cut
+chunks (chunk.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+import ftfy
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from assistant.models import Heading, Section
+from ingest.jekyll import kramdown_anchor
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # a docs page this large is a mistake, not a page
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+_LIQUID_COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.S)
+_LIQUID_RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
+_LIQUID_TAG = re.compile(r"{%.*?%}", re.S)
+_LIQUID_OUTPUT = re.compile(r"{{.*?}}", re.S)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_IAL_LINE = re.compile(r"^[ \t]*\{:[^}\n]*\}[ \t]*$", re.M)  # kramdown `{: .no_toc }`, `{:toc}`
+_IAL_ID = re.compile(r"#([\w-]+)")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_DANISH = re.compile(r"[æøåÆØÅ]")
+_LIQUID_MARK = "\u2063"  # invisible separator: marks where Liquid output was removed
+
+
+class ParseError(Exception):
+    """The file cannot be read as text (binary, undecodable, too large)."""
+
+
+@dataclass
+class ParsedFile:
+    front_matter: dict | None  # None: no front matter (a static file for Jekyll)
+    title: str
+    sections: list[Section]
+    links: list[str]
+    text: str  # decoded, repaired source text (for hashing)
+    warnings: list[str] = field(default_factory=list)
+
+
+def decode_markdown(data: bytes, name: str) -> tuple[str, list[str]]:
+    """Bytes → text: UTF-8 (BOM or not), repairing mojibake; ParseError for binary files."""
+    warnings: list[str] = []
+    if len(data) > MAX_FILE_BYTES:
+        raise ParseError(f"{name}: {len(data) / 1e6:.1f} MB is larger than {MAX_FILE_BYTES // 10**6} MB")
+    if b"\x00" in data[:8192]:
+        raise ParseError(f"{name}: binary file (NUL bytes), not markdown")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"{name}: neither UTF-8 nor Windows-1252 text ({exc.reason})") from None
+        warnings.append(f"{name}: not UTF-8; read as Windows-1252")
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+    if controls > max(8, len(text) // 100):
+        raise ParseError(f"{name}: looks binary ({controls} control characters), not markdown")
+    repaired = repair_mojibake(text)
+    if repaired != text:
+        warnings.append(f"{name}: repaired mis-decoded text (mojibake)")
+    return repaired, warnings
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 that was decoded with the wrong codec.
+
+    Korean johab (seen in the wild on a Danish page: `ø` became `칮`) is not repaired by ftfy, so it
+    is tried first: only when the page contains Hangul and the round trip gives valid UTF-8 with
+    Danish letters and no Hangul left. Anything else goes through ftfy's conservative fixer.
+    """
+    if _HANGUL.search(text):
+        try:
+            candidate = text.encode("johab").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            candidate = ""
+        if candidate and _DANISH.search(candidate) and not _HANGUL.search(candidate):
+            return candidate
+    return ftfy.fix_encoding(text)
+
+
+def split_front_matter(text: str, name: str) -> tuple[dict | None, str, list[str]]:
+    """Front matter as Jekyll reads it; invalid YAML warns (file and line) and counts as empty."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return None, text, []
+    body = text[match.end():]
+    raw = match.group(1) or ""
+    # Keep line numbers of the body: blank lines stand in for the front matter.
+    body = "\n" * match.group(0).count("\n") + body
+    try:
+        data = yaml.safe_load(raw) if raw.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 2}" if mark is not None else "front matter"
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        return {}, body, [f"{name}: invalid front matter at {where}: {problem}; body ingested anyway"]
+    if not isinstance(data, dict):
+        return {}, body, [f"{name}: front matter is not a mapping; ignored"]
+    return data, body, []
+
+
+def strip_liquid(text: str) -> str:
+    text = _LIQUID_COMMENT.sub("", text)
+    text = _LIQUID_RAW.sub(lambda m: m.group(1), text)
+    text = _LIQUID_TAG.sub("", text)
+    return _LIQUID_OUTPUT.sub(_LIQUID_MARK, text)
+
+
+def parse_markdown_file(data: bytes, name: str) -> ParsedFile:
+    text, warnings = decode_markdown(data, name)
+    front_matter, body, fm_warnings = split_front_matter(text, name)
+    warnings += fm_warnings
+    # Liquid only runs on pages with front matter; a static file is served as it is.
+    if front_matter is not None:
+        body = strip_liquid(body)
+    body = _HTML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), body)
+    sections, links = parse_sections(body)
+    title = ""
+    if front_matter and front_matter.get("title") is not None:
+        title = str(front_matter["title"]).strip()
+    if not title:
+        first = next((s.heading for s in sections if s.heading), None)
+        title = first.text if first else name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return ParsedFile(front_matter, title, sections, links, text, warnings)
+
+
+_md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+
+
+def parse_sections(body: str) -> tuple[list[Section], list[str]]:
+    """Markdown body → sections of plain-text blocks under kramdown-anchored headings."""
+    ial_ids = _ial_ids_by_line(body)
+    body = _IAL_LINE.sub("", body)
+    tokens = _md.parse(body)
+    seen: Counter[str] = Counter()
+    sections = [Section(heading=None, path=())]
+    stack: list[Heading] = []
+    links: list[str] = []
+    list_depth = 0
+    row: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type == "heading_open":
+            inline = tokens[i + 1]
+            level = int(tok.tag[1])
+            text = _inline_text(inline, links).strip()
+            if not inline.content.strip():  # kramdown gives an empty heading no id: not a section
+                i += 3
+                continue
+            end_line = tok.map[1] if tok.map else -1
+            anchor = ial_ids.get(end_line) or kramdown_anchor(inline.content, seen)
+            heading = Heading(level, text, anchor)
+            while stack and stack[-1].level >= level:
+                stack.pop()
+            stack.append(heading)
+            sections.append(Section(heading=heading, path=tuple(stack)))
+            i += 3
+            continue
+        if tok.type in ("bullet_list_open", "ordered_list_open"):
+            list_depth += 1
+        elif tok.type in ("bullet_list_close", "ordered_list_close"):
+            list_depth -= 1
+        elif tok.type == "tr_open":
+            row = []
+        elif tok.type == "inline" and tokens[i - 1].type in ("th_open", "td_open"):
+            row.append(_inline_text(tok, links).strip())
+        elif tok.type == "tr_close":
+            if any(row):
+                sections[-1].blocks.append(" | ".join(row))
+        elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
+            _add_block(sections[-1], _inline_text(tok, links), list_depth)
+        elif tok.type in ("fence", "code_block"):
+            _add_block(sections[-1], tok.content.rstrip(), 0)
+        elif tok.type == "html_block":
+            _add_block(sections[-1], html_to_text(tok.content), 0)
+        i += 1
+    return sections, links
+
+
+def _add_block(section: Section, text: str, list_depth: int) -> None:
+    if _LIQUID_MARK in text:
+        # A line that only framed a Liquid value ("sidst opdateret: {{ site.time }}") is noise.
+        text = text.replace(_LIQUID_MARK, "")
+        if len(re.findall(r"\w{2,}", text)) <= 4:
+            return
+    text = re.sub(r"[ \t]+", " ", text).strip()
+    if not re.search(r"\w", text):
+        return
+    section.blocks.append(("  " * (list_depth - 1) + "- " + text) if list_depth else text)
+
+
+def _inline_text(inline: Token, links: list[str]) -> str:
+    parts: list[str] = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type == "softbreak":
+            parts.append(" ")
+        elif child.type == "hardbreak":
+            parts.append("\n")
+        elif child.type == "link_open":
+            href = str(child.attrs.get("href", ""))
+            if href:
+                links.append(href)
+        elif child.type == "image":
+            parts.append(child.content)
+        elif child.type == "html_inline" and child.content.lower().startswith("<br"):
+            parts.append("\n")
+    return "".join(parts)
+
+
+def _ial_ids_by_line(body: str) -> dict[int, str]:
+    """`{: #custom-id}` on the line after a heading sets that heading's id (line index → id)."""
+    ids: dict[int, str] = {}
+    for number, line in enumerate(body.splitlines()):
+        if _IAL_LINE.match(line):
+            match = _IAL_ID.search(line)
+            if match:
+                ids[number] = match.group(1)
+    return ids
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in ("br", "p", "div", "li", "tr"):
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append(" | ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    extractor = _TextExtractor()
+    extractor.feed(html)
+    extractor.close()
+    lines = (re.sub(r"\s+", " ", line).strip(" |") for line in "".join(extractor.parts).splitlines())
+    return "\n".join(line for line in lines if line)
+

@@ -1,0 +1,256 @@
+"""One incremental ingest run: scan sources, diff against the catalog, embed what changed, commit.
+
+Order of work, chosen so that a crash or Ctrl-C at any point leaves the previous index usable:
+  1. scan and chunk the sources (nothing written);
+  2. embed new chunk texts (cached per batch, so a rerun resumes) and upsert their vectors;
+  3. commit the catalog in one transaction — from here on queries see the new state;
+  4. delete vectors no longer live (and any left behind by an earlier crash).
+An index built with other model/chunking settings lives in another collection, so even `--full`
+with a new model never touches the live vectors before its commit. A file lock keeps to one writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock, Timeout
+from tqdm import tqdm
+
+from assistant.catalog import Catalog, EmbeddingCache, PageChange
+from assistant.embed import get_embedder, load_token_counter
+from assistant.errors import IngestLockedError, SourceError
+from assistant.models import Chunk, Page
+from assistant.settings import Settings
+from assistant.store import ChromaStore, open_store
+from ingest.chunk import ChunkSizes, chunk_page
+from ingest.site import scan_site
+from ingest.sources import SourceSpec, checkout
+
+log = logging.getLogger("ingest")
+
+
+@dataclass
+class SourceReport:
+    name: str
+    location: str
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    chunks: int = 0  # live chunks of this source after the run
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    sources: list[SourceReport]
+    chunks_embedded: int = 0  # embeddings computed by the model in this run
+    chunks_cached: int = 0  # new chunks whose vector came from the cache
+    chunks_written: int = 0
+    vectors_deleted: int = 0
+    seconds: float = 0.0
+    version: int = 0
+    dry_run: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return any(s.error for s in self.sources)
+
+    def lines(self) -> list[str]:
+        out = []
+        for s in self.sources:
+            if s.error:
+                out.append(f"{s.name}: FAILED — {s.error}")
+                continue
+            out.append(
+                f"{s.name}: {len(s.added)} added, {len(s.changed)} changed, {len(s.removed)} removed, "
+                f"{len(s.unchanged)} unchanged pages"
+            )
+        verb = "would write" if self.dry_run else "written"
+        out.append(
+            f"chunks {verb}: {self.chunks_written}; embeddings computed: {self.chunks_embedded}, "
+            f"from cache: {self.chunks_cached}; {self.seconds:.2f} s"
+        )
+        return out
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def collection_name(base: str, signature: dict) -> str:
+    """One collection per model/chunking signature, so a rebuild never overwrites live vectors."""
+    digest = hashlib.sha1(json.dumps(signature, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{base}-{digest}"
+
+
+def ingest(
+    settings: Settings,
+    specs: Sequence[SourceSpec],
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    prune_unlisted: bool = False,
+    progress: bool = True,
+    on_warning: Callable[[str], None] = log.warning,
+) -> IngestReport:
+    """Bring the index up to date with the given sources. Raises IngestLockedError if one runs."""
+    index_dir = Path(settings.index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(index_dir / "ingest.lock"))
+    if not dry_run:
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise IngestLockedError(
+                f"Another ingest is running on {index_dir} (lock {lock.lock_file}); wait for it to finish"
+            ) from None
+    try:
+        return _run(settings, specs, full=full, dry_run=dry_run, prune_unlisted=prune_unlisted,
+                    progress=progress, on_warning=on_warning)
+    finally:
+        if lock.is_locked:
+            lock.release()
+
+
+def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run: bool,
+         prune_unlisted: bool, progress: bool, on_warning: Callable[[str], None]) -> IngestReport:
+    started = time.perf_counter()
+    index_dir = Path(settings.index_dir)
+    catalog = Catalog(index_dir)
+    signature = settings.chunking_signature()
+    old_signature = catalog.signature()
+    if not full:
+        catalog.check_signature(signature, index_dir)
+    rebuild = full or old_signature is None or old_signature != signature
+    known = catalog.pages()
+    report = IngestReport(sources=[], dry_run=dry_run)
+    changes: list[PageChange] = []
+    new_chunks: list[Chunk] = []
+    stale_ids: set[str] = set()
+    count_tokens = load_token_counter(settings.embedding_model)
+    sizes = ChunkSizes(settings.chunk_max_tokens, settings.chunk_target_tokens, settings.chunk_min_tokens)
+
+    for spec in specs:
+        source_report = SourceReport(spec.name, spec.location)
+        report.sources.append(source_report)
+        try:
+            root = checkout(spec, Path(settings.cache_dir))
+            scan = scan_site(root, spec.name, spec.site_url)
+        except SourceError as exc:
+            source_report.error = str(exc)
+            on_warning(str(exc))
+            continue
+        for warning in scan.warnings:
+            source_report.warnings.append(warning)
+            on_warning(warning)
+        before = {path: rec for (src, path), rec in known.items() if src == spec.name}
+        for page in tqdm(scan.pages, desc=f"chunking {spec.name}", unit="page", disable=not progress, leave=False):
+            record = before.pop(page.path, None)
+            if record is not None and record.content_hash == page.content_hash and not rebuild:
+                source_report.unchanged.append(page.path)
+                continue
+            (source_report.changed if record is not None else source_report.added).append(page.path)
+            chunks = chunk_page(page, count_tokens, sizes)
+            changes.append(PageChange(spec.name, page.path, page, chunks))
+            new_chunks.extend(chunks)
+            if record is not None:
+                stale_ids.update(record.chunk_ids)
+        for path, record in before.items():
+            source_report.removed.append(path)
+            changes.append(PageChange(spec.name, path, None))
+            stale_ids.update(record.chunk_ids)
+
+    if prune_unlisted:  # a source taken out of sources.toml takes its pages with it
+        listed = {spec.name for spec in specs}
+        unlisted: dict[str, SourceReport] = {}
+        for (src, path), record in known.items():
+            if src not in listed:
+                unlisted.setdefault(src, SourceReport(src, "(no longer listed)")).removed.append(path)
+                changes.append(PageChange(src, path, None))
+                stale_ids.update(record.chunk_ids)
+        report.sources.extend(unlisted.values())
+
+    report.chunks_written = len(new_chunks)
+    if dry_run or (not changes and not rebuild):
+        report.version = catalog.version
+        report.seconds = time.perf_counter() - started
+        catalog.close()
+        return report
+
+    store = open_store(settings, collection_name(settings.collection, signature))
+    vectors = _embed(new_chunks, settings, report, progress)
+    store.add([c.id for c in new_chunks], vectors, [c.text for c in new_chunks], [c.metadata() for c in new_chunks])
+    report.version = catalog.commit(changes, signature, _summary(report))
+    live = catalog.chunk_ids()
+    report.vectors_deleted = _delete_stale(store, stale_ids - live, live, full_sweep=rebuild or bool(stale_ids))
+    if old_signature is not None and old_signature != signature:
+        open_store(settings, collection_name(settings.collection, old_signature)).drop()
+    for source_report in report.sources:
+        source_report.chunks = sum(1 for c in new_chunks if c.source == source_report.name)
+    report.seconds = time.perf_counter() - started
+    catalog.close()
+    return report
+
+
+def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progress: bool) -> np.ndarray:
+    """Vectors for the chunks: from the cache where possible, the rest from the model in batches."""
+    cache = EmbeddingCache(Path(settings.index_dir))
+    model = settings.embedding_model
+    hashes = [c.text_hash for c in chunks]
+    found = cache.get_many(model, hashes)
+    missing = list(dict.fromkeys(h for h in hashes if h not in found))
+    report.chunks_cached = sum(1 for h in hashes if h in found)
+    if missing:
+        embedder = get_embedder(model, settings.embedding_batch_size)
+        if settings.chunk_max_tokens > embedder.max_tokens:
+            raise SourceError(
+                f"chunk_max_tokens={settings.chunk_max_tokens} exceeds the model's input limit of "
+                f"{embedder.max_tokens} word pieces; text would be cut off. Lower ASSISTANT_CHUNK_MAX_TOKENS."
+            )
+        text_of = {c.text_hash: c.embed_text for c in chunks}
+        batch = settings.embedding_batch_size * 4
+        bar = tqdm(total=len(missing), desc="embedding", unit="chunk", disable=not progress)
+        for start in range(0, len(missing), batch):
+            part = missing[start : start + batch]
+            vectors = embedder.embed([text_of[h] for h in part])
+            cache.put_many(model, dict(zip(part, vectors, strict=True)))
+            found.update(zip(part, vectors, strict=True))
+            bar.update(len(part))
+        bar.close()
+        report.chunks_embedded = len(missing)
+    cache.close()
+    if not chunks:
+        return np.zeros((0, 1), dtype=np.float32)
+    return np.stack([found[h] for h in hashes])
+
+
+def _delete_stale(store: ChromaStore, stale: set[str], live: set[str], full_sweep: bool) -> int:
+    """Delete vectors that are not live, including leftovers of an interrupted earlier run."""
+    if full_sweep:
+        stale = stale | (store.ids() - live)
+    if stale:
+        store.delete(sorted(stale))
+    return len(stale)
+
+
+def _summary(report: IngestReport) -> dict:
+    return {
+        "sources": {
+            s.name: {"added": len(s.added), "changed": len(s.changed), "removed": len(s.removed),
+                     "unchanged": len(s.unchanged), "error": s.error}
+            for s in report.sources
+        },
+        "chunks_embedded": report.chunks_embedded,
+        "finished": time.time(),
+    }
+
+
+__all__ = ["IngestReport", "SourceReport", "ingest", "collection_name", "Page"]

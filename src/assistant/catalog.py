@@ -1,0 +1,199 @@
+"""The index's record of what is live: pages, their chunks, settings, version; and the embedding cache.
+
+SQLite in the index folder. One ingest commits in one transaction, so a crash before the commit
+leaves the previous state whole; vectors added to the store before a crash are simply not live.
+The embedding cache (model + text hash → vector) lives in its own file and survives `--full`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import IndexMismatchError, IndexMissingError
+from assistant.models import Chunk, Page
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (
+    source TEXT NOT NULL, path TEXT NOT NULL, url TEXT NOT NULL, title TEXT NOT NULL,
+    content_hash TEXT NOT NULL, PRIMARY KEY (source, path));
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, path TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    text TEXT NOT NULL, meta TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_page ON chunks (source, path);
+"""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+@dataclass
+class PageRecord:
+    content_hash: str
+    chunk_ids: list[str]
+
+
+@dataclass
+class PageChange:
+    """What a commit does to one page: its new state (None when removed) and its chunks."""
+
+    source: str
+    path: str
+    page: Page | None
+    chunks: Sequence[Chunk] = ()
+
+
+class Catalog:
+    FILE = "catalog.sqlite"
+
+    def __init__(self, index_dir: Path) -> None:
+        self.path = Path(index_dir) / self.FILE
+        self.db = _connect(self.path)
+        self.db.executescript(_SCHEMA)
+
+    @classmethod
+    def open_existing(cls, index_dir: Path) -> Catalog:
+        if not (Path(index_dir) / cls.FILE).is_file():
+            raise IndexMissingError(f"No index in {index_dir} — run `python -m ingest` first")
+        return cls(index_dir)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # settings and version
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def signature(self) -> dict | None:
+        raw = self.get_meta("signature")
+        return json.loads(raw) if raw else None
+
+    def check_signature(self, expected: dict, index_dir: Path) -> None:
+        recorded = self.signature()
+        if recorded is not None and recorded != expected:
+            differences = ", ".join(
+                f"{k}={recorded.get(k)!r} (settings say {expected.get(k)!r})"
+                for k in sorted(set(recorded) | set(expected))
+                if recorded.get(k) != expected.get(k)
+            )
+            raise IndexMismatchError(
+                f"The index in {index_dir} was built with other settings: {differences}. "
+                "Use the settings it was built with, or rebuild it with `python -m ingest --full`."
+            )
+
+    @property
+    def version(self) -> int:
+        return int(self.get_meta("version") or 0)
+
+    # pages and chunks
+    def pages(self, source: str | None = None) -> dict[tuple[str, str], PageRecord]:
+        query = "SELECT source, path, content_hash FROM pages"
+        rows = self.db.execute(query + (" WHERE source = ?" if source else ""), (source,) if source else ())
+        records = {(s, p): PageRecord(h, []) for s, p, h in rows}
+        chunk_rows = self.db.execute(
+            "SELECT source, path, id FROM chunks" + (" WHERE source = ?" if source else "") + " ORDER BY ordinal",
+            (source,) if source else (),
+        )
+        for s, p, chunk_id in chunk_rows:
+            if (s, p) in records:
+                records[(s, p)].chunk_ids.append(chunk_id)
+        return records
+
+    def sources(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT source, COUNT(*) FROM pages GROUP BY source").fetchall())
+
+    def chunks(self) -> list[tuple[str, Chunk]]:
+        rows = self.db.execute("SELECT id, text, meta FROM chunks ORDER BY source, path, ordinal")
+        return [(chunk_id, Chunk.from_metadata(text, json.loads(meta))) for chunk_id, text, meta in rows]
+
+    def chunk_ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT id FROM chunks")}
+
+    def counts(self) -> tuple[int, int]:
+        pages = self.db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
+        chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return int(pages), int(chunks)
+
+    def commit(self, changes: Iterable[PageChange], signature: dict, report: dict) -> int:
+        """Apply all page changes and bump the version, atomically. Returns the new version."""
+        with self.db:  # one transaction
+            for change in changes:
+                self.db.execute("DELETE FROM pages WHERE source = ? AND path = ?", (change.source, change.path))
+                self.db.execute("DELETE FROM chunks WHERE source = ? AND path = ?", (change.source, change.path))
+                if change.page is None:
+                    continue
+                page = change.page
+                self.db.execute(
+                    "INSERT INTO pages VALUES (?, ?, ?, ?, ?)",
+                    (page.source, page.path, page.url, page.title, page.content_hash),
+                )
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (c.id, c.source, c.path, c.ordinal, c.text, json.dumps(c.metadata(), ensure_ascii=False))
+                        for c in change.chunks
+                    ],
+                )
+            version = self.version + 1
+            for key, value in (
+                ("signature", json.dumps(signature, sort_keys=True)),
+                ("version", str(version)),
+                ("last_ingest", str(time.time())),
+                ("last_report", json.dumps(report, ensure_ascii=False)),
+            ):
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        return version
+
+    def clear(self) -> None:
+        with self.db:
+            for table in ("pages", "chunks", "meta"):
+                self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+
+
+class EmbeddingCache:
+    """model + text hash → vector; an unchanged chunk is never embedded twice, even if its page moved."""
+
+    FILE = "embeddings.sqlite"
+
+    def __init__(self, index_dir: Path) -> None:
+        self.db = _connect(Path(index_dir) / self.FILE)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, text_hash TEXT, vector BLOB, PRIMARY KEY (model, text_hash))"
+        )
+
+    def get_many(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                f"SELECT text_hash, vector FROM vectors WHERE model = ? AND text_hash IN ({marks})",  # noqa: S608
+                (model, *part),
+            )
+            for text_hash, blob in rows:
+                found[text_hash] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
+            )
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,108 @@
+"""Data that flows through the pipeline: Page → Chunk → (store) → Passage → Citation/Answer."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+def sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    anchor: str
+
+
+@dataclass
+class Section:
+    """The text under one heading (or before the first heading: heading is None)."""
+
+    heading: Heading | None
+    path: tuple[Heading, ...]  # ancestors then self
+    blocks: list[str] = field(default_factory=list)  # paragraphs, list items, table rows, code
+
+
+@dataclass
+class Page:
+    source: str
+    path: str  # relative to the source root, with forward slashes
+    url: str  # published URL of the page (no anchor)
+    title: str
+    breadcrumb: tuple[str, ...]  # grand_parent, parent, title
+    date: str
+    content_hash: str
+    rendered: bool  # False for markdown served as a static file: no heading anchors there
+    sections: list[Section]
+    links: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Chunk:
+    source: str
+    path: str
+    title: str
+    breadcrumb: tuple[str, ...]
+    headings: tuple[str, ...]  # heading path, outermost first; empty before the first heading
+    anchor: str  # "" when the chunk sits before the first heading or on a static file
+    url: str  # page URL + "#anchor" when there is one
+    date: str
+    text: str  # the passage as a reader sees it
+    ordinal: int  # position in the page
+    covers: tuple[str, ...] = ()  # every heading whose text is in this chunk (merged sections)
+
+    @property
+    def heading(self) -> str:
+        return self.headings[-1] if self.headings else ""
+
+    @property
+    def embed_text(self) -> str:
+        """What is embedded and indexed: the passage with its title and heading path in front."""
+        context = " › ".join((self.title, *self.headings))
+        return f"{context}\n{self.text}"
+
+    @property
+    def text_hash(self) -> str:
+        return sha1(self.embed_text)
+
+    @property
+    def id(self) -> str:
+        return sha1(f"{self.source}\x00{self.path}\x00{self.ordinal}\x00{self.text_hash}")
+
+    def metadata(self) -> dict[str, str | int]:
+        return {
+            "source": self.source,
+            "path": self.path,
+            "title": self.title,
+            "breadcrumb": " › ".join(self.breadcrumb),
+            "headings": "\x1f".join(self.headings),
+            "heading": self.heading,
+            "anchor": self.anchor,
+            "url": self.url,
+            "date": self.date,
+            "ordinal": self.ordinal,
+            "text_hash": self.text_hash,
+            "covers": "\x1f".join(self.covers),
+        }
+
+    @classmethod
+    def from_metadata(cls, text: str, meta: dict) -> Chunk:
+        headings = tuple(h for h in str(meta.get("headings", "")).split("\x1f") if h)
+        breadcrumb = tuple(b for b in str(meta.get("breadcrumb", "")).split(" › ") if b)
+        return cls(
+            source=str(meta["source"]),
+            path=str(meta["path"]),
+            title=str(meta["title"]),
+            breadcrumb=breadcrumb,
+            headings=headings,
+            anchor=str(meta.get("anchor", "")),
+            url=str(meta["url"]),
+            date=str(meta.get("date", "")),
+            text=text,
+            ordinal=int(meta.get("ordinal", 0)),
+            covers=tuple(h for h in str(meta.get("covers", "")).split("\x1f") if h),
+        )

@@ -1,0 +1,57 @@
+"""One typed settings object, read from `ASSISTANT_*` environment variables once at start-up.
+
+Command-line flags override fields with `settings.model_copy(update=...)`. Nothing here reads the
+environment at import time; call `Settings()` where the process starts and pass it down.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=None, extra="ignore")
+
+    # Where things live
+    index_dir: Path = Path("data/index")
+    cache_dir: Path = Path("data/cache")
+    sources_file: Path = Path("corpus/sources.toml")
+
+    # Embedding and chunking: recorded in the index, shared by ingest and query
+    embedding_model: str = BUNDLED_MODEL
+    embedding_batch_size: int = 32
+    chunk_max_tokens: int = Field(256, description="hard limit: the model's input length in word pieces")
+    chunk_target_tokens: int = Field(200, description="pack paragraphs up to this many word pieces")
+    chunk_min_tokens: int = Field(48, description="smaller sections merge with a neighbour")
+
+    # Vector store: embedded Chroma unless a server host is given
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    chroma_token: str | None = None
+    collection: str = "docs"
+
+    # Answering
+    answerer: Literal["extractive", "llm"] = "extractive"
+    llm_provider: Literal["openai", "ollama"] = "openai"
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: str | None = None
+    llm_timeout: float = 20.0
+
+    # Web
+    host: str = "127.0.0.1"
+    port: int = 7860
+    allowed_origins: str = ""
+
+    def chunking_signature(self) -> dict[str, int | str]:
+        """What must match between the index and the process that queries it."""
+        return {
+            "embedding_model": self.embedding_model,
+            "chunk_max_tokens": self.chunk_max_tokens,
+            "chunk_target_tokens": self.chunk_target_tokens,
+            "chunk_min_tokens": self.chunk_min_tokens,
+        }
