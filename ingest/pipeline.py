@@ -202,7 +202,7 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
 
 def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progress: bool) -> np.ndarray:
     """Vectors for the chunks: from the cache where possible, the rest from the model in batches."""
-    cache = EmbeddingCache(Path(settings.index_dir))
+    cache = EmbeddingCache(Path(settings.embedding_cache_dir or settings.index_dir))
     model = settings.embedding_model
     hashes = [c.text_hash for c in chunks]
     found = cache.get_many(model, hashes)
@@ -216,7 +216,7 @@ def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progre
                 f"{embedder.max_tokens} word pieces; text would be cut off. Lower ASSISTANT_CHUNK_MAX_TOKENS."
             )
         text_of = {c.text_hash: c.embed_text for c in chunks}
-        batch = settings.embedding_batch_size * 4
+        batch = settings.embedding_batch_size * 8
         bar = tqdm(total=len(missing), desc="embedding", unit="chunk", disable=not progress)
         for start in range(0, len(missing), batch):
             part = missing[start : start + batch]

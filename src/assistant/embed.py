@@ -71,7 +71,7 @@ def load_token_counter(name: str):  # type: ignore[no-untyped-def]
 class SentenceTransformerEmbedder:
     """sentence-transformers on the CPU; the model loads on first use, once per process."""
 
-    def __init__(self, name: str, batch_size: int = 32) -> None:
+    def __init__(self, name: str, batch_size: int = 8) -> None:
         self.name = name
         self.batch_size = batch_size
         self._model = None
@@ -117,7 +117,7 @@ class SentenceTransformerEmbedder:
 _EMBEDDERS: dict[tuple[str, int], SentenceTransformerEmbedder] = {}
 
 
-def get_embedder(name: str, batch_size: int = 32) -> SentenceTransformerEmbedder:
+def get_embedder(name: str, batch_size: int = 8) -> SentenceTransformerEmbedder:
     """One embedder per model per process."""
     key = (name, batch_size)
     if key not in _EMBEDDERS:

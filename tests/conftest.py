@@ -1,0 +1,81 @@
+"""Shared fixtures: every data folder under tmp_path, the shared corpora, and ingested indexes.
+
+Ingesting a real site embeds ~500 chunks (~15 s on 2 cores), so the indexes that many tests read
+are built once per session; tests that change an index work on a copy.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.offline import go_offline
+
+go_offline()
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+PRODUKTMODNING = CORPUS / "os2produktmodning"
+PRODUKTMODNING_OLD = CORPUS / "os2produktmodning-2026-02-15"
+BORGERPC = CORPUS / "os2borgerpc-docs"
+
+
+@pytest.fixture(autouse=True)
+def _data_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing a test does writes into the checkout."""
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ASSISTANT_EMBEDDING_CACHE_DIR", raising=False)
+
+
+@pytest.fixture
+def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from assistant.settings import Settings
+
+    return Settings(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
+
+
+@pytest.fixture(scope="session")
+def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedding cache for the session: each chunk text is embedded at most once."""
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
+def _build(index_dir: Path, source: Path, name: str, cache: Path | None):  # type: ignore[no-untyped-def]
+    from assistant.settings import Settings
+    from ingest.pipeline import ingest
+    from ingest.sources import SourceSpec
+
+    settings = Settings(index_dir=index_dir, cache_dir=index_dir.parent / "cache", embedding_cache_dir=cache)
+    return ingest(settings, [SourceSpec(name=name, path=source)], progress=False)
+
+
+@pytest.fixture(scope="session")
+def index_old(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """os2produktmodning as of 2026-02-15, with its own embedding cache (for exact counts)."""
+    index_dir = tmp_path_factory.mktemp("old") / "index"
+    report = _build(index_dir, PRODUKTMODNING_OLD, "os2produktmodning", None)
+    return index_dir, report
+
+
+@pytest.fixture(scope="session")
+def index_current(tmp_path_factory: pytest.TempPathFactory, index_old) -> Path:  # type: ignore[no-untyped-def]
+    """os2produktmodning as of 2026-07-14: the 2026-02-15 index brought up to date."""
+    index_dir = tmp_path_factory.mktemp("current") / "index"
+    shutil.copytree(index_old[0], index_dir)
+    _build(index_dir, PRODUKTMODNING, "os2produktmodning", None)
+    return index_dir
+
+
+@pytest.fixture
+def copy_index(tmp_path: Path):  # type: ignore[no-untyped-def]
+    def copy(index_dir: Path) -> Path:
+        target = tmp_path / "index"
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(index_dir, target)
+        return target
+
+    return copy

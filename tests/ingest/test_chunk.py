@@ -1,0 +1,78 @@
+import pytest
+
+from assistant.embed import load_token_counter
+from assistant.models import Page
+from ingest.chunk import ChunkSizes, chunk_page
+from ingest.parse import parse_markdown_file
+from ingest.site import scan_site
+from tests.conftest import BORGERPC, PRODUKTMODNING
+
+count = load_token_counter("all-MiniLM-L6-v2")
+SIZES = ChunkSizes(max_tokens=256, target_tokens=200, min_tokens=48)
+
+
+def page_from(markdown: str, rendered: bool = True) -> Page:
+    parsed = parse_markdown_file(markdown.encode(), "p.md")
+    return Page("s", "p.md", "https://x.dk/p.html", parsed.title, ("Forælder", parsed.title), "2026-01-01",
+                "h", rendered, parsed.sections)
+
+
+@pytest.mark.parametrize("root", [PRODUKTMODNING, BORGERPC], ids=lambda p: p.name)
+def test_no_chunk_of_a_real_site_exceeds_the_model_input(root):
+    for page in scan_site(root, root.name).pages:
+        for chunk in chunk_page(page, count, SIZES):
+            assert count(chunk.embed_text) <= 256, (page.path, chunk.heading)
+            assert chunk.url and chunk.title and chunk.source
+
+
+def test_long_section_is_split_at_sentences_and_nothing_is_lost():
+    sentences = [f"Sætning nummer {i} handler om produktforvaltning i kommunerne." for i in range(120)]
+    page = page_from("---\ntitle: Lang\n---\n# Lang\n" + " ".join(sentences))
+    chunks = chunk_page(page, count, SIZES)
+    assert len(chunks) > 3
+    joined = " ".join(c.text for c in chunks)
+    assert all(s in joined for s in sentences)
+    assert all(count(c.embed_text) <= 256 for c in chunks)
+
+
+def test_one_endless_word_sequence_is_split_at_words():
+    page = page_from("---\ntitle: Ord\n---\n# Ord\n" + "ord" * 3000)
+    assert all(count(c.embed_text) <= 256 for c in chunk_page(page, count, SIZES))
+
+
+def test_tiny_sections_merge_with_a_sibling_and_cover_both_headings():
+    page = page_from("---\ntitle: T\n---\n# T\n## A\nKort.\n## B\nOgså kort.\n")
+    chunks = chunk_page(page, count, SIZES)
+    assert len(chunks) == 1
+    assert chunks[0].covers == ("T", "A", "B")
+    assert chunks[0].anchor == "a"
+    assert "B\nOgså kort." in chunks[0].text
+
+
+def test_sections_under_different_parents_do_not_merge():
+    page = page_from("---\ntitle: T\n---\n# Et\n## Et A\nKort.\n# To\n## To A\nOgså kort.\n")
+    assert [c.anchor for c in chunk_page(page, count, SIZES)] == ["et-a", "to-a"]
+
+
+def test_embedded_text_starts_with_title_and_heading_path():
+    page = page_from("---\ntitle: Vejledning\n---\n# Start\n## Log ind\nBrug superuser.\n")
+    chunk = chunk_page(page, count, SIZES)[0]
+    assert chunk.embed_text.startswith("Vejledning › Start › Log ind\n")
+    assert chunk.url == "https://x.dk/p.html#log-ind"
+    assert chunk.breadcrumb == ("Forælder", "Vejledning")
+
+
+def test_text_before_the_first_heading_links_to_the_page_itself():
+    page = page_from("---\ntitle: T\n---\n" + "Indledning uden overskrift, lang nok til at stå alene. " * 5)
+    chunk = chunk_page(page, count, SIZES)[0]
+    assert chunk.headings == () and chunk.anchor == "" and chunk.url == "https://x.dk/p.html"
+
+
+def test_static_markdown_chunks_have_no_anchor():
+    page = page_from("# Titel\nTekst der står på en statisk fil.\n", rendered=False)
+    assert all(c.anchor == "" and "#" not in c.url for c in chunk_page(page, count, SIZES))
+
+
+def test_page_with_only_front_matter_gets_one_chunk_with_its_title():
+    chunks = chunk_page(page_from("---\ntitle: Tom side\n---\n"), count, SIZES)
+    assert [c.text for c in chunks] == ["Tom side"]

@@ -1,0 +1,73 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import SourceError
+from ingest.site import scan_site
+
+FRONT = "---\ntitle: {t}\n---\n# {t}\nTekst om {t}.\n"
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_missing_folder_is_a_clear_error_naming_the_source(tmp_path: Path):
+    with pytest.raises(SourceError, match="'mysite'.*does not exist"):
+        scan_site(tmp_path / "nope", "mysite")
+
+
+def test_empty_folder_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(SourceError, match="no markdown files"):
+        scan_site(tmp_path, "empty")
+
+
+def test_folder_named_like_markdown_is_walked_not_read(tmp_path: Path):
+    write(tmp_path, "møde.md/agenda.md", FRONT.format(t="Agenda"))
+    pages = scan_site(tmp_path, "s").pages
+    assert [p.path for p in pages] == ["møde.md/agenda.md"]
+    assert pages[0].url == "/m%C3%B8de.md/agenda.html"
+
+
+def test_binary_and_huge_files_are_skipped_with_warnings_and_the_rest_ingested(tmp_path: Path):
+    write(tmp_path, "ok.md", FRONT.format(t="OK"))
+    (tmp_path / "logo.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    (tmp_path / "huge.md").write_bytes(b"---\ntitle: x\n---\n" + b"ord " * 13_000_000)
+    scan = scan_site(tmp_path, "s")
+    assert [p.path for p in scan.pages] == ["ok.md"]
+    assert any("logo.md" in w for w in scan.warnings)
+    assert any("huge.md" in w and "MB" in w for w in scan.warnings)
+
+
+def test_symlink_loop_and_symlink_outside_the_root_are_not_followed(tmp_path: Path):
+    root = tmp_path / "site"
+    write(root, "docs/a.md", FRONT.format(t="A"))
+    write(tmp_path, "secret.md", FRONT.format(t="Hemmelig"))
+    os.symlink(root / "docs", root / "docs" / "loop")
+    os.symlink(tmp_path / "secret.md", root / "docs" / "secret.md")
+    os.symlink(root / "docs" / "self.md", root / "docs" / "self.md")
+    scan = scan_site(root, "s")
+    assert [p.path for p in scan.pages] == ["docs/a.md"]
+    assert any("secret.md" in w and "outside" in w for w in scan.warnings)
+    assert any("self.md" in w for w in scan.warnings)
+
+
+def test_unpublished_files_and_redirect_pages_are_not_ingested(tmp_path: Path):
+    write(tmp_path, "_config.yml", "url: https://x.dk\nexclude: [kladder]\n")
+    write(tmp_path, "index.md", FRONT.format(t="Forside"))
+    write(tmp_path, ".github/skabelon.md", FRONT.format(t="Skabelon"))
+    write(tmp_path, "_includes/del.md", FRONT.format(t="Del"))
+    write(tmp_path, "kladder/udkast.md", FRONT.format(t="Udkast"))
+    write(tmp_path, "gammel.md", "---\ntitle: Gammel\nredirect_to: /ny.html\n---\nFlyttet.\n")
+    pages = scan_site(tmp_path, "s").pages
+    assert [(p.path, p.url) for p in pages] == [("index.md", "https://x.dk/")]
+
+
+def test_invalid_front_matter_warns_and_the_page_is_still_ingested(tmp_path: Path):
+    write(tmp_path, "side.md", "---\ntitle: [x\n---\n# Side\nIndhold.\n")
+    scan = scan_site(tmp_path, "s")
+    assert scan.pages[0].sections[-1].blocks == ["Indhold."]
+    assert any("side.md" in w and "line" in w for w in scan.warnings)
