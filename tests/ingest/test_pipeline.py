@@ -1,0 +1,170 @@
+import subprocess
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from assistant.catalog import Catalog
+from assistant.errors import IndexMismatchError, IngestLockedError
+from assistant.settings import Settings
+from assistant.store import open_store
+from ingest.pipeline import collection_name, ingest
+from ingest.site import scan_site
+from ingest.sources import SourceSpec, load_sources
+from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD
+
+PAGE = "---\ntitle: {t}\n---\n# {t}\n{body}\n"
+
+
+def make_site(root: Path, pages: dict[str, str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "_config.yml").write_text("url: https://lille.example.dk\n")
+    for rel, body in pages.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(PAGE.format(t=rel.removesuffix(".md"), body=body), encoding="utf-8")
+    return root
+
+
+def run(settings: Settings, root: Path | str, name: str = "lille", **kwargs):  # type: ignore[no-untyped-def]
+    spec = SourceSpec(name=name, git=root) if isinstance(root, str) else SourceSpec(name=name, path=root)
+    return ingest(settings, [spec], progress=False, **kwargs)
+
+
+def store_of(settings: Settings):  # type: ignore[no-untyped-def]
+    return open_store(settings, collection_name(settings.collection, settings.chunking_signature()))
+
+
+def file_level_diff(old: Path, new: Path) -> dict[str, set[str]]:
+    old_pages = {p.path for p in scan_site(old, "x").pages}
+    new_pages = {p.path for p in scan_site(new, "x").pages}
+    both = old_pages & new_pages
+    changed = {p for p in both if (old / p).read_bytes() != (new / p).read_bytes()}
+    return {"added": new_pages - old_pages, "removed": old_pages - new_pages, "changed": changed,
+            "unchanged": both - changed}
+
+
+def test_update_report_equals_the_file_level_diff_of_the_two_versions(index_old, copy_index):
+    settings = Settings(index_dir=copy_index(index_old[0]))
+    report = run(settings, PRODUKTMODNING, "os2produktmodning").sources[0]
+    expected = file_level_diff(PRODUKTMODNING_OLD, PRODUKTMODNING)
+    assert expected["added"] and expected["removed"] and expected["changed"]
+    got = {k: set(getattr(report, k)) for k in expected}
+    assert got == expected
+
+
+def test_update_embeds_only_new_texts_of_changed_and_added_pages(index_old, copy_index):
+    index_dir = copy_index(index_old[0])
+    old_hashes = {c.text_hash for _, c in Catalog(index_dir).chunks()}
+    report = run(Settings(index_dir=index_dir), PRODUKTMODNING, "os2produktmodning")
+    touched = set(report.sources[0].added) | set(report.sources[0].changed)
+    new_chunks = [c for _, c in Catalog(index_dir).chunks() if c.path in touched]
+    assert report.chunks_written == len(new_chunks)
+    assert report.chunks_embedded == len({c.text_hash for c in new_chunks} - old_hashes)
+    assert 0 < report.chunks_embedded < len(Catalog(index_dir).chunks()) / 2
+
+
+def test_deleted_page_chunks_cannot_be_retrieved(index_current):
+    settings = Settings(index_dir=index_current)
+    removed = file_level_diff(PRODUKTMODNING_OLD, PRODUKTMODNING)["removed"]
+    live = Catalog(index_current).chunks()
+    assert not {c.path for _, c in live} & removed
+    store = store_of(settings)
+    assert store.ids() == {chunk_id for chunk_id, _ in live}
+    for path in removed:
+        assert store._collection.get(where={"path": path}, include=[])["ids"] == []
+
+
+def test_reingest_without_change_embeds_and_writes_nothing(index_current, copy_index):
+    index_dir = copy_index(index_current)
+    version = Catalog(index_dir).version
+    report = run(Settings(index_dir=index_dir), PRODUKTMODNING, "os2produktmodning")
+    assert report.chunks_embedded == 0 and report.chunks_written == 0
+    assert len(report.sources[0].unchanged) == len(scan_site(PRODUKTMODNING, "x").pages)
+    assert Catalog(index_dir).version == version
+
+
+def test_index_built_with_other_settings_is_refused_until_full(tmp_path, settings):
+    site = make_site(tmp_path / "site", {"a.md": "Et afsnit om borgerservice."})
+    run(settings, site)
+    other = settings.model_copy(update={"chunk_target_tokens": 150})
+    with pytest.raises(IndexMismatchError, match="chunk_target_tokens.*--full"):
+        run(other, site)
+    report = run(other, site, full=True)
+    assert report.sources[0].changed == ["a.md"]
+    assert Catalog(settings.index_dir).signature()["chunk_target_tokens"] == 150
+    assert store_of(other).ids() == Catalog(settings.index_dir).chunk_ids()
+
+
+def test_second_ingest_while_one_runs_stops_with_a_clear_message(tmp_path, settings):
+    site = make_site(tmp_path / "site", {"a.md": "Tekst."})
+    settings.index_dir.mkdir(parents=True)
+    with FileLock(str(settings.index_dir / "ingest.lock")), pytest.raises(IngestLockedError, match="Another ingest"):
+        run(settings, site)
+
+
+def test_crash_before_commit_leaves_the_previous_index_whole(tmp_path, settings, monkeypatch):
+    site = make_site(tmp_path / "site", {"a.md": "Gammel tekst om affald.", "b.md": "Anden side."})
+    run(settings, site)
+    before = Catalog(settings.index_dir).chunks()
+    (site / "a.md").write_text(PAGE.format(t="a", body="Ny tekst om genbrug."), encoding="utf-8")
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Catalog, "commit", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run(settings, site)
+    assert Catalog(settings.index_dir).chunks() == before
+    monkeypatch.undo()
+    report = run(settings, site)
+    assert report.sources[0].changed == ["a.md"]
+    texts = [c.text for _, c in Catalog(settings.index_dir).chunks()]
+    assert "Ny tekst om genbrug." in texts and "Gammel tekst om affald." not in texts
+    assert store_of(settings).ids() == Catalog(settings.index_dir).chunk_ids()
+
+
+def test_renamed_page_reuses_cached_embeddings(tmp_path, settings):
+    site = make_site(tmp_path / "site", {"a.md": "Tekst der flytter."})
+    run(settings, site)
+    (site / "a.md").rename(site / "b.md")
+    (site / "b.md").write_text(PAGE.format(t="a", body="Tekst der flytter."), encoding="utf-8")
+    report = run(settings, site)
+    assert (report.sources[0].added, report.sources[0].removed) == (["b.md"], ["a.md"])
+    assert report.chunks_embedded == 0 and report.chunks_cached == 1
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@x", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def test_git_source_is_cloned_then_pulled(tmp_path, settings):
+    repo = make_site(tmp_path / "repo", {"a.md": "Første version."})
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("add", ".", cwd=repo)
+    git("commit", "-q", "-m", "v1", cwd=repo)
+    assert run(settings, f"file://{repo}").sources[0].added == ["a.md"]
+    (repo / "a.md").write_text(PAGE.format(t="a", body="Anden version."), encoding="utf-8")
+    git("commit", "-q", "-am", "v2", cwd=repo)
+    assert run(settings, f"file://{repo}").sources[0].changed == ["a.md"]
+
+
+def test_unreachable_git_source_is_reported_and_the_others_still_ingested(tmp_path, settings):
+    site = make_site(tmp_path / "site", {"a.md": "Tekst."})
+    specs = [SourceSpec(name="væk", git=f"file://{tmp_path}/nope.git"), SourceSpec(name="lille", path=site)]
+    report = ingest(settings, specs, progress=False)
+    assert report.failed and "væk" in report.sources[0].error
+    assert report.sources[1].added == ["a.md"]
+
+
+def test_source_removed_from_sources_file_is_pruned(tmp_path, settings):
+    one = make_site(tmp_path / "one", {"a.md": "En."})
+    two = make_site(tmp_path / "two", {"b.md": "To."})
+    toml = tmp_path / "sources.toml"
+    toml.write_text('[[source]]\nname = "one"\npath = "one"\n[[source]]\nname = "two"\npath = "two"\n')
+    ingest(settings, load_sources(toml), prune_unlisted=True, progress=False)
+    toml.write_text('[[source]]\nname = "one"\npath = "one"\n')
+    report = ingest(settings, load_sources(toml), prune_unlisted=True, progress=False)
+    assert [(s.name, s.removed) for s in report.sources] == [("one", []), ("two", ["b.md"])]
+    assert Catalog(settings.index_dir).sources() == {"one": 1}
+    assert two.exists() and one.exists()
