@@ -44,7 +44,7 @@ _EXTRA_EN = (
 ).split()
 # Inflectional endings and prefixes that the dictionary also lists as words; as compound parts they
 # produce false splits ("arbejd·ende", "organisat·ion"), so they never count as parts.
-_NOT_PARTS = frozenset("ende ene erne ere hed heden lig lige ligt else ion ning ment isk iske tion".split())
+_NOT_PARTS = frozenset("ende ene erne ere hed heden lig lige ligt else elle elt ion ning ment isk iske tion".split())
 _SINGLE_FOLD = str.maketrans({"æ": "a", "ø": "o", "å": "a", "ä": "a", "ö": "o", "ü": "u"})
 
 
@@ -79,27 +79,37 @@ def _build_stopwords() -> frozenset[str]:
 STOPWORDS = _build_stopwords()
 
 
-@lru_cache(maxsize=1)
-def _dictionary_words() -> tuple[frozenset[str], frozenset[str]]:
-    """(Danish words for compound splitting, Danish+English words never typo-corrected), folded.
+class _Lexicon(NamedTuple):
+    danish: frozenset[str]  # compound parts of 4+ letters
+    short: frozenset[str]  # compound parts of 3 letters: only common words ("mål", "net", "råd")
+    no_fuzz: frozenset[str]  # correctly spelled words (Danish or English): never typo-corrected
 
-    Loaded once per process (~0.3 s): Debian's Danish list (312k forms, with inflections, so a
-    compound's last part may be inflected) plus wordfreq's Danish list; both work offline. English
-    words only guard against "correcting" a correctly spelled English word into a Danish one.
+
+@lru_cache(maxsize=1)
+def _lexicon() -> _Lexicon:
+    """Known words, folded; loaded once per process (~0.3 s), offline.
+
+    Debian's Danish list has 312k forms with inflections (so a compound's last part may be inflected)
+    but also obscure three-letter words that would split "etableret" into eta·ble·ret; three-letter
+    parts must therefore be frequent (wordfreq zipf ≥ 4). English words only guard against
+    "correcting" a correctly spelled English word into some Danish term.
     """
     danish: set[str] = set()
     if DANISH_DICTIONARY.exists():
         with DANISH_DICTIONARY.open(encoding="utf-8", errors="replace") as lines:
             danish.update(fold(line.strip().lower()) for line in lines)
+    short: set[str] = set()
     english: set[str] = set()
     try:
         import wordfreq
 
-        danish.update(fold(w) for w in wordfreq.top_n_list("da", 50000))
+        da = wordfreq.get_frequency_dict("da")
+        danish.update(fold(w) for w in da)
+        short.update(f for w, freq in da.items() if len(f := fold(w)) == MIN_PART and freq >= 1e-5)
         english.update(fold(w) for w in wordfreq.top_n_list("en", 50000))
-    except (ImportError, OSError, LookupError):  # the dictionary alone still works
+    except (ImportError, OSError, LookupError):  # the dictionary alone still works, without 3-letter parts
         pass
-    return frozenset(danish), frozenset(danish | english)
+    return _Lexicon(frozenset(danish), frozenset(short), frozenset(danish | english))
 
 
 class QueryTerm(NamedTuple):
@@ -118,7 +128,7 @@ class DanishAnalyzer:
     """Text → index terms. `vocabulary` (the corpus text or its words) adds known compound parts."""
 
     def __init__(self, vocabulary: Iterable[str] = ()) -> None:
-        self._danish, self._no_fuzz = _dictionary_words()
+        self._lexicon = _lexicon()
         corpus: set[str] = set()
         for text in vocabulary:
             corpus.update(f for f in map(fold, tokenize(text)) if len(f) >= MIN_PART and f.isalpha())
@@ -170,16 +180,16 @@ class DanishAnalyzer:
                 sub = self._word(run) if run != folded else None
                 if sub is not None:
                     parts += [sub.whole, *sub.parts]
-        fuzzy = folded.isalpha() and 4 <= len(folded) <= MAX_WORD and folded not in self._no_fuzz
+        fuzzy = folded.isalpha() and 4 <= len(folded) <= MAX_WORD and folded not in self._lexicon.no_fuzz
         unique = tuple(dict.fromkeys(p for p in parts if p != whole and len(p) >= 2))
         return _Word(whole, unique, fuzzy)
 
     def _is_part(self, piece: str) -> bool:
-        return (
-            (piece in self._danish or piece in self._corpus)
-            and piece not in STOPWORDS  # "for·udsætning", "under·visning" are not compounds
-            and piece not in _NOT_PARTS
-        )
+        if piece in STOPWORDS or piece in _NOT_PARTS:  # "for·udsætning", "under·visning": no compounds
+            return False
+        if len(piece) == MIN_PART:
+            return piece in self._lexicon.short
+        return piece in self._lexicon.danish or piece in self._corpus
 
     def _split(self, word: str) -> tuple[str, ...]:
         """Compound parts of a folded word (all levels, outermost first), or () if it is not one.
