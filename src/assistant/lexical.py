@@ -1,19 +1,20 @@
 """Lexical (BM25) retrieval with Danish analysis: the half of hybrid retrieval that carries Danish.
 
-The dense model is English-only, so Danish questions live or die here. The analyzer turns text into
-index terms: lowercase + NFC, split on non-word characters, Danish (and a few English) stop words
-out, diacritics folded (æ/ø/å and the typed-without-them spellings ae/oe/aa all meet), Snowball
-Danish stemming, and compound splitting (the whole word's term plus its parts' terms). The index
-wraps bm25s and adds typo tolerance: a query word the index has never seen is mapped to its nearest
-index terms by edit distance, via a deletion-neighbourhood (SymSpell-style) map built once.
+The dense model is English-only, so Danish questions live or die here. `DanishAnalyzer` turns text
+into index terms: lowercase + NFC, split on non-word characters, Danish (and a few English) stop
+words out, diacritics folded (æ/ø/å and their typed-without spellings ae/oe/aa meet), Snowball Danish
+stemming, and compound splitting (the whole word's term plus its parts' terms). `LexicalIndex` wraps
+bm25s and adds typo tolerance: a query word the index has never seen is mapped to its nearest index
+terms by edit distance through a deletion-neighbourhood (SymSpell-style) map built once.
 
-Deliberately not here: dense retrieval, fusion of the two rankings, phrase/proximity scoring,
-persistence of the index (it rebuilds in well under a second for a docs site), and any English
-stemming (English questions are the dense model's job; here they must only not break).
+Deliberately not here: dense retrieval and fusion of the two rankings, phrase or proximity scoring,
+saving the index (it rebuilds in about a second for a docs site), and English stemming (English
+questions are the dense model's job; here they only must not break anything).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import unicodedata
@@ -27,89 +28,84 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_DANISH
 
-DANISH_DICTIONARY = Path("/usr/share/dict/danish")
-MIN_PART = 3  # "mål", "net", "by"-less: shorter pieces split almost anything into nonsense
-MIN_SPLIT = 8  # words shorter than this are rarely compounds worth splitting ("netværk" stays whole)
-MAX_WORD = 40  # longer "words" are hashes, URLs or unspaced CJK: never split or fuzzed
+DANISH_DICTIONARY = Path("/usr/share/dict/danish")  # Debian package wdanish; optional
+MIN_PART = 3  # shortest compound part ("mål", "net"); only common words may be this short
+MIN_SPLIT = 8  # shorter words are rarely compounds worth splitting ("netværk" stays whole)
+MAX_WORD = 40  # longer "words" are hashes, URLs or unspaced CJK: never split or typo-corrected
 PART_WEIGHT = 0.5  # a query's compound parts count, but less than its whole words
 FUZZY_WEIGHT = 0.8  # a typo-corrected term counts a little less than one typed right
+MAX_FUZZY = 32  # typo look-ups per query: a pasted page of gibberish must not cost seconds
 _TOKEN = re.compile(r"[^\W_]+")  # word characters minus "_"; digits stay ("os2forms", "2026")
 _ALPHA_RUN = re.compile(r"[a-z]{3,}")
-# Question words and fillers that bm25s' Snowball list lacks; they only add noise to BM25.
-_EXTRA_DA = ("hvornår", "hvis", "hvorledes", "hvorvidt", "jo", "dog", "bare", "mon", "vel", "hhv", "fx", "evt")
-# Lucene's English list plus question words, minus "by" (Danish: city) so Danish text keeps it.
-_EXTRA_EN = (
-    "a an and are as at be but for if in into is it no not of on or such that the their then there"
-    " these they this to was will with how what which who when where why do does i you my can"
+# Question words and fillers that bm25s' Snowball list lacks, plus Lucene's English list and
+# English question words. Not "by": in Danish that is a city.
+_EXTRA_STOP = (
+    "hvornår hvis hvorledes hvorvidt jo dog bare mon vel hhv fx evt a an and are as at be but for if in"
+    " into is it no not of on or such that the their then there these they this to was will with how"
+    " what which who when where why do does i you my can"
 ).split()
-# Inflectional endings and prefixes that the dictionary also lists as words; as compound parts they
-# produce false splits ("arbejd·ende", "organisat·ion"), so they never count as parts.
-_NOT_PARTS = frozenset("ende ene erne ere hed heden lig lige ligt else elle elt ion ning ment isk iske tion".split())
-_SINGLE_FOLD = str.maketrans({"æ": "a", "ø": "o", "å": "a", "ä": "a", "ö": "o", "ü": "u"})
+# Endings, prefixes and fillers that the dictionary also lists as words; as compound parts they only
+# make false splits ("arbejd·ende", "organisat·ion", "etable·ret", "borg·erne"), so never parts.
+_NOT_PARTS = frozenset(
+    "ende ene erne ernes ere eder hed heden heder heds lig lige ligt else elses elle elt ion ions ionen"
+    " ioner ning ment isk iske tion ret rede ring rings ringer ringen inger inge orer ser per ler des gen"
+    " kon pro gerne rens iver ske eren ens".split()
+)
+_MARKS = re.compile("[\u0300-\u036f]")
+_FOLD = (("æ", "a"), ("ø", "o"), ("å", "a"), ("ä", "a"), ("ö", "o"), ("ü", "u"))
 
 
-def fold(word: str) -> str:
-    """Diacritic folding: æ/ø/å → a/o/a first, then the digraphs aa/ae/oe → a/a/o.
-
-    Single letters first so that every spelling (målsætning, maalsaetning, malsatning) reaches the
-    same string before stemming; stemming the folded form means all three give identical terms.
-    """
-    word = word.translate(_SINGLE_FOLD)
-    if not word.isascii():  # é, ü, ñ ...: strip combining marks, keep other scripts as they are
-        word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-    return word.replace("aa", "a").replace("ae", "a").replace("oe", "o")
+def fold(text: str) -> str:
+    """æ/ø/å → a/o/a first, then the digraphs aa/ae/oe → a/a/o, so målsætning, maalsaetning and
+    malsatning become one string *before* stemming and therefore give identical terms."""
+    for letter, plain in _FOLD:  # str.replace is several times faster than str.translate here
+        text = text.replace(letter, plain)
+    if not text.isascii():  # é, ñ ...: decompose, drop the Latin combining marks
+        text = _MARKS.sub("", unicodedata.normalize("NFKD", text))
+    return text.replace("aa", "a").replace("ae", "a").replace("oe", "o")
 
 
 def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(unicodedata.normalize("NFC", text).lower())
 
 
-def _digraphs(word: str) -> str:
-    return word.replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
+def _stopwords() -> frozenset[str]:
+    base = set(STOPWORDS_DANISH) | set(_EXTRA_STOP)
+    # Every way a stop word gets typed: "på", "paa", "pa". Folded "være" is "vare" (goods), kept.
+    digraphs = {w.replace("æ", "ae").replace("ø", "oe").replace("å", "aa") for w in base}
+    return frozenset(base | digraphs | ({fold(w) for w in base} - {"vare", "varet"}))
 
 
-def _build_stopwords() -> frozenset[str]:
-    base = set(STOPWORDS_DANISH) | set(_EXTRA_DA)
-    # Every way a stop word can be typed: "på", "paa", "pa". Folding "være" gives "vare" (goods),
-    # a content word, so that one folded form is left out.
-    typed = {_digraphs(w) for w in base} | ({fold(w) for w in base} - {"vare", "varet"})
-    return frozenset(base | typed | set(_EXTRA_EN))
-
-
-STOPWORDS = _build_stopwords()
+STOPWORDS = _stopwords()
 
 
 class _Lexicon(NamedTuple):
-    danish: frozenset[str]  # compound parts of 4+ letters
-    short: frozenset[str]  # compound parts of 3 letters: only common words ("mål", "net", "råd")
-    no_fuzz: frozenset[str]  # correctly spelled words (Danish or English): never typo-corrected
+    danish: frozenset[str]  # known Danish words (compound parts of 4+ letters)
+    zipf: dict[str, float]  # wordfreq's Danish frequencies, log10 per billion words
+    no_fuzz: frozenset[str]  # correctly spelled Danish or English words: never typo-corrected
 
 
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
-    """Known words, folded; loaded once per process (~0.3 s), offline.
-
-    Debian's Danish list has 312k forms with inflections (so a compound's last part may be inflected)
-    but also obscure three-letter words that would split "etableret" into eta·ble·ret; three-letter
-    parts must therefore be frequent (wordfreq zipf ≥ 4). English words only guard against
-    "correcting" a correctly spelled English word into some Danish term.
-    """
+    """Known words, folded, loaded once per process and offline. Debian's list has 312k forms with
+    inflections (a compound's last part is often inflected); wordfreq says how common a word is;
+    English words only keep correctly spelled English from being "corrected" into Danish."""
     danish: set[str] = set()
-    if DANISH_DICTIONARY.exists():
-        with DANISH_DICTIONARY.open(encoding="utf-8", errors="replace") as lines:
-            danish.update(fold(line.strip().lower()) for line in lines)
-    short: set[str] = set()
+    if DANISH_DICTIONARY.exists():  # folding the whole file at once is 10x faster than per line
+        danish.update(fold(DANISH_DICTIONARY.read_text(encoding="utf-8", errors="replace").lower()).split())
+    zipf: dict[str, float] = {}
     english: set[str] = set()
     try:
         import wordfreq
 
-        da = wordfreq.get_frequency_dict("da")
-        danish.update(fold(w) for w in da)
-        short.update(f for w, freq in da.items() if len(f := fold(w)) == MIN_PART and freq >= 1e-5)
-        english.update(fold(w) for w in wordfreq.top_n_list("en", 50000))
-    except (ImportError, OSError, LookupError):  # the dictionary alone still works, without 3-letter parts
+        da = wordfreq.get_frequency_dict("da")  # fold them in one go: no folding makes a newline
+        for f, freq in zip(fold("\n".join(da)).split("\n"), da.values(), strict=True):
+            zipf[f] = max(zipf.get(f, 0.0), math.log10(freq) + 9)
+        english.update(fold("\n".join(wordfreq.top_n_list("en", 50000))).split("\n"))
+    except (ImportError, OSError, LookupError):  # the dictionary alone still works, less well
         pass
-    return _Lexicon(frozenset(danish), frozenset(short), frozenset(danish | english))
+    danish.update(zipf)
+    return _Lexicon(frozenset(danish), zipf, frozenset(danish | english))
 
 
 class QueryTerm(NamedTuple):
@@ -118,129 +114,113 @@ class QueryTerm(NamedTuple):
     fuzzy: bool  # may be typo-corrected when the index lacks it
 
 
-class _Word(NamedTuple):
-    whole: str
-    parts: tuple[str, ...]
-    fuzzy: bool
-
-
 class DanishAnalyzer:
-    """Text → index terms. `vocabulary` (the corpus text or its words) adds known compound parts."""
+    """Text → index terms. `vocabulary` (the corpus text, or its words) adds known compound parts."""
 
     def __init__(self, vocabulary: Iterable[str] = ()) -> None:
-        self._lexicon = _lexicon()
+        self._lex = _lexicon()
         corpus: set[str] = set()
         for text in vocabulary:
-            corpus.update(f for f in map(fold, tokenize(text)) if len(f) >= MIN_PART and f.isalpha())
+            corpus.update(
+                w for w in fold(" ".join(tokenize(text))).split() if len(w) > MIN_PART and w.isalpha()
+            )
         self._corpus = frozenset(corpus)
         self._stemmer = Stemmer.Stemmer("danish")
-        self._stem_lock = threading.Lock()  # PyStemmer objects are not thread-safe
+        self._stem_lock = threading.Lock()  # a PyStemmer object must not be used by two threads at once
         # Per-instance caches: a docs corpus and its questions reuse a few thousand words.
         self._word = lru_cache(maxsize=200_000)(self._analyze_word)
-        self.split = lru_cache(maxsize=200_000)(self._split)
+        self._split = lru_cache(maxsize=200_000)(self._split_folded)
 
     def analyze(self, text: str) -> list[str]:
-        """Index terms of `text`, in order: each word's term followed by its compound parts' terms."""
-        terms: list[str] = []
-        for token in tokenize(text):
-            word = self._word(token)
-            if word is not None:
-                terms.append(word.whole)
-                terms.extend(word.parts)
-        return terms
+        """Index terms of `text`, in order: each word's term, then its compound parts' terms."""
+        return [qt.term for qt in self.query_terms(text)]
 
     def query_terms(self, text: str) -> list[QueryTerm]:
-        """Weighted query terms: whole words 1.0, compound parts PART_WEIGHT."""
+        """The same terms, weighted for a query: whole words 1.0, compound parts PART_WEIGHT."""
         out: list[QueryTerm] = []
         for token in tokenize(text):
-            word = self._word(token)
-            if word is not None:
-                out.append(QueryTerm(word.whole, 1.0, word.fuzzy))
-                out.extend(QueryTerm(p, PART_WEIGHT, False) for p in word.parts)
+            if (word := self._word(token)) is not None:
+                whole, parts, fuzzy = word
+                out.append(QueryTerm(whole, 1.0, fuzzy))
+                out.extend(QueryTerm(p, PART_WEIGHT, False) for p in parts)
         return out
+
+    def split(self, word: str) -> tuple[str, ...]:
+        """Folded compound parts of `word`, all levels, outermost first; () when it is no compound."""
+        return self._split(fold(word.lower()))
 
     def _stem(self, folded: str) -> str:
         with self._stem_lock:
             return self._stemmer.stemWord(folded)
 
-    def _analyze_word(self, token: str) -> _Word | None:
+    def _analyze_word(self, token: str) -> tuple[str, tuple[str, ...], bool] | None:
         folded = fold(token)
         if token in STOPWORDS or folded in STOPWORDS or (len(folded) < 2 and not folded.isdigit()):
             return None
-        whole = self._stem(folded)
-        parts: list[str] = []
-        if len(folded) > MAX_WORD or not folded.isascii():
-            pass  # other scripts and giant tokens: one term, nothing clever
-        elif folded.isalpha():
-            pieces = self.split(folded)
-            parts = [self._stem(p) for p in pieces if p not in STOPWORDS]
-        elif any(c.isalpha() for c in folded):
-            # "os2borgerpc" → also "borgerpc", so "OS2 BorgerPC" and "borgerpc" still meet it.
+        whole, parts = self._stem(folded), []
+        plain = folded.isascii() and folded.isalpha() and len(folded) <= MAX_WORD
+        if plain:
+            parts = [self._stem(p) for p in self._split(folded)]
+        elif folded.isascii() and len(folded) <= MAX_WORD:
+            # "os2borgerpc" also gives "borgerpc", so "OS2 BorgerPC" and "borgerpc" still meet it.
             for run in _ALPHA_RUN.findall(folded):
-                sub = self._word(run) if run != folded else None
-                if sub is not None:
-                    parts += [sub.whole, *sub.parts]
-        fuzzy = folded.isalpha() and 4 <= len(folded) <= MAX_WORD and folded not in self._lexicon.no_fuzz
-        unique = tuple(dict.fromkeys(p for p in parts if p != whole and len(p) >= 2))
-        return _Word(whole, unique, fuzzy)
+                if (sub := self._word(run)) is not None:
+                    parts += [sub[0], *sub[1]]
+        fuzzy = plain and len(folded) >= 4 and folded not in self._lex.no_fuzz
+        return whole, tuple(dict.fromkeys(p for p in parts if p != whole and len(p) >= 2)), fuzzy
 
     def _is_part(self, piece: str) -> bool:
-        if piece in STOPWORDS or piece in _NOT_PARTS:  # "for·udsætning", "under·visning": no compounds
+        if piece in STOPWORDS or piece in _NOT_PARTS:  # "for·udsætning", "under·visning" are no compounds
             return False
-        if len(piece) == MIN_PART:
-            return piece in self._lexicon.short
-        return piece in self._lexicon.danish or piece in self._corpus
+        if len(piece) == MIN_PART:  # the dictionary's rare 3-letter words would give eta·ble·ret
+            return self._lex.zipf.get(piece, 0.0) >= 4.0
+        return piece in self._lex.danish or piece in self._corpus
 
-    def _split(self, word: str) -> tuple[str, ...]:
-        """Compound parts of a folded word (all levels, outermost first), or () if it is not one.
+    def _zipf(self, word: str) -> float:
+        # Known but missing from wordfreq (rare, or only in this corpus): a low floor.
+        return self._lex.zipf.get(word, 1.0 if word in self._lex.danish or word in self._corpus else 0.0)
 
-        Dynamic programming over suffixes: fewest parts wins (fewer parts = fewer false splits),
-        then the split whose shortest part is longest, then fewer linking letters. A linking "s"
-        or "e" may follow any part but the last ("forvaltning·s·organisation"). Parts that are
-        compounds themselves are split again, so "produktforvaltningsorganisation" yields
-        produktforvaltning, organisation, produkt and forvaltning when the corpus knows the first.
-        """
+    def _split_folded(self, word: str) -> tuple[str, ...]:
+        """Dynamic programming over suffixes: fewest parts first (fewer parts, fewer false splits),
+        then the most common parts (zipf sum, with 3-letter parts and linking letters penalised:
+        "sikkerhed·s·krav", not "sikkerhed·skrav"). A linking "s" or "e" may follow any part but
+        the last. Parts that are compounds themselves are split again, so with "produktforvaltning"
+        in the corpus, "produktforvaltningsorganisation" yields it, organisation, produkt and
+        forvaltning."""
         n = len(word)
         if n < MIN_SPLIT or n > MAX_WORD or not word.isalpha():
             return ()
-        # best[i]: (parts, -shortest, links, pieces) for word[i:], or None if it cannot be split
-        best: list[tuple[int, int, int, tuple[str, ...]] | None] = [None] * (n + 1)
-        best[n] = (0, -n, 0, ())
+        best: list[tuple[int, float, tuple[str, ...]] | None] = [None] * (n + 1)  # for word[i:]
+        best[n] = (0, 0.0, ())
         for i in range(n - MIN_PART, -1, -1):
             for j in range(i + MIN_PART, n + 1):
                 piece = word[i:j]
                 if (i == 0 and j == n) or not self._is_part(piece):
                     continue
-                ends = [(j, 0)]
-                if j < n - MIN_PART and word[j] in "se":
-                    ends.append((j + 1, 1))
-                for k, link in ends:
-                    rest = best[k]
-                    if rest is None:
-                        continue
-                    cand = (rest[0] + 1, max(rest[1], -len(piece)), rest[2] + link, (piece, *rest[3]))
-                    if best[i] is None or cand[:3] < best[i][:3]:  # type: ignore[index]
-                        best[i] = cand
+                penalty = (1.5 if j - i == MIN_PART else 0.0) - self._zipf(piece)
+                links = [(j, 0)] + ([(j + 1, 1)] if j < n - MIN_PART and word[j] in "se" else [])
+                for k, link in links:
+                    if (rest := best[k]) is not None:
+                        cand = (rest[0] + 1, rest[1] + penalty + link, (piece, *rest[2]))
+                        if (cur := best[i]) is None or cand[:2] < cur[:2]:
+                            best[i] = cand
         top = best[0]
-        if top is None or top[0] < 2:
+        # Koehn & Knight: keep a split only if its parts are on average (geometric mean of their
+        # frequencies) more common than the word itself: "organisationen" is no organ·isat·ionen.
+        if top is None or sum(map(self._zipf, top[2])) / top[0] <= self._zipf(word):
             return ()
-        out: list[str] = []
-        for piece in top[3]:
-            out += [piece, *self.split(piece)]
-        return tuple(dict.fromkeys(out))
+        return tuple(dict.fromkeys(p for piece in top[2] for p in (piece, *self._split(piece))))
 
 
 def _edit_distance(a: str, b: str, limit: int) -> int:
-    """Optimal-string-alignment distance (transpositions count 1), or limit + 1 when above limit."""
+    """Optimal-string-alignment distance (a transposition counts 1); limit + 1 once above limit."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
+    prev2, prev = [0] * (len(b) + 1), list(range(len(b) + 1))
     for i in range(1, len(a) + 1):
         cur = [i] + [0] * len(b)
         for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 cur[j] = min(cur[j], prev2[j - 2] + 1)
         if min(cur) > limit:
@@ -258,11 +238,12 @@ def _deletes(term: str, depth: int) -> set[str]:
 
 
 def max_edits(term: str) -> int:
+    """Typo budget: 1 edit, 2 for terms of 8+ letters."""
     return 2 if len(term) >= 8 else 1
 
 
 class LexicalIndex:
-    """BM25 over analyzed passages; `search` returns (id, score) best first, scores > 0 only."""
+    """BM25 over analyzed passages; `search` gives (id, score) best first, positive scores only."""
 
     def __init__(self, ids: Sequence[str], texts: Sequence[str], analyzer: DanishAnalyzer | None = None):
         if len(ids) != len(texts):
@@ -272,19 +253,19 @@ class LexicalIndex:
         self.ids = list(ids)
         self._pos = {id_: i for i, id_ in enumerate(self.ids)}
         self.analyzer = analyzer if analyzer is not None else DanishAnalyzer(texts)
-        self._bm25 = bm25s.BM25()
+        corpus = [self.analyzer.analyze(t) for t in texts]
         self._vocab: dict[str, int] = {}
-        if self.ids:
-            self._bm25.index([self.analyzer.analyze(t) for t in texts], show_progress=False)
-            self._vocab = {t: i for t, i in self._bm25.vocab_dict.items() if t}
-        # The BM25 score matrix in CSC form: column t holds each document's score for term t.
-        sc = self._bm25.scores if self.ids else {}
-        self._data, self._indices, self._indptr = sc.get("data"), sc.get("indices"), sc.get("indptr")
-        # Deletion neighbourhood of every alphabetic term: deletes(query) ∩ deletes(term) is
-        # non-empty for every term within the edit distance, so lookup costs a few dict probes.
+        if any(corpus):  # bm25s cannot index a corpus without a single term
+            bm25 = bm25s.BM25()
+            bm25.index(corpus, show_progress=False)
+            self._vocab = {t: i for t, i in bm25.vocab_dict.items() if t}
+            # bm25s keeps the BM25 matrix in CSC form: column t holds the documents' scores for term t.
+            self._data, self._rows, self._ptr = (bm25.scores[k] for k in ("data", "indices", "indptr"))
+        # Every term's deletions up to its typo budget: a query term within the budget of an index
+        # term shares at least one deletion with it, so a look-up is a few dict probes.
         self._neighbours: dict[str, list[str]] = {}
         for term in self._vocab:
-            if term.isalpha() and len(term) <= MAX_WORD:
+            if term.isascii() and term.isalpha() and len(term) <= MAX_WORD:
                 for d in _deletes(term, 2 if len(term) >= 6 else 1 if len(term) >= 3 else 0):
                     self._neighbours.setdefault(d, []).append(term)
         self.correct = lru_cache(maxsize=50_000)(self._correct)
@@ -294,47 +275,50 @@ class LexicalIndex:
 
     def _df(self, term: str) -> int:
         t = self._vocab[term]
-        return int(self._indptr[t + 1] - self._indptr[t])
+        return int(self._ptr[t + 1] - self._ptr[t])
 
     def _correct(self, term: str) -> tuple[str, ...]:
-        """Nearest index terms to an unknown term: smallest edit distance, most frequent first."""
+        """The nearest index terms to an unknown term (at most 2, most frequent first), or ()."""
         limit = max_edits(term)
-        found: dict[str, int] = {}
-        for d in _deletes(term, limit):
-            for cand in self._neighbours.get(d, ()):
-                if cand not in found:
-                    found[cand] = _edit_distance(term, cand, limit)
+        found = {c: 0 for d in _deletes(term, limit) for c in self._neighbours.get(d, ())}
+        for cand in found:
+            found[cand] = _edit_distance(term, cand, limit)
         close = [c for c, dist in found.items() if dist <= limit]
         if not close:
             return ()
         nearest = min(found[c] for c in close)
         return tuple(sorted((c for c in close if found[c] == nearest), key=self._df, reverse=True)[:2])
 
-    def search(self, query: str, k: int = 20, allowed: Collection[str] | None = None) -> list[tuple[str, float]]:
-        if not self.ids or k <= 0 or not query:
+    def search(
+        self, query: str, k: int = 20, allowed: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Best `k` passages for `query`, only among ids in `allowed` when given."""
+        if not self._vocab or k <= 0 or not query:
             return []
         weights: dict[int, float] = {}
+        fuzzy_left = MAX_FUZZY
         for qt in self.analyzer.query_terms(query):
             if qt.term in self._vocab:
                 hits = [(qt.term, qt.weight)]
-            elif qt.fuzzy:
+            elif qt.fuzzy and fuzzy_left > 0:
+                fuzzy_left -= 1
                 hits = [(c, qt.weight * FUZZY_WEIGHT) for c in self.correct(qt.term)]
             else:
                 continue
             for term, w in hits:
-                t = self._vocab[term]
-                weights[t] = weights.get(t, 0.0) + w
+                weights[self._vocab[term]] = weights.get(self._vocab[term], 0.0) + w
         if not weights:
             return []
         scores = np.zeros(len(self.ids), dtype=np.float32)
-        for t, w in weights.items():
-            lo, hi = self._indptr[t], self._indptr[t + 1]
-            scores[self._indices[lo:hi]] += np.float32(w) * self._data[lo:hi]  # rows unique per column
-        if allowed is not None:
-            rows = np.fromiter((self._pos[a] for a in allowed if a in self._pos), dtype=np.int64)
-        else:
+        for t, w in weights.items():  # a column lists each document once, so += is safe
+            scores[self._rows[self._ptr[t] : self._ptr[t + 1]]] += (
+                w * self._data[self._ptr[t] : self._ptr[t + 1]]
+            )
+        if allowed is None:
             rows = np.flatnonzero(scores > 0)
-        rows = rows[scores[rows] > 0]
+        else:
+            rows = np.unique(np.fromiter((self._pos[a] for a in allowed if a in self._pos), dtype=np.int64))
+            rows = rows[scores[rows] > 0]
         if len(rows) > k:
             rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
         rows = rows[np.lexsort((rows, -scores[rows]))]  # best first; ties in corpus order

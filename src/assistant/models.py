@@ -106,3 +106,26 @@ class Chunk:
             ordinal=int(meta.get("ordinal", 0)),
             covers=tuple(h for h in str(meta.get("covers", "")).split("\x1f") if h),
         )
+
+
+@dataclass
+class Citation:
+    n: int
+    title: str
+    breadcrumb: str
+    heading: str
+    url: str  # page URL + #anchor: opens the cited section
+    fragment_url: str  # url + text fragment that highlights the quoted sentence where supported
+    snippet: str
+    score: float
+    source: str
+    path: str
+
+
+@dataclass
+class Answer:
+    text: str
+    answered: bool  # False when the assistant abstained
+    citations: list[Citation]
+    language: str = "da"
+    notice: str = ""  # e.g. why the LLM answer fell back to the extractive one

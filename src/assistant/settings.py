@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     chroma_token: str | None = None
     collection: str = "docs"
 
+    # Retrieval: weights of the two rankings in reciprocal rank fusion
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.5
+
+    # Abstention: share of the question's (IDF-weighted) terms the best passages must contain, and
+    # for English questions the cosine similarity that counts as close enough. Calibrated on the dev sets.
+    abstain_coverage: float = 0.5
+    abstain_dense: float = 0.35
+
     # Answering
     answerer: Literal["extractive", "llm"] = "extractive"
     llm_provider: Literal["openai", "ollama"] = "openai"

@@ -1,0 +1,66 @@
+"""Citations: numbered in order of first use, one per section, with a text-fragment link.
+
+A citation opens the page and heading anchor the real site serves; `fragment_url` adds a
+`:~:text=` directive that highlights the quoted sentence in browsers that support it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from urllib.parse import quote
+
+from assistant.models import Citation
+from assistant.retrieve import Passage
+
+SNIPPET_CHARS = 280
+
+
+def text_fragment(url: str, sentence: str, words: int = 8) -> str:
+    """`url` + `:~:text=` with the sentence's first words (spec: '-', '&' and ',' percent-encoded)."""
+    start = " ".join(re.sub(r"^[-*\d.)\s]+", "", sentence).split()[:words])
+    if not start:
+        return url
+    encoded = quote(start, safe="").replace("-", "%2D")
+    return f"{url}{'' if '#' in url else '#'}:~:text={encoded}"
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+class CitationList:
+    """Collects citations as an answer cites passages; the same section is cited once."""
+
+    def __init__(self) -> None:
+        self.citations: list[Citation] = []
+        self._by_url: dict[str, Citation] = {}
+
+    def cite(self, passage: Passage, quoted: str = "") -> int:
+        chunk = passage.chunk
+        existing = self._by_url.get(chunk.url)
+        if existing is not None:
+            return existing.n
+        citation = Citation(
+            n=len(self.citations) + 1,
+            title=chunk.title,
+            breadcrumb=" › ".join(chunk.breadcrumb),
+            heading=chunk.heading,
+            url=chunk.url,
+            fragment_url=text_fragment(chunk.url, quoted) if quoted else chunk.url,
+            snippet=snippet(quoted or chunk.text),
+            score=round(passage.score, 4),
+            source=chunk.source,
+            path=chunk.path,
+        )
+        self.citations.append(citation)
+        self._by_url[chunk.url] = citation
+        return citation.n
+
+
+def cite_all(passages: Sequence[Passage]) -> list[Citation]:
+    citations = CitationList()
+    for passage in passages:
+        citations.cite(passage)
+    return citations.citations

@@ -1,0 +1,83 @@
+"""The default answerer: the best sentences of the top passages, each ending in its citation `[n]`.
+
+Nothing is invented: every sentence of the answer is quoted from a passage. An English question over
+Danish pages gets an English lead-in and the quoted Danish sentences. Abstention is decided before
+this runs (evidence.py); this only writes the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.answer.citations import CitationList
+from assistant.answer.evidence import QueryEvidence
+from assistant.models import Answer
+from assistant.retrieve import Passage
+
+MAX_SENTENCES = 3
+MAX_WORDS = 90
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-ZÆØÅ0-9])")
+
+LEAD_IN = {"da": "", "en": "From the documentation (quoted in Danish):"}
+
+
+@dataclass
+class _Candidate:
+    passage_rank: int
+    position: int
+    sentence: str
+    score: float
+
+
+def sentences(text: str) -> list[str]:
+    out: list[str] = []
+    for block in text.split("\n"):
+        block = block.strip()
+        if block:
+            out.extend(s.strip() for s in _SENTENCE.split(block) if s.strip())
+    return out
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def answer(self, evidence: QueryEvidence, passages: Sequence[Passage], language: str) -> Answer:
+        candidates: list[_Candidate] = []
+        for rank, passage in enumerate(passages[:4]):
+            for position, sentence in enumerate(sentences(passage.chunk.text)):
+                coverage = evidence.coverage_of(sentence)
+                if coverage <= 0:
+                    continue
+                # Earlier passages and sentences that answer more of the question come first.
+                candidates.append(_Candidate(rank, position, sentence, coverage / (1 + 0.35 * rank)))
+        if not candidates:  # nothing matches word for word: quote the start of the best passage
+            first = sentences(passages[0].chunk.text)[:2]
+            candidates = [_Candidate(0, i, s, 0.0) for i, s in enumerate(first)]
+        best = max(c.score for c in candidates)
+        chosen: list[_Candidate] = []
+        words = 0
+        for candidate in sorted(candidates, key=lambda c: c.score, reverse=True):
+            if len(chosen) == MAX_SENTENCES or (chosen and candidate.score < 0.5 * best):
+                break
+            length = len(candidate.sentence.split())
+            if chosen and words + length > MAX_WORDS:
+                continue
+            chosen.append(candidate)
+            words += length
+        chosen.sort(key=lambda c: (c.passage_rank, c.position))
+        citations = CitationList()
+        parts = []
+        for candidate in chosen:
+            n = citations.cite(passages[candidate.passage_rank], candidate.sentence)
+            parts.append(f"{_trim(candidate.sentence)} [{n}]")
+        lead = LEAD_IN.get(language, "")
+        body = "\n".join(parts) if any(p.startswith("- ") for p in parts) else " ".join(parts)
+        text = f"{lead}\n{body}" if lead else body
+        return Answer(text=text, answered=True, citations=citations.citations, language=language)
+
+
+def _trim(sentence: str, limit: int = 60) -> str:
+    words = sentence.split()
+    return sentence if len(words) <= limit else " ".join(words[:limit]) + " …"

@@ -1,0 +1,211 @@
+"""Retrieval and abstention evaluation a user can run on their own site.
+
+    python -m assistant.eval --questions questions.jsonl --source path/to/site [--index DIR]
+
+Reads the JSONL question format of the dev sets (id, question, lang, kind, history, gold[{path,
+heading}], ...), ingests the site (incrementally) and prints a markdown table: hit@1/3/5 and MRR@10
+by page and by page + heading, abstention precision/recall, and the same by question kind — for the
+assistant and for two baselines a user would otherwise pick: dense-only (langchain + Chroma over the
+same model and store) and BM25 with default tokenisation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.offline import go_offline
+
+
+@dataclass
+class Question:
+    id: str
+    question: str
+    kind: str
+    lang: str
+    history: list[dict]
+    gold: list[dict]
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.gold)
+
+
+@dataclass
+class Result:
+    page_rank: int | None  # 1-based rank of the first passage on a gold page
+    section_rank: int | None  # ... on a gold page under the gold heading
+    answered: bool | None = None
+
+
+@dataclass
+class Scores:
+    results: dict[str, list[tuple[Question, Result]]] = field(default_factory=lambda: defaultdict(list))
+
+
+def load_questions(file: Path) -> list[Question]:
+    questions = []
+    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            questions.append(Question(row["id"], row["question"], row.get("kind", "lookup"), row.get("lang", "da"),
+                                      row.get("history") or [], row.get("gold") or []))
+        except (json.JSONDecodeError, KeyError) as exc:
+            raise SystemExit(f"{file}, line {number}: not a question record ({exc})") from None
+    return questions
+
+
+def ranks(question: Question, ranked: list[tuple[str, tuple[str, ...], tuple[str, ...]]]) -> Result:
+    """ranked: (path, heading path, headings covered) per passage, best first."""
+    page_rank = section_rank = None
+    for rank, (path, headings, covers) in enumerate(ranked[:10], 1):
+        for gold in question.gold:
+            if path != gold["path"]:
+                continue
+            page_rank = page_rank or rank
+            heading = gold.get("heading")
+            if (heading is None and not headings) or (heading is not None and (heading in covers or
+                                                                                 (headings and headings[-1] == heading))):
+                section_rank = section_rank or rank
+    return Result(page_rank, section_rank)
+
+
+def metrics(rows: list[tuple[Question, Result]]) -> dict[str, float]:
+    answerable = [r for q, r in rows if q.answerable]
+    out: dict[str, float] = {"n": len(answerable)}
+    for label, attr in (("page", "page_rank"), ("section", "section_rank")):
+        values = [getattr(r, attr) for r in answerable]
+        for k in (1, 3, 5):
+            out[f"{label} hit@{k}"] = sum(1 for v in values if v and v <= k) / max(1, len(values))
+        out[f"{label} MRR@10"] = sum(1 / v for v in values if v) / max(1, len(values))
+    decided = [(q, r) for q, r in rows if r.answered is not None]
+    if decided:
+        abstained = [q for q, r in decided if not r.answered]
+        unanswerable = [q for q, r in decided if not q.answerable]
+        right = [q for q in abstained if not q.answerable]
+        out["abstain precision"] = len(right) / len(abstained) if abstained else 1.0
+        out["abstain recall"] = len(right) / len(unanswerable) if unanswerable else 1.0
+        wrong = [q for q in abstained if q.answerable]
+        out["wrong abstain rate"] = len(wrong) / max(1, sum(1 for q, _ in decided if q.answerable))
+    return out
+
+
+def table(title: str, systems: dict[str, list[tuple[Question, Result]]]) -> str:
+    columns = ["n", "page hit@1", "page hit@3", "page hit@5", "page MRR@10", "section hit@1", "section hit@5",
+               "section MRR@10", "abstain precision", "abstain recall", "wrong abstain rate"]
+    lines = [f"### {title}", "", "| system | kind | " + " | ".join(columns) + " |",
+             "|---|---|" + "---|" * len(columns)]
+    for system, rows in systems.items():
+        kinds = sorted({q.kind for q, _ in rows})
+        for kind in ["all", *kinds]:
+            subset = rows if kind == "all" else [(q, r) for q, r in rows if q.kind == kind]
+            m = metrics(subset)
+            cells = [f"{int(m[c])}" if c == "n" else (f"{m[c]:.2f}" if c in m else "–") for c in columns]
+            lines.append(f"| {system} | {kind} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def evaluate(questions: list[Question], assistant, baselines: dict[str, Callable]) -> dict:  # type: ignore[no-untyped-def]
+    from assistant.retrieve import condense
+
+    systems: dict[str, list[tuple[Question, Result]]] = {"assistant": []}
+    for q in questions:
+        query = condense(q.question, q.history)
+        passages = assistant.retriever.search(query, 10)
+        result = ranks(q, [(p.chunk.path, p.chunk.headings, p.chunk.covers) for p in passages])
+        result.answered = assistant.ask(q.question, q.history).answered
+        systems["assistant"].append((q, result))
+    for name, search in baselines.items():
+        systems[name] = [(q, ranks(q, search(q.question))) for q in questions]
+    return systems
+
+
+def dense_baseline(settings, collection: str) -> Callable:  # type: ignore[no-untyped-def]
+    """The plain langchain + Chroma retriever over the same model and store."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from langchain_chroma import Chroma
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    from assistant.embed import resolve_model
+
+    client = chromadb.PersistentClient(path=str(Path(settings.index_dir) / "chroma"),
+                                       settings=ChromaSettings(anonymized_telemetry=False))
+    embeddings = HuggingFaceEmbeddings(model_name=resolve_model(settings.embedding_model),
+                                       encode_kwargs={"normalize_embeddings": True})
+    store = Chroma(client=client, collection_name=collection, embedding_function=embeddings)
+
+    def search(question: str) -> list:
+        docs = store.similarity_search(question, k=10)
+        return [_ranked(d.metadata) for d in docs]
+
+    return search
+
+
+def bm25_baseline(chunks: list) -> Callable:  # type: ignore[no-untyped-def]
+    """bm25s with its default tokenisation (no stemming, no Danish analysis)."""
+    import bm25s
+
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize([c.embed_text for c in chunks], show_progress=False), show_progress=False)
+
+    def search(question: str) -> list:
+        tokens = bm25s.tokenize([question], show_progress=False)
+        if not tokens.vocab:
+            return []
+        docs, _ = retriever.retrieve(tokens, k=min(10, len(chunks)), show_progress=False)
+        return [(chunks[i].path, chunks[i].headings, chunks[i].covers) for i in docs[0]]
+
+    return search
+
+
+def _ranked(meta: dict) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    split = lambda v: tuple(h for h in str(v or "").split("\x1f") if h)  # noqa: E731
+    return meta["path"], split(meta.get("headings")), split(meta.get("covers"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    go_offline()
+    parser = argparse.ArgumentParser(prog="python -m assistant.eval", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--questions", type=Path, required=True, action="append", help="JSONL file (repeatable)")
+    parser.add_argument("--source", type=Path, required=True, action="append", help="site folder (one per file)")
+    parser.add_argument("--index", type=Path, help="index folder (default: data/eval/<site name>)")
+    parser.add_argument("--no-baselines", action="store_true")
+    args = parser.parse_args(argv)
+    if len(args.questions) != len(args.source):
+        parser.error("give one --source per --questions file")
+
+    from assistant.catalog import Catalog
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+    from ingest.pipeline import collection_name, ingest
+    from ingest.sources import SourceSpec
+
+    for questions_file, source in zip(args.questions, args.source, strict=True):
+        index = args.index or Path("data/eval") / source.resolve().name
+        settings = Settings(index_dir=index)
+        report = ingest(settings, [SourceSpec(name=source.resolve().name, path=source.resolve())], progress=False)
+        if report.failed:
+            print(f"error: {report.sources[0].error}", file=sys.stderr)
+            return 1
+        assistant = Assistant.open(settings)
+        baselines = {}
+        if not args.no_baselines:
+            baselines["dense only (langchain + Chroma)"] = dense_baseline(
+                settings, collection_name(settings.collection, settings.chunking_signature()))
+            baselines["BM25 default tokenisation"] = bm25_baseline([c for _, c in Catalog(index).chunks()])
+        systems = evaluate(load_questions(questions_file), assistant, baselines)
+        print(table(f"{questions_file.name} on {source.resolve().name}", systems))
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The Assistant: the one object the CLI, the web chat, the HTTP API and the widget all call.
+
+It validates the question, retrieves passages from one index snapshot, decides whether the evidence
+is strong enough to answer, and has the configured answerer write the answer with citations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.answer.citations import cite_all
+from assistant.answer.evidence import QueryEvidence
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.errors import QuestionError
+from assistant.language import detect_language
+from assistant.models import Answer
+from assistant.retrieve import Filters, Passage, Retriever, Snapshot, condense
+from assistant.settings import Settings
+
+MAX_QUESTION_CHARS = 2000
+NOT_FOUND = {
+    "da": "Det kan jeg ikke finde i dokumentationen.",
+    "en": "I can't find that in the documentation.",
+}
+MAYBE = {"da": "Måske relevant:", "en": "Possibly relevant:"}
+
+
+@dataclass
+class Decision:
+    answer: bool
+    coverage: float
+    dense: float
+
+
+class Assistant:
+    def __init__(self, settings: Settings, retriever: Retriever) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.answerer = ExtractiveAnswerer()
+
+    @classmethod
+    def open(cls, settings: Settings) -> Assistant:
+        return cls(settings, Retriever.open(settings))
+
+    def search(self, query: str, k: int = 8, filters: Filters | None = None) -> list[Passage]:
+        return self.retriever.search(clean_question(query), k, filters)
+
+    def ask(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Answer:
+        question = clean_question(question)
+        language = detect_language(question)
+        query = condense(question, history)
+        snapshot = self.retriever.snapshot()
+        passages = self.retriever.search(query, 8, filters, snapshot=snapshot)
+        decision = self.decide(question, passages, snapshot, language)
+        if not decision.answer:
+            return self.abstain(passages, language)
+        return self.answerer.answer(QueryEvidence(question, snapshot), passages, language)
+
+    def decide(self, question: str, passages: list[Passage], snapshot: Snapshot, language: str) -> Decision:
+        """Answer only when the passages cover enough of the question (Danish) or are close enough
+        in meaning (English, whose words Danish pages do not contain)."""
+        if not passages:
+            return Decision(False, 0.0, 0.0)
+        coverage = QueryEvidence(question, snapshot).best_coverage(passages)
+        dense = max(p.dense for p in passages[:3])
+        if language == "en":
+            ok = dense >= self.settings.abstain_dense or coverage >= self.settings.abstain_coverage
+        else:
+            ok = coverage >= self.settings.abstain_coverage
+        return Decision(ok, coverage, dense)
+
+    def abstain(self, passages: list[Passage], language: str) -> Answer:
+        seen: set[tuple[str, str]] = set()
+        closest = []
+        for passage in passages:
+            key = (passage.chunk.source, passage.chunk.path)
+            if key not in seen:
+                seen.add(key)
+                closest.append(passage)
+            if len(closest) == 3:
+                break
+        citations = cite_all(closest)
+        text = NOT_FOUND[language]
+        if citations:
+            text += f"\n{MAYBE[language]} " + "; ".join(f"{c.title} [{c.n}]" for c in citations)
+        return Answer(text=text, answered=False, citations=citations, language=language)
+
+    def status(self) -> dict:
+        snap = self.retriever.snapshot()
+        return {"version": snap.version, "pages": snap.pages, "chunks": len(snap.chunks),
+                "sources": snap.sources, "last_ingest": snap.last_ingest}
+
+
+def clean_question(question: str) -> str:
+    text = " ".join((question or "").split())
+    if not text:
+        raise QuestionError("Skriv et spørgsmål — feltet er tomt.")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"Spørgsmålet er for langt ({len(text)} tegn); højst {MAX_QUESTION_CHARS} tegn.")
+    return text
