@@ -30,7 +30,7 @@ from bm25s.stopwords import STOPWORDS_DANISH
 
 DANISH_DICTIONARY = Path("/usr/share/dict/danish")  # Debian package wdanish; optional
 MIN_PART = 3  # shortest compound part ("mål", "net"); only common words may be this short
-MIN_SPLIT = 8  # shorter words are rarely compounds worth splitting ("netværk" stays whole)
+MIN_SPLIT = 8  # shorter stems are rarely compounds worth splitting ("netværk" stays whole)
 MAX_WORD = 40  # longer "words" are hashes, URLs or unspaced CJK: never split or typo-corrected
 PART_WEIGHT = 0.5  # a query's compound parts count, but less than its whole words
 FUZZY_WEIGHT = 0.8  # a typo-corrected term counts a little less than one typed right
@@ -49,7 +49,7 @@ _EXTRA_STOP = (
 _NOT_PARTS = frozenset(
     "ende ene erne ernes ere eder hed heden heder heds lig lige ligt else elses elle elt ion ions ionen"
     " ioner ning ment isk iske tion ret rede ring rings ringer ringen inger inge orer ser per ler des gen"
-    " kon pro gerne rens iver ske eren ens".split()
+    " kon pro gerne ren rens iver ske eren ens".split()
 )
 _MARKS = re.compile("[\u0300-\u036f]")
 _FOLD = (("æ", "a"), ("ø", "o"), ("å", "a"), ("ä", "a"), ("ö", "o"), ("ü", "u"))
@@ -119,12 +119,8 @@ class DanishAnalyzer:
 
     def __init__(self, vocabulary: Iterable[str] = ()) -> None:
         self._lex = _lexicon()
-        corpus: set[str] = set()
-        for text in vocabulary:
-            corpus.update(
-                w for w in fold(" ".join(tokenize(text))).split() if len(w) > MIN_PART and w.isalpha()
-            )
-        self._corpus = frozenset(corpus)
+        words = fold(" ".join(token for text in vocabulary for token in tokenize(text))).split()
+        self._corpus = frozenset(w for w in words if len(w) > MIN_PART and w.isalpha())
         self._stemmer = Stemmer.Stemmer("danish")
         self._stem_lock = threading.Lock()  # a PyStemmer object must not be used by two threads at once
         # Per-instance caches: a docs corpus and its questions reuse a few thousand words.
@@ -187,8 +183,8 @@ class DanishAnalyzer:
         the last. Parts that are compounds themselves are split again, so with "produktforvaltning"
         in the corpus, "produktforvaltningsorganisation" yields it, organisation, produkt and
         forvaltning."""
-        n = len(word)
-        if n < MIN_SPLIT or n > MAX_WORD or not word.isalpha():
+        n = len(word)  # the stem's length decides, so "netværket" stays whole like "netværk"
+        if n > MAX_WORD or not word.isalpha() or len(self._stem(word)) < MIN_SPLIT:
             return ()
         best: list[tuple[int, float, tuple[str, ...]] | None] = [None] * (n + 1)  # for word[i:]
         best[n] = (0, 0.0, ())
@@ -237,11 +233,6 @@ def _deletes(term: str, depth: int) -> set[str]:
     return out
 
 
-def max_edits(term: str) -> int:
-    """Typo budget: 1 edit, 2 for terms of 8+ letters."""
-    return 2 if len(term) >= 8 else 1
-
-
 class LexicalIndex:
     """BM25 over analyzed passages; `search` gives (id, score) best first, positive scores only."""
 
@@ -273,13 +264,9 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def _df(self, term: str) -> int:
-        t = self._vocab[term]
-        return int(self._ptr[t + 1] - self._ptr[t])
-
     def _correct(self, term: str) -> tuple[str, ...]:
         """The nearest index terms to an unknown term (at most 2, most frequent first), or ()."""
-        limit = max_edits(term)
+        limit = 2 if len(term) >= 8 else 1  # the typo budget
         found = {c: 0 for d in _deletes(term, limit) for c in self._neighbours.get(d, ())}
         for cand in found:
             found[cand] = _edit_distance(term, cand, limit)
@@ -287,7 +274,10 @@ class LexicalIndex:
         if not close:
             return ()
         nearest = min(found[c] for c in close)
-        return tuple(sorted((c for c in close if found[c] == nearest), key=self._df, reverse=True)[:2])
+        df = {
+            c: self._ptr[self._vocab[c] + 1] - self._ptr[self._vocab[c]] for c in close if found[c] == nearest
+        }
+        return tuple(sorted(df, key=df.__getitem__, reverse=True)[:2])
 
     def search(
         self, query: str, k: int = 20, allowed: Collection[str] | None = None
@@ -311,9 +301,8 @@ class LexicalIndex:
             return []
         scores = np.zeros(len(self.ids), dtype=np.float32)
         for t, w in weights.items():  # a column lists each document once, so += is safe
-            scores[self._rows[self._ptr[t] : self._ptr[t + 1]]] += (
-                w * self._data[self._ptr[t] : self._ptr[t + 1]]
-            )
+            lo, hi = self._ptr[t], self._ptr[t + 1]
+            scores[self._rows[lo:hi]] += w * self._data[lo:hi]
         if allowed is None:
             rows = np.flatnonzero(scores > 0)
         else:

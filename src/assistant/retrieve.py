@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) + Danish BM25, fused by weighted reciprocal rank.
+"""Hybrid retrieval: dense (Chroma) + Danish BM25, fused by a weighted sum of normalised scores.
 
 The retriever works on a snapshot of the index (catalog version, live chunks, lexical index). When an
 ingest commits a new version, the next query builds a new snapshot and swaps it in whole, so a query
@@ -21,7 +21,6 @@ from assistant.models import Chunk
 from assistant.settings import Settings
 from assistant.store import VectorStore, open_store
 
-RRF_K = 60
 
 
 @dataclass
@@ -69,6 +68,10 @@ class Query:
     @property
     def lexical_text(self) -> str:
         return f"{self.text} {self.context}".strip()
+
+    @property
+    def dense_text(self) -> str:
+        return f"{self.context} {self.text}".strip()
 
 
 FOLLOW_UP_HINTS = {
@@ -142,30 +145,42 @@ class Retriever:
         allowed = {i for i, c in snap.chunks.items() if filters.allows(c)} if filters.active else None
         pool = max(40, k * 5)
         lexical = snap.lexical.search(query.lexical_text, pool, allowed)
-        dense = self._dense(query, pool, snap, allowed)
-        return fuse(dense, lexical, snap, k, self.settings)
+        vector = self.embedder.embed([query.dense_text])[0]
+        dense = self._dense(vector, pool, snap, allowed)
+        # Lexical hits outside the dense pool still get their true similarity, so that a strong BM25
+        # match is not lost for want of a dense rank (the model separates Danish poorly).
+        missing = [i for i, _ in lexical if i not in dense]
+        for chunk_id, v in self.store.vectors(missing).items():
+            dense[chunk_id] = float(np.dot(vector, v))
+        return fuse(dense, dict(lexical), snap, k, self.settings)
 
-    def _dense(self, query: Query, pool: int, snap: Snapshot, allowed: set[str] | None) -> list[tuple[str, float]]:
-        text = f"{query.context} {query.text}".strip() if query.context else query.text
-        vector = self.embedder.embed([text])[0]
-        hits = self.store.query(np.asarray(vector), min(pool + 10, max(1, len(snap.chunks))))
-        out = []
+    def _dense(self, vector: np.ndarray, pool: int, snap: Snapshot, allowed: set[str] | None) -> dict[str, float]:
+        hits = self.store.query(vector, min(pool + 10, max(1, len(snap.chunks))))
+        out = {}
         for hit in hits:  # vectors that are not live (an ingest in progress) are skipped
             if hit.id in snap.chunks and (allowed is None or hit.id in allowed):
-                out.append((hit.id, 1.0 - hit.distance))
+                out[hit.id] = 1.0 - hit.distance
         return out
 
 
-def fuse(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], snap: Snapshot, k: int,
+def fuse(dense: dict[str, float], lexical: dict[str, float], snap: Snapshot, k: int,
          settings: Settings) -> list[Passage]:
-    """Weighted reciprocal rank fusion; BM25 weighs more (the bundled model is English-trained)."""
-    passages: dict[str, Passage] = {}
-    for rank, (chunk_id, similarity) in enumerate(dense):
-        p = passages.setdefault(chunk_id, Passage(chunk_id, snap.chunks[chunk_id], 0.0))
-        p.dense, p.dense_rank = similarity, rank
-        p.score += settings.dense_weight / (RRF_K + rank)
-    for rank, (chunk_id, score) in enumerate(lexical):
-        p = passages.setdefault(chunk_id, Passage(chunk_id, snap.chunks[chunk_id], 0.0))
-        p.lexical, p.lexical_rank = score, rank
-        p.score += settings.lexical_weight / (RRF_K + rank)
-    return sorted(passages.values(), key=lambda p: p.score, reverse=True)[:k]
+    """Weighted sum of normalised scores: BM25 / best BM25, similarity rescaled over the candidates.
+
+    BM25 weighs more by default: the bundled model is English-trained and separates Danish weakly.
+    """
+    if not dense and not lexical:
+        return []
+    best_lexical = max(lexical.values(), default=0.0) or 1.0
+    low, high = min(dense.values(), default=0.0), max(dense.values(), default=1.0)
+    spread = (high - low) or 1.0
+    dense_order = {i: r for r, i in enumerate(sorted(dense, key=dense.__getitem__, reverse=True))}
+    lexical_order = {i: r for r, i in enumerate(lexical)}
+    passages = []
+    for chunk_id in set(dense) | set(lexical):
+        similarity = dense.get(chunk_id, low)
+        bm25 = lexical.get(chunk_id, 0.0)
+        score = settings.lexical_weight * bm25 / best_lexical + settings.dense_weight * (similarity - low) / spread
+        passages.append(Passage(chunk_id, snap.chunks[chunk_id], score, similarity, bm25,
+                                dense_order.get(chunk_id), lexical_order.get(chunk_id)))
+    return sorted(passages, key=lambda p: p.score, reverse=True)[:k]

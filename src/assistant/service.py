@@ -51,7 +51,7 @@ class Assistant:
         query = condense(question, history)
         snapshot = self.retriever.snapshot()
         passages = self.retriever.search(query, 8, filters, snapshot=snapshot)
-        decision = self.decide(question, passages, snapshot, language)
+        decision = self.decide(query.lexical_text if query.context else question, passages, snapshot, language)
         if not decision.answer:
             return self.abstain(passages, language)
         return self.answerer.answer(QueryEvidence(question, snapshot), passages, language)

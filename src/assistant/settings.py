@@ -35,13 +35,13 @@ class Settings(BaseSettings):
     chroma_token: str | None = None
     collection: str = "docs"
 
-    # Retrieval: weights of the two rankings in reciprocal rank fusion
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.5
+    # Retrieval: weights of the normalised dense and BM25 scores in the fused score
+    dense_weight: float = 0.3
+    lexical_weight: float = 0.7
 
     # Abstention: share of the question's (IDF-weighted) terms the best passages must contain, and
     # for English questions the cosine similarity that counts as close enough. Calibrated on the dev sets.
-    abstain_coverage: float = 0.5
+    abstain_coverage: float = 0.2
     abstain_dense: float = 0.35
 
     # Answering

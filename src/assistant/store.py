@@ -31,6 +31,7 @@ class VectorStore(Protocol):
     def delete(self, ids: Sequence[str]) -> None: ...
     def ids(self) -> set[str]: ...
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]: ...
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
     def drop(self) -> None: ...
 
 
@@ -87,6 +88,12 @@ class ChromaStore:
             include=["distances"],
         )
         return [Hit(i, float(d)) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        result = self._call("read vectors", self._collection.get, ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(result["ids"], result["embeddings"], strict=True)}
 
     def drop(self) -> None:
         """Delete the whole collection (an index built with settings no longer in use)."""

@@ -1,0 +1,264 @@
+"""Danish lexical retrieval: analysis (folding, stop words, stemming, compounds) and the BM25 index."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from assistant.lexical import DanishAnalyzer, LexicalIndex
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "os2produktmodning"
+
+DOCS = {
+    "netvaerk": "Faglige netværk › Produktforvaltere\n"
+    "Det formelle netværk for produktforvaltere etableres 16. juni 2026 og mødes to gange om året.",
+    "maal": "Vision › Målsætning\nVores målsætning er at øge genbrug af kode på tværs af kommunerne.",
+    "sikkerhed": "Overvågning › Sikkerhedsscripts\nSikkerhedsscripts kører, når en hændelse udløses.",
+    "spor": "Produktforvaltning › Hovedspor\n"
+    "Det daglige arbejde deles op i fire hovedspor: drift, udvikling, økonomi og kommunikation.",
+    "admin": "Administration › Admin\nSom admin kan du oprette brugere og give dem adgang til siden.",
+    "maintainers": "Maintainers › Becoming a maintainer\n"
+    "To become a maintainer, open a pull request and ask the current maintainers.",
+    "print": "Printere › Opsætning\nSådan opsætter du en printer på en pc, der er tilsluttet netværket.",
+}
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> DanishAnalyzer:
+    return DanishAnalyzer()
+
+
+@pytest.fixture(scope="module")
+def small() -> LexicalIndex:
+    return LexicalIndex(list(DOCS), list(DOCS.values()))
+
+
+def top(index: LexicalIndex, query: str, k: int = 20, **kw) -> list[str]:
+    return [doc_id for doc_id, _ in index.search(query, k, **kw)]
+
+
+def paragraphs(root: Path) -> tuple[list[str], list[str]]:
+    """Every paragraph of a Jekyll docs tree as ("path#n", "title › heading\\nparagraph")."""
+    if not root.is_dir():
+        pytest.skip(f"corpus not available: {root}")
+    ids, texts = [], []
+    for md in sorted(p for p in root.rglob("*.md") if p.is_file()):
+        raw = md.read_text(encoding="utf-8", errors="replace")
+        title, heading = md.stem, ""
+        if front := re.match(r"\A---\n(.*?)\n---\n", raw, re.S):
+            if found := re.search(r'^title:\s*"?(.*?)"?\s*$', front.group(1), re.M):
+                title = found.group(1)
+            raw = raw[front.end() :]
+        rel = unicodedata.normalize("NFC", md.relative_to(root).as_posix())
+        for n, para in enumerate(p.strip() for p in re.split(r"\n\s*\n", raw)):
+            if para:
+                if h := re.match(r"#+\s*(.*)", para):
+                    heading = h.group(1)
+                ids.append(f"{rel}#{n}")
+                texts.append(f"{title} › {heading}\n{para}")
+    return ids, texts
+
+
+@pytest.fixture(scope="module")
+def corpus() -> LexicalIndex:
+    return LexicalIndex(*paragraphs(CORPUS))
+
+
+# --- analysis -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("målsætning", "maalsaetning", "malsatning", "MÅLSÆTNING"),
+        ("netværk", "netvaerk", "netvark"),
+        ("gøres", "goeres", "gores"),
+        ("Århus", "Aarhus", "Arhus"),
+    ],
+)
+def test_spellings_with_and_without_diacritics_give_identical_terms(analyzer, spellings):
+    terms = [analyzer.analyze(s) for s in spellings]
+    assert terms[0], spellings[0]
+    assert all(t == terms[0] for t in terms), dict(zip(spellings, terms, strict=True))
+
+
+def test_stop_words_are_removed_in_every_spelling(analyzer):
+    assert analyzer.analyze("og i på paa pa af det hvornår hvornaar være vaere the of") == []
+
+
+def test_content_words_survive_stop_word_removal(analyzer):
+    assert analyzer.analyze("Hvad er det for en målsætning?") == analyzer.analyze("målsætning")
+    assert analyzer.analyze("vare") != []  # "være" folds to "vare" (goods), which is a content word
+
+
+def test_digits_and_mixed_tokens_are_kept(analyzer):
+    terms = analyzer.analyze("OS2forms version 3 fra 2026")
+    assert terms[0].startswith("os2form")  # one term for the product name, digits and all
+    assert {*analyzer.analyze("forms"), "3", "2026"} <= set(terms)
+
+
+@pytest.mark.parametrize("forms", [("kommune", "kommuner", "kommunerne"), ("netværk", "netværket")])
+def test_inflections_share_their_terms(analyzer, forms):
+    assert all(analyzer.analyze(f) == analyzer.analyze(forms[0]) for f in forms)
+
+
+def test_compound_is_split_into_parts_known_from_vocabulary():
+    analyzer = DanishAnalyzer(["produkt", "forvaltning", "organisation"])
+    parts = analyzer.split("produktforvaltningsorganisation")
+    assert {"produkt", "forvaltning", "organisation"} <= set(parts)
+
+
+def test_compound_keeps_the_whole_word_term_before_its_parts(analyzer):
+    terms = analyzer.analyze("produktforvaltningsorganisation")
+    assert terms[0] == "produktforvaltningsorganisation"
+    assert set(analyzer.analyze("produkt forvaltning organisation")) <= set(terms[1:])
+
+
+def test_compound_with_missing_linking_s_splits_alike():
+    analyzer = DanishAnalyzer(["sikkerhed scripts"])
+    assert analyzer.split("sikkerhedsscripts") == ("sikkerhed", "scripts")
+    assert analyzer.split("sikkerhedscripts") == ("sikkerhed", "scripts")
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "organisationen",
+        "etableret",
+        "netværk",
+        "undervisning",
+        "automatiseret",
+        "evalueringer",
+        "handling",
+        "transport",
+    ],
+)
+def test_ordinary_words_are_not_split(analyzer, word):
+    assert analyzer.split(word) == ()
+
+
+# --- search ---------------------------------------------------------------------------------------
+
+
+def test_len_counts_passages(small):
+    assert len(small) == len(DOCS)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Hvornaar etableres det formelle netvaerk for produktforvaltere?", "netvaerk"),
+        ("Hvad er vores malsaetning for genbrug af kode?", "maal"),
+        ("Hvad er vores målsætning for genbrug af kode?", "maal"),
+        ("hvordan opsaetter jeg en printer", "print"),
+    ],
+)
+def test_query_without_diacritics_finds_the_right_doc(small, query, expected):
+    assert top(small, query)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("hovespor", "spor"),
+        ("sikkerhedscripts", "sikkerhed"),
+        ("Admn", "admin"),
+        ("maintainr", "maintainers"),
+    ],
+)
+def test_typo_query_finds_the_right_doc(small, query, expected):
+    assert top(small, query)[0] == expected
+
+
+def test_typo_is_mapped_to_the_nearest_index_term(small):
+    assert small.correct("hovespor") == ("hovedspor",)
+    assert small.correct("admn") == ("admin",)
+    assert small.correct("zzzzzz") == ()
+
+
+def test_whole_compound_match_outranks_a_doc_with_only_its_parts():
+    index = LexicalIndex(
+        ["whole", "parts", "other"],
+        ["Produktforvaltningsorganisation i OS2", "Et produkt kræver forvaltning og organisation", "Print"],
+        DanishAnalyzer(["produkt forvaltning organisation"]),
+    )
+    assert top(index, "produktforvaltningsorganisation") == ["whole", "parts"]
+
+
+def test_english_question_does_not_break(small):
+    assert top(small, "How do I become a maintainer?")[0] == "maintainers"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "   ", "?!.,;:-–—", "😀🎉👍", "这是什么问题", "ما هذا السؤال", "og i på det", "x", "zqxjv wqpfk"],
+)
+def test_bad_queries_return_nothing(small, query):
+    assert small.search(query) == []
+
+
+def test_huge_and_random_queries_do_not_fail(small):
+    rng = random.Random(7)
+    noise = "".join(rng.choice("abcdefghijklmnopqrstuvwxyzæøå0123456789 .,!?😀中") for _ in range(10_000))
+    assert isinstance(small.search(noise), list)
+    assert top(small, "netværk " * 1250)[0] in ("netvaerk", "print")
+
+
+def test_results_are_best_first_positive_and_limited():
+    index = LexicalIndex(["a", "b", "c", "d"], ["kode", "kode netværk", "kode netværk printer", "borger"])
+    hits = index.search("printer netværk kode")
+    assert [doc_id for doc_id, _ in hits] == ["c", "b", "a"]  # "d" matches nothing: left out
+    assert hits[0][1] > hits[1][1] > hits[2][1] > 0
+    assert top(index, "printer netværk kode", k=2) == ["c", "b"]
+
+
+def test_allowed_restricts_results(small):
+    assert top(small, "netværk", allowed={"print"}) == ["print"]
+    assert top(small, "netværk", allowed=["maal", "unknown-id"]) == []
+    assert top(small, "netværk", allowed=[]) == []
+
+
+def test_empty_index_and_bad_arguments():
+    assert LexicalIndex([], []).search("netværk") == []
+    assert LexicalIndex(["a"], ["og i på"]).search("netværk") == []
+    assert LexicalIndex(["a"], ["netværk"]).search("netværk", k=0) == []
+    with pytest.raises(ValueError):
+        LexicalIndex(["a", "a"], ["x", "y"])
+    with pytest.raises(ValueError):
+        LexicalIndex(["a"], ["x", "y"])
+
+
+# --- the os2produktmodning corpus -----------------------------------------------------------------
+
+
+def test_corpus_question_without_diacritics_ranks_network_page_first(corpus):
+    hits = top(corpus, "Hvornar bliver det formelle netvaerk for produktforvaltere i OS2 etableret?")
+    assert hits[0].startswith("docs/fagligenetværk/produktforvaltere/produktforvaltere.md#")
+
+
+def test_corpus_question_with_typo_finds_the_four_main_tracks(corpus):
+    hits = top(corpus, "Hvilke fire hovespor deler man det daglige arbejde med produktforvaltning op i?", k=3)
+    page = "docs/Generelle anbefalinger/produktforvaltning/OS2produktforvaltning.md#"
+    assert any(h.startswith(page) for h in hits), hits
+
+
+def test_index_build_and_queries_are_fast():
+    ids, texts = paragraphs(CORPUS)
+    ids, texts = ids[:500], texts[:500]
+    DanishAnalyzer()  # the shared dictionaries load once per process; not part of the build
+    start = time.perf_counter()
+    index = LexicalIndex(ids, texts)
+    build = time.perf_counter() - start
+    rng = random.Random(3)
+    queries = [" ".join(rng.choice(texts).split()[:10]) for _ in range(200)]
+    start = time.perf_counter()
+    for q in queries:
+        index.search(q, 20)
+    mean = (time.perf_counter() - start) / len(queries)
+    assert build < 30, f"build took {build:.1f} s"
+    assert mean < 0.020, f"mean query {mean * 1000:.1f} ms"
