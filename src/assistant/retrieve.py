@@ -22,7 +22,6 @@ from assistant.settings import Settings
 from assistant.store import VectorStore, open_store
 
 
-
 @dataclass
 class Filters:
     source: str | None = None

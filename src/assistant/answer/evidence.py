@@ -25,10 +25,9 @@ class QueryEvidence:
     def __init__(self, text: str, snapshot: Snapshot) -> None:
         lexical = snapshot.lexical
         n_docs = max(1, len(lexical))
-        vocab = lexical._vocab  # noqa: SLF001 - term → column of the BM25 matrix
 
         def idf(term: str) -> float:
-            df = lexical._df(term) if term in vocab else 0  # noqa: SLF001
+            df = lexical.document_frequency(term)
             return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
         rarest = idf("\x00never")
@@ -39,7 +38,7 @@ class QueryEvidence:
             if qt.term in seen:
                 continue
             seen.add(qt.term)
-            if qt.term in vocab:
+            if lexical.document_frequency(qt.term):
                 self.terms.append(_Term((qt.term,), qt.weight * idf(qt.term)))
             elif qt.fuzzy and (corrected := lexical.correct(qt.term)):
                 self.terms.append(_Term(corrected, qt.weight * max(idf(c) for c in corrected)))

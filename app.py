@@ -1,0 +1,93 @@
+"""The one process users start: FastAPI app with the Gradio chat at / and the JSON API under /api.
+
+    python app.py [--index DIR] [--host H] [--port N]
+
+On first start with an empty index it ingests the sources in corpus/sources.toml (progress in the log).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from assistant.offline import go_offline
+
+go_offline()
+
+log = logging.getLogger("app")
+
+
+def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
+    """Ingest the configured sources when the index has no pages yet."""
+    from assistant.catalog import Catalog
+    from ingest.pipeline import ingest
+    from ingest.sources import load_sources
+
+    catalog = Catalog(Path(settings.index_dir))
+    pages, _ = catalog.counts()
+    catalog.close()
+    if pages:
+        return
+    log.info("index %s is empty: ingesting %s", settings.index_dir, settings.sources_file)
+    report = ingest(settings, load_sources(settings.sources_file), prune_unlisted=True, progress=True)
+    for line in report.lines():
+        log.info("ingest: %s", line)
+
+
+def create_app(settings):  # type: ignore[no-untyped-def]
+    import gradio as gr
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    from assistant.service import Assistant
+    from assistant.web.api import build_router
+    from assistant.web.chat import build_chat
+
+    app = FastAPI(title="Dokumentationsassistenten", description="Spørg dokumentationen; svar med kilder.")
+    app.state.assistant = Assistant.open(settings)
+    app.include_router(build_router(app))
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        try:
+            return JSONResponse({"ready": True, **app.state.assistant.status()})
+        except Exception as exc:  # noqa: BLE001
+            return JSONResponse({"ready": False, "detail": str(exc)}, status_code=503)
+
+    return gr.mount_gradio_app(app, build_chat(lambda: app.state.assistant), path="/")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python app.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", type=Path)
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    import uvicorn
+
+    from assistant.errors import AssistantError
+    from assistant.settings import Settings
+
+    updates = {k: v for k, v in {"index_dir": args.index, "host": args.host, "port": args.port}.items() if v}
+    settings = Settings().model_copy(update=updates)
+    try:
+        ensure_index(settings)
+        app = create_app(settings)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    log.info("serving on http://%s:%d", settings.host, settings.port)
+    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The web layer: JSON API (api.py) and Gradio chat (chat.py) around one Assistant. No logic here."""
