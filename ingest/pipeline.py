@@ -25,8 +25,8 @@ from tqdm import tqdm
 
 from assistant.catalog import Catalog, EmbeddingCache, PageChange
 from assistant.embed import get_embedder, load_token_counter
-from assistant.errors import IngestLockedError, SourceError
-from assistant.models import Chunk, Page
+from assistant.errors import EmbeddingError, IngestLockedError, SourceError
+from assistant.models import Chunk
 from assistant.settings import Settings
 from assistant.store import ChromaStore, open_store
 from ingest.chunk import ChunkSizes, chunk_page
@@ -211,7 +211,7 @@ def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progre
     if missing:
         embedder = get_embedder(model, settings.embedding_batch_size)
         if settings.chunk_max_tokens > embedder.max_tokens:
-            raise SourceError(
+            raise EmbeddingError(
                 f"chunk_max_tokens={settings.chunk_max_tokens} exceeds the model's input limit of "
                 f"{embedder.max_tokens} word pieces; text would be cut off. Lower ASSISTANT_CHUNK_MAX_TOKENS."
             )
@@ -252,5 +252,3 @@ def _summary(report: IngestReport) -> dict:
         "finished": time.time(),
     }
 
-
-__all__ = ["IngestReport", "SourceReport", "ingest", "collection_name", "Page"]
