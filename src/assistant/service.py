@@ -6,11 +6,13 @@ is strong enough to answer, and has the configured answerer write the answer wit
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from assistant.answer import Answerer, AnswerRequest, final_answer, make_answerer
 from assistant.answer.citations import cite_all
 from assistant.answer.evidence import QueryEvidence
-from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.extractive import stream_words
 from assistant.errors import QuestionError
 from assistant.language import detect_language
 from assistant.models import Answer
@@ -33,10 +35,10 @@ class Decision:
 
 
 class Assistant:
-    def __init__(self, settings: Settings, retriever: Retriever) -> None:
+    def __init__(self, settings: Settings, retriever: Retriever, answerer: Answerer | None = None) -> None:
         self.settings = settings
         self.retriever = retriever
-        self.answerer = ExtractiveAnswerer()
+        self.answerer = answerer or make_answerer(settings)
 
     @classmethod
     def open(cls, settings: Settings) -> Assistant:
@@ -46,15 +48,24 @@ class Assistant:
         return self.retriever.search(clean_question(query), k, filters)
 
     def ask(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Answer:
+        return final_answer(self.stream(question, history, filters))
+
+    def stream(self, question: str, history: list[dict] | None = None,
+               filters: Filters | None = None) -> Iterator[str | Answer]:
+        """Text pieces as they come, then the final Answer (whose text is authoritative)."""
         question = clean_question(question)
         language = detect_language(question)
         query = condense(question, history)
-        snapshot = self.retriever.snapshot()
+        snapshot = self.retriever.snapshot()  # one index version for the whole answer
         passages = self.retriever.search(query, 8, filters, snapshot=snapshot)
         decision = self.decide(query.lexical_text if query.context else question, passages, snapshot, language)
         if not decision.answer:
-            return self.abstain(passages, language)
-        return self.answerer.answer(QueryEvidence(question, snapshot), passages, language)
+            answer = self.abstain(passages, language)
+            yield from stream_words(answer.text)
+            yield answer
+            return
+        request = AnswerRequest(question, language, passages, QueryEvidence(question, snapshot), list(history or []))
+        yield from self.answerer.stream(request)
 
     def decide(self, question: str, passages: list[Passage], snapshot: Snapshot, language: str) -> Decision:
         """Answer only when the passages cover enough of the question (Danish) or are close enough

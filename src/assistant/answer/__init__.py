@@ -1,1 +1,66 @@
-"""Answerers: extractive (default, no LLM) and LLM (langchain chat models), with shared citation rules."""
+"""Answerers: extractive (default, no LLM) and LLM (langchain chat models), behind one protocol.
+
+An answerer gets an AnswerRequest (question, language, the retrieved passages, how well they cover
+the question) and streams: zero or more text pieces, then exactly one final Answer whose text is
+authoritative (a client replaces what it streamed with it, e.g. after an LLM fallback).
+Built-ins register by name in ANSWERERS; `make_answerer(settings)` picks the configured one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from assistant.answer.evidence import QueryEvidence
+from assistant.models import Answer
+from assistant.retrieve import Passage
+from assistant.settings import Settings
+
+
+@dataclass
+class AnswerRequest:
+    question: str
+    language: str  # "da" or "en": the answer's language
+    passages: list[Passage]
+    evidence: QueryEvidence
+    history: list[dict] = field(default_factory=list)
+
+
+class Answerer(Protocol):
+    name: str
+
+    def stream(self, request: AnswerRequest) -> Iterator[str | Answer]: ...
+
+
+ANSWERERS: dict[str, Callable[[Settings], Answerer]] = {}
+
+
+def register(name: str) -> Callable[[Callable[[Settings], Answerer]], Callable[[Settings], Answerer]]:
+    def add(factory: Callable[[Settings], Answerer]) -> Callable[[Settings], Answerer]:
+        ANSWERERS[name] = factory
+        return factory
+
+    return add
+
+
+def make_answerer(settings: Settings) -> Answerer:
+    import assistant.answer.extractive  # noqa: F401 - registers "extractive"
+
+    if settings.answerer == "llm":
+        import assistant.answer.llm  # noqa: F401 - registers "llm"
+    try:
+        return ANSWERERS[settings.answerer](settings)
+    except KeyError:
+        raise ValueError(f"Unknown answerer {settings.answerer!r}; choose one of {sorted(ANSWERERS)}") from None
+
+
+def final_answer(events: Iterator[str | Answer]) -> Answer:
+    """Run a stream to its end and return the final Answer."""
+    answer = None
+    for event in events:
+        if isinstance(event, Answer):
+            answer = event
+    if answer is None:
+        raise RuntimeError("answerer stream ended without an answer")
+    return answer

@@ -8,9 +8,10 @@ this runs (evidence.py); this only writes the answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from assistant.answer import AnswerRequest, register
 from assistant.answer.citations import CitationList
 from assistant.answer.evidence import QueryEvidence
 from assistant.models import Answer
@@ -40,8 +41,17 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+@register("extractive")
 class ExtractiveAnswerer:
     name = "extractive"
+
+    def __init__(self, settings: object = None) -> None:
+        pass
+
+    def stream(self, request: AnswerRequest) -> Iterator[str | Answer]:
+        answer = self.answer(request.evidence, request.passages, request.language)
+        yield from stream_words(answer.text)
+        yield answer
 
     def answer(self, evidence: QueryEvidence, passages: Sequence[Passage], language: str) -> Answer:
         candidates: list[_Candidate] = []
@@ -81,3 +91,8 @@ class ExtractiveAnswerer:
 def _trim(sentence: str, limit: int = 60) -> str:
     words = sentence.split()
     return sentence if len(words) <= limit else " ".join(words[:limit]) + " …"
+
+
+def stream_words(text: str) -> Iterator[str]:
+    """A finished text as stream pieces (word by word, keeping spaces and line breaks)."""
+    yield from re.findall(r"\S+\s*|\s+", text)
