@@ -26,6 +26,8 @@ class Embedder(Protocol):
 
     def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
 
+    def use_threads(self, threads: int) -> None: ...
+
 
 def resolve_model(name: str) -> str:
     """The bundled model's folder, a local folder, or a Hugging Face name as given."""
@@ -100,6 +102,12 @@ class SentenceTransformerEmbedder:
     @property
     def max_tokens(self) -> int:
         return int(self.model.max_seq_length)
+
+    def use_threads(self, threads: int) -> None:
+        """Torch's intra-op threads for this process (a serving process wants 1 per request)."""
+        import torch
+
+        torch.set_num_threads(max(1, threads))
 
     def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         if not texts:

@@ -109,7 +109,9 @@ class Retriever:
         catalog.check_signature(settings.chunking_signature(), Path(settings.index_dir))
         catalog.close()
         store = open_store(settings, collection_name(settings.collection, settings.chunking_signature()))
-        retriever = cls(settings, store, get_embedder(settings.embedding_model, settings.embedding_batch_size))
+        embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
+        embedder.use_threads(settings.query_threads)
+        retriever = cls(settings, store, embedder)
         retriever.snapshot()
         return retriever
 

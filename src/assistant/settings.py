@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     embedding_model: str = BUNDLED_MODEL
     embedding_batch_size: int = 8  # small batches pad less: ~36 chunks/s vs ~16 at 128 on 2 cores
     embedding_cache_dir: Path | None = None  # default: the index folder
+    # Torch threads of a serving process: one short question per call, with requests in parallel;
+    # 2 threads per call on 2 cores oversubscribe under load (20 ms → 360 ms per query measured).
+    query_threads: int = 1
     chunk_max_tokens: int = Field(256, description="hard limit: the model's input length in word pieces")
     chunk_target_tokens: int = Field(200, description="pack paragraphs up to this many word pieces")
     chunk_min_tokens: int = Field(48, description="smaller sections merge with a neighbour")
