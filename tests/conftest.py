@@ -79,3 +79,10 @@ def copy_index(tmp_path: Path):  # type: ignore[no-untyped-def]
         return target
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def index_borgerpc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    index_dir = tmp_path_factory.mktemp("borgerpc") / "index"
+    _build(index_dir, BORGERPC, "os2borgerpc-docs", None)
+    return index_dir
