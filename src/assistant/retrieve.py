@@ -184,4 +184,16 @@ def fuse(dense: dict[str, float], lexical: dict[str, float], snap: Snapshot, k: 
         score = settings.lexical_weight * bm25 / best_lexical + settings.dense_weight * (similarity - low) / spread
         passages.append(Passage(chunk_id, snap.chunks[chunk_id], score, similarity, bm25,
                                 dense_order.get(chunk_id), lexical_order.get(chunk_id)))
-    return sorted(passages, key=lambda p: p.score, reverse=True)[:k]
+    return diversify(sorted(passages, key=lambda p: p.score, reverse=True), k, settings.max_chunks_per_page)
+
+
+def diversify(ranked: list[Passage], k: int, per_page: int) -> list[Passage]:
+    """At most `per_page` passages of one page among the first ones, so that other pages get a turn."""
+    first: list[Passage] = []
+    rest: list[Passage] = []
+    count: dict[tuple[str, str], int] = {}
+    for passage in ranked:
+        key = (passage.chunk.source, passage.chunk.path)
+        count[key] = count.get(key, 0) + 1
+        (first if count[key] <= per_page else rest).append(passage)
+    return (first + rest)[:k]

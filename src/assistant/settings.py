@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     # Retrieval: weights of the normalised dense and BM25 scores in the fused score
     dense_weight: float = 0.3
     lexical_weight: float = 0.7
+    max_chunks_per_page: int = 2  # among the top passages, so that more pages get a turn
 
     # Abstention: share of the question's (IDF-weighted) terms the best passages must contain, and
     # for English questions the cosine similarity that counts as close enough. Calibrated on the dev sets.
