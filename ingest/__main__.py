@@ -81,9 +81,9 @@ def run(settings, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-d
 
 
 def list_chunks(settings) -> int:  # type: ignore[no-untyped-def]
-    from assistant.catalog import Catalog
+    from assistant.catalog import open_catalog
 
-    catalog = Catalog.open_existing(settings.index_dir)
+    catalog = open_catalog(settings, must_exist=True)
     for _, chunk in catalog.chunks():
         row = {
             "source": chunk.source, "path": chunk.path, "title": chunk.title,

@@ -23,7 +23,8 @@ import numpy as np
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from assistant.catalog import Catalog, EmbeddingCache, PageChange
+from assistant.catalog import EmbeddingCache, PageChange, open_catalog
+from assistant.catalog_server import ServerCatalog, ServerLease
 from assistant.embed import get_embedder, load_token_counter
 from assistant.errors import EmbeddingError, IngestLockedError, SourceError
 from assistant.models import Chunk
@@ -104,14 +105,9 @@ def ingest(
     """Bring the index up to date with the given sources. Raises IngestLockedError if one runs."""
     index_dir = Path(settings.index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(index_dir / "ingest.lock"))
+    lock = ingest_lock(settings)
     if not dry_run:
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            raise IngestLockedError(
-                f"Another ingest is running on {index_dir} (lock {lock.lock_file}); wait for it to finish"
-            ) from None
+        lock.acquire()
     try:
         return _run(settings, specs, full=full, dry_run=dry_run, prune_unlisted=prune_unlisted,
                     progress=progress, on_warning=on_warning)
@@ -120,11 +116,42 @@ def ingest(
             lock.release()
 
 
+class _FileLock:
+    """One writer per embedded index: a lock file the OS releases if the process dies."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.lock = FileLock(str(index_dir / "ingest.lock"))
+
+    @property
+    def is_locked(self) -> bool:
+        return self.lock.is_locked
+
+    def acquire(self) -> None:
+        try:
+            self.lock.acquire(timeout=0)
+        except Timeout:
+            raise IngestLockedError(
+                f"Another ingest is running on {self.index_dir} (lock {self.lock.lock_file}); wait for it to finish"
+            ) from None
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+def ingest_lock(settings: Settings) -> _FileLock | ServerLease:
+    if settings.chroma_host:
+        catalog = open_catalog(settings)
+        assert isinstance(catalog, ServerCatalog)
+        return ServerLease(catalog)
+    return _FileLock(Path(settings.index_dir))
+
+
 def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run: bool,
          prune_unlisted: bool, progress: bool, on_warning: Callable[[str], None]) -> IngestReport:
     started = time.perf_counter()
     index_dir = Path(settings.index_dir)
-    catalog = Catalog(index_dir)
+    catalog = open_catalog(settings)
     signature = settings.chunking_signature()
     old_signature = catalog.signature()
     if not full:

@@ -13,11 +13,16 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.models import Chunk, Page
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.catalog_server import ServerCatalog
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,6 +34,36 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL, meta TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_page ON chunks (source, path);
 """
+
+
+def check_signature(recorded: dict | None, expected: dict, where: object) -> None:
+    """Refuse an index built with another model or other chunking settings, saying what differs."""
+    if recorded is not None and recorded != expected:
+        differences = ", ".join(
+            f"{k}={recorded.get(k)!r} (settings say {expected.get(k)!r})"
+            for k in sorted(set(recorded) | set(expected))
+            if recorded.get(k) != expected.get(k)
+        )
+        raise IndexMismatchError(
+            f"The index in {where} was built with other settings: {differences}. "
+            "Use the settings it was built with, or rebuild it with `python -m ingest --full`."
+        )
+
+
+def open_catalog(settings: Settings, must_exist: bool = False) -> Catalog | ServerCatalog:
+    """The SQLite catalog next to an embedded index, or the one in the Chroma server."""
+    if settings.chroma_host:
+        from assistant.catalog_server import ServerCatalog
+        from assistant.store import chroma_client
+
+        client, description = chroma_client(settings)
+        catalog = ServerCatalog(client, f"{settings.collection}-catalog", description)
+        if must_exist and not catalog.exists():
+            raise IndexMissingError(f"No index in {description} — run `python -m ingest` first")
+        return catalog
+    if must_exist:
+        return Catalog.open_existing(Path(settings.index_dir))
+    return Catalog(Path(settings.index_dir))
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -81,18 +116,11 @@ class Catalog:
         raw = self.get_meta("signature")
         return json.loads(raw) if raw else None
 
-    def check_signature(self, expected: dict, index_dir: Path) -> None:
-        recorded = self.signature()
-        if recorded is not None and recorded != expected:
-            differences = ", ".join(
-                f"{k}={recorded.get(k)!r} (settings say {expected.get(k)!r})"
-                for k in sorted(set(recorded) | set(expected))
-                if recorded.get(k) != expected.get(k)
-            )
-            raise IndexMismatchError(
-                f"The index in {index_dir} was built with other settings: {differences}. "
-                "Use the settings it was built with, or rebuild it with `python -m ingest --full`."
-            )
+    def check_signature(self, expected: dict, where: object) -> None:
+        check_signature(self.signature(), expected, where)
+
+    def exists(self) -> bool:
+        return self.get_meta("version") is not None
 
     @property
     def version(self) -> int:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from assistant.catalog import Catalog
+from assistant.catalog import Catalog, open_catalog
+from assistant.catalog_server import ServerCatalog
 from assistant.embed import Embedder, get_embedder
 from assistant.lexical import DanishAnalyzer, LexicalIndex
 from assistant.models import Chunk
@@ -100,13 +100,14 @@ class Retriever:
         self.embedder = embedder
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        self._server_catalog: Catalog | ServerCatalog | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Retriever:
         from ingest.pipeline import collection_name  # the same name the ingest wrote to
 
-        catalog = Catalog.open_existing(Path(settings.index_dir))
-        catalog.check_signature(settings.chunking_signature(), Path(settings.index_dir))
+        catalog = open_catalog(settings, must_exist=True)
+        catalog.check_signature(settings.chunking_signature(), settings.chroma_host or settings.index_dir)
         catalog.close()
         store = open_store(settings, collection_name(settings.collection, settings.chunking_signature()))
         embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
@@ -115,9 +116,17 @@ class Retriever:
         retriever.snapshot()
         return retriever
 
+    def _catalog(self) -> Catalog | ServerCatalog:
+        """SQLite: a connection per call (cheap, thread-safe). Server: one client for the process."""
+        if not self.settings.chroma_host:
+            return open_catalog(self.settings)
+        if self._server_catalog is None:
+            self._server_catalog = open_catalog(self.settings)
+        return self._server_catalog
+
     def snapshot(self) -> Snapshot:
         """The current snapshot, rebuilt (once, under a lock) when the catalog has a newer version."""
-        catalog = Catalog(Path(self.settings.index_dir))
+        catalog = self._catalog()
         try:
             version = catalog.version
             current = self._snapshot

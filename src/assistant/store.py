@@ -103,8 +103,8 @@ class ChromaStore:
             pass
 
 
-def open_store(settings: Settings, collection: str) -> ChromaStore:
-    """Embedded Chroma under the index folder, or a Chroma server when chroma_host is set."""
+def chroma_client(settings: Settings) -> tuple[Any, str]:
+    """A Chroma client (embedded under the index folder, or the configured server) and its description."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -115,13 +115,16 @@ def open_store(settings: Settings, collection: str) -> ChromaStore:
             client = chromadb.HttpClient(
                 host=settings.chroma_host, port=settings.chroma_port, headers=headers, settings=chroma_settings
             )
-            description = f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
-        else:
-            path = Path(settings.index_dir) / "chroma"
-            path.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-            description = f"embedded Chroma in {path}"
+            return client, f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
+        path = Path(settings.index_dir) / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings), f"embedded Chroma in {path}"
     except Exception as exc:  # noqa: BLE001
         where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.index_dir)
         raise StoreError(f"Cannot open the vector store at {where}: {exc}. Is the Chroma server running?") from exc
+
+
+def open_store(settings: Settings, collection: str) -> ChromaStore:
+    """Embedded Chroma under the index folder, or a Chroma server when chroma_host is set."""
+    client, description = chroma_client(settings)
     return ChromaStore(client, collection, description)

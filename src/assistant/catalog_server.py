@@ -1,0 +1,176 @@
+"""The catalog kept in a Chroma server, for several app hosts sharing one index.
+
+Same interface as catalog.Catalog (the SQLite one next to an embedded index). Chroma has no
+transactions, so a commit writes a whole new generation of page records and then flips one `head`
+record to it (a single-record upsert is atomic); readers read `head` first and then that generation.
+The generation before stays one round, so a reader that read the old head still finds its records.
+The ingest lock is a lease record: write it, wait, read it back — the last writer of a race wins.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from assistant.catalog import PageChange, PageRecord, check_signature
+from assistant.errors import IngestLockedError, StoreError
+from assistant.models import Chunk
+
+_DUMMY = [0.0]  # the catalog collection holds no meaningful vectors; Chroma wants one per record
+
+
+class ServerCatalog:
+    def __init__(self, client: Any, name: str, description: str) -> None:
+        self.description = description
+        try:
+            self.collection = client.get_or_create_collection(name, embedding_function=None)
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"Cannot open catalog collection {name!r} in {description}: {exc}") from exc
+        self._head_cache: dict | None = None
+
+    def _call(self, what: str, fn: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(**kwargs)
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"Catalog in {self.description} failed to {what}: {exc}") from exc
+
+    def _head(self) -> dict:
+        result = self._call("read its head", self.collection.get, ids=["head"], include=["metadatas"])
+        return dict(result["metadatas"][0]) if result["ids"] else {}
+
+    def close(self) -> None:
+        pass
+
+    def exists(self) -> bool:
+        return bool(self._head())
+
+    def get_meta(self, key: str) -> str | None:
+        value = self._head().get(key)
+        return None if value is None else str(value)
+
+    def signature(self) -> dict | None:
+        raw = self.get_meta("signature")
+        return json.loads(raw) if raw else None
+
+    def check_signature(self, expected: dict, where: object) -> None:
+        check_signature(self.signature(), expected, where)
+
+    @property
+    def version(self) -> int:
+        return int(self._head().get("version") or 0)
+
+    def _records(self, generation: int | None = None) -> list[tuple[dict, str]]:
+        if generation is None:
+            generation = int(self._head().get("generation") or 0)
+        if not generation:
+            return []
+        result = self._call("read pages", self.collection.get, where={"generation": generation},
+                            include=["metadatas", "documents"])
+        return [(dict(m), d) for m, d in zip(result["metadatas"], result["documents"], strict=True)
+                if m.get("kind") == "page"]
+
+    def pages(self, source: str | None = None) -> dict[tuple[str, str], PageRecord]:
+        return {
+            (m["source"], m["path"]): PageRecord(m["content_hash"], [c["id"] for c in json.loads(d)])
+            for m, d in self._records() if source is None or m["source"] == source
+        }
+
+    def sources(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for m, _ in self._records():
+            counts[m["source"]] = counts.get(m["source"], 0) + 1
+        return counts
+
+    def chunks(self) -> list[tuple[str, Chunk]]:
+        rows = []
+        for _, document in sorted(self._records(), key=lambda r: (r[0]["source"], r[0]["path"])):
+            for c in json.loads(document):
+                rows.append((c["id"], Chunk.from_metadata(c["text"], c["meta"])))
+        return rows
+
+    def chunk_ids(self) -> set[str]:
+        return {c["id"] for _, d in self._records() for c in json.loads(d)}
+
+    def counts(self) -> tuple[int, int]:
+        records = self._records()
+        return len(records), sum(len(json.loads(d)) for _, d in records)
+
+    def commit(self, changes: Iterable[PageChange], signature: dict, report: dict) -> int:
+        head = self._head()
+        old_generation = int(head.get("generation") or 0)
+        generation = old_generation + 1
+        pages = {(m["source"], m["path"]): (m, d) for m, d in self._records(old_generation)}
+        for change in changes:
+            key = (change.source, change.path)
+            pages.pop(key, None)
+            if change.page is not None:
+                p = change.page
+                meta = {"source": p.source, "path": p.path, "url": p.url, "title": p.title,
+                        "content_hash": p.content_hash}
+                document = json.dumps([{"id": c.id, "text": c.text, "meta": c.metadata()} for c in change.chunks],
+                                      ensure_ascii=False)
+                pages[key] = (meta, document)
+        ids, metadatas, documents = [], [], []
+        for (source, path), (meta, document) in pages.items():
+            ids.append(f"g{generation}:{source}\x00{path}")
+            metadatas.append({**meta, "kind": "page", "generation": generation})
+            documents.append(document)
+        for start in range(0, len(ids), 500):
+            self._call("write pages", self.collection.upsert, ids=ids[start:start + 500],
+                       embeddings=[_DUMMY] * len(ids[start:start + 500]),
+                       metadatas=metadatas[start:start + 500], documents=documents[start:start + 500])
+        version = int(head.get("version") or 0) + 1
+        new_head = {"kind": "head", "generation": generation, "version": version,
+                    "signature": json.dumps(signature, sort_keys=True), "last_ingest": time.time(),
+                    "last_report": json.dumps(report, ensure_ascii=False)}
+        self._call("switch to the new version", self.collection.upsert, ids=["head"], embeddings=[_DUMMY],
+                   metadatas=[new_head], documents=["head"])
+        if old_generation > 1:  # keep the generation just replaced for readers still on it
+            self._call("remove old pages", self.collection.delete,
+                       where={"$and": [{"kind": "page"}, {"generation": {"$lt": old_generation}}]})
+        return version
+
+    def clear(self) -> None:
+        self._call("clear", self.collection.delete, where={"kind": {"$in": ["page", "head"]}})
+
+
+class ServerLease:
+    """One ingest at a time across hosts: a lease record in the catalog collection."""
+
+    def __init__(self, catalog: ServerCatalog, ttl: float = 900, settle: float = 0.3) -> None:
+        self.catalog = catalog
+        self.ttl = ttl
+        self.settle = settle
+        self.owner = uuid.uuid4().hex
+        self.is_locked = False
+
+    def _read(self) -> dict:
+        result = self.catalog._call("read the ingest lease", self.catalog.collection.get, ids=["lease"],
+                                    include=["metadatas"])
+        return dict(result["metadatas"][0]) if result["ids"] else {}
+
+    def _write(self, owner: str, expires: float) -> None:
+        self.catalog._call("write the ingest lease", self.catalog.collection.upsert, ids=["lease"],
+                           embeddings=[_DUMMY], metadatas=[{"kind": "lease", "owner": owner, "expires": expires}],
+                           documents=["lease"])
+
+    def acquire(self) -> None:
+        current = self._read()
+        if current.get("owner") and float(current.get("expires", 0)) > time.time():
+            raise IngestLockedError(
+                f"Another ingest is running on {self.catalog.description} (lease until "
+                f"{time.strftime('%H:%M:%S', time.localtime(float(current['expires'])))}); wait for it to finish"
+            )
+        self._write(self.owner, time.time() + self.ttl)
+        time.sleep(self.settle)
+        if self._read().get("owner") != self.owner:
+            raise IngestLockedError(f"Another ingest started at the same moment on {self.catalog.description}")
+        self.is_locked = True
+
+    def release(self) -> None:
+        if self.is_locked and self._read().get("owner") == self.owner:
+            self._write("", 0.0)
+        self.is_locked = False
