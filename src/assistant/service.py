@@ -16,7 +16,7 @@ from assistant.answer.extractive import stream_words
 from assistant.errors import QuestionError
 from assistant.language import detect_language
 from assistant.models import Answer
-from assistant.retrieve import Filters, Passage, Retriever, Snapshot, condense
+from assistant.retrieve import Filters, Passage, Query, Retriever, Snapshot, condense
 from assistant.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
@@ -55,7 +55,7 @@ class Assistant:
         """Text pieces as they come, then the final Answer (whose text is authoritative)."""
         question = clean_question(question)
         language = detect_language(question)
-        query = condense(question, history)
+        query = self.condense(question, history)
         snapshot = self.retriever.snapshot()  # one index version for the whole answer
         passages = self.retriever.search(query, 8, filters, snapshot=snapshot)
         decision = self.decide(query.lexical_text if query.context else question, passages, snapshot, language)
@@ -66,6 +66,17 @@ class Assistant:
             return
         request = AnswerRequest(question, language, passages, QueryEvidence(question, snapshot), list(history or []))
         yield from self.answerer.stream(request)
+
+    def condense(self, question: str, history: list[dict] | None) -> Query:
+        """A follow-up as a standalone query: rewritten by the LLM when one is configured (falling
+        back to the previous turn's terms if it fails), else by carrying the previous turn's terms."""
+        carried = condense(question, history)
+        rewrite = getattr(self.answerer, "condense_question", None)
+        if history and carried.context and rewrite is not None:
+            standalone = rewrite(question, history)
+            if standalone:
+                return Query(standalone)
+        return carried
 
     def decide(self, question: str, passages: list[Passage], snapshot: Snapshot, language: str) -> Decision:
         """Answer only when the passages cover enough of the question (Danish) or are close enough

@@ -223,3 +223,17 @@ def test_condense_question_is_none_when_the_llm_fails(fake_openai, failure):
     url = unused_url() if failure == "down" else fake_openai.fail(500).url
     llm = LLMAnswerer(Settings(llm_base_url=url, llm_timeout=5.0))
     assert llm.condense_question("Og den?", [{"role": "user", "content": "Hvad er OS2forms?"}]) is None
+
+
+def test_follow_up_is_condensed_by_the_llm_before_retrieval(fake_openai, index_current):
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+    settings = Settings(index_dir=index_current, answerer="llm", llm_base_url=fake_openai.url, llm_timeout=5)
+    assistant = Assistant.open(settings)
+    fake_openai.reply("Hvem leverer vedligeholdelsen af OS2forms?")
+    query = assistant.condense("Hvem leverer den?", [{"role": "user", "content": "Fortæl om OS2forms"}])
+    assert query.text == "Hvem leverer vedligeholdelsen af OS2forms?" and not query.context
+    fake_openai.fail(500)
+    fallback = assistant.condense("Hvem leverer den?", [{"role": "user", "content": "Fortæl om OS2forms"}])
+    assert fallback.context == "Fortæl om OS2forms"
