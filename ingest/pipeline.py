@@ -11,8 +11,6 @@ with a new model never touches the live vectors before its commit. A file lock k
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -29,7 +27,7 @@ from assistant.embed import get_embedder, load_token_counter
 from assistant.errors import EmbeddingError, IngestLockedError, SourceError
 from assistant.models import Chunk
 from assistant.settings import Settings
-from assistant.store import ChromaStore, open_store
+from assistant.store import ChromaStore, collection_name, open_store
 from ingest.chunk import ChunkSizes, chunk_page
 from ingest.site import scan_site
 from ingest.sources import SourceSpec, checkout
@@ -84,12 +82,6 @@ class IngestReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def collection_name(base: str, signature: dict) -> str:
-    """One collection per model/chunking signature, so a rebuild never overwrites live vectors."""
-    digest = hashlib.sha1(json.dumps(signature, sort_keys=True).encode()).hexdigest()[:10]
-    return f"{base}-{digest}"
 
 
 def ingest(

@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.catalog import Catalog
     from assistant.service import Assistant
     from assistant.settings import Settings
-    from ingest.pipeline import collection_name, ingest
+    from assistant.store import collection_name
+    from ingest.pipeline import ingest
     from ingest.sources import SourceSpec
 
     for questions_file, source in zip(args.questions, args.source, strict=True):

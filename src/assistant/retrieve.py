@@ -19,7 +19,7 @@ from assistant.embed import Embedder, get_embedder
 from assistant.lexical import DanishAnalyzer, LexicalIndex
 from assistant.models import Chunk
 from assistant.settings import Settings
-from assistant.store import VectorStore, open_store
+from assistant.store import VectorStore, collection_name, open_store
 
 
 @dataclass
@@ -104,8 +104,6 @@ class Retriever:
 
     @classmethod
     def open(cls, settings: Settings) -> Retriever:
-        from ingest.pipeline import collection_name  # the same name the ingest wrote to
-
         catalog = open_catalog(settings, must_exist=True)
         catalog.check_signature(settings.chunking_signature(), settings.chroma_host or settings.index_dir)
         catalog.close()

@@ -7,6 +7,8 @@ the catalog (catalog.py), not here: a crashed ingest can leave vectors that no q
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +103,12 @@ class ChromaStore:
             self.client.delete_collection(self.collection_name)
         except Exception:  # noqa: BLE001, S110 - already gone is fine
             pass
+
+
+def collection_name(base: str, signature: dict) -> str:
+    """One collection per model/chunking signature, so a rebuild never overwrites live vectors."""
+    digest = hashlib.sha1(json.dumps(signature, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{base}-{digest}"
 
 
 def chroma_client(settings: Settings) -> tuple[Any, str]:

@@ -9,8 +9,8 @@ from assistant.catalog_server import ServerCatalog, ServerLease
 from assistant.errors import IngestLockedError
 from assistant.service import Assistant
 from assistant.settings import Settings
-from assistant.store import open_store
-from ingest.pipeline import collection_name, ingest
+from assistant.store import collection_name, open_store
+from ingest.pipeline import ingest
 from ingest.sources import SourceSpec
 from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD
 from tests.ingest.test_pipeline import PAGE, file_level_diff, make_site

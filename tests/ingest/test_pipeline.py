@@ -7,8 +7,8 @@ from filelock import FileLock
 from assistant.catalog import Catalog
 from assistant.errors import IndexMismatchError, IngestLockedError
 from assistant.settings import Settings
-from assistant.store import open_store
-from ingest.pipeline import collection_name, ingest
+from assistant.store import collection_name, open_store
+from ingest.pipeline import ingest
 from ingest.site import scan_site
 from ingest.sources import SourceSpec, load_sources
 from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD

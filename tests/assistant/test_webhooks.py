@@ -1,0 +1,35 @@
+import hashlib
+import hmac
+import json
+
+from assistant.webhooks import push_matches, valid_signature
+from ingest.sources import SourceSpec
+
+SECRET = "hemmelig"
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_signature_must_match_the_secret():
+    body = b'{"ref": "refs/heads/main"}'
+    assert valid_signature(SECRET, body, sign(body))
+    assert not valid_signature(SECRET, body, sign(body, "forkert"))
+    assert not valid_signature(SECRET, body + b" ", sign(body))
+    assert not valid_signature(SECRET, body, None)
+    assert not valid_signature("", body, sign(body, ""))
+
+
+def push(ref: str, url: str = "https://github.com/os2/docs") -> bytes:
+    return json.dumps({"ref": ref, "repository": {"clone_url": url + ".git", "html_url": url,
+                                                  "default_branch": "main"}}).encode()
+
+
+def test_only_pushes_to_a_sources_branch_trigger():
+    specs = [SourceSpec(name="docs", git="https://github.com/os2/docs.git", branch="main")]
+    assert push_matches(push("refs/heads/main"), specs)
+    assert not push_matches(push("refs/heads/feature"), specs)
+    assert not push_matches(push("refs/tags/v1"), specs)
+    assert not push_matches(push("refs/heads/main", "https://github.com/other/repo"), specs)
+    assert not push_matches(b"not json", specs)
