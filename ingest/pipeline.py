@@ -108,6 +108,13 @@ def ingest(
             lock.release()
 
 
+def ingest_sources_file(settings: Settings, progress: bool = False) -> IngestReport:
+    """Every source of the sources file, pruning sources no longer listed (the default run)."""
+    from ingest.sources import load_sources
+
+    return ingest(settings, load_sources(settings.sources_file), prune_unlisted=True, progress=progress)
+
+
 class _FileLock:
     """One writer per embedded index: a lock file the OS releases if the process dies."""
 

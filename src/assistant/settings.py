@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout: float = 20.0
 
+    # Re-ingest while serving
+    admin_token: str | None = None  # bearer token of /api/admin/*; admin endpoints are off without it
+    webhook_secret: str | None = None  # GitHub webhook secret; the webhook is off without it
+    poll_interval: float = 0  # seconds between automatic re-ingests; 0 = off
+
     # Web
     host: str = "127.0.0.1"
     port: int = 7860
