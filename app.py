@@ -1,4 +1,5 @@
-"""The one process users start: FastAPI app with the Gradio chat at / and the JSON API under /api.
+"""The one process users start: FastAPI app with the Gradio chat at /, the JSON API under /api and
+the embeddable widget at /widget.js (install page: /widget).
 
     python app.py [--index DIR] [--host H] [--port N]
 
@@ -21,11 +22,11 @@ log = logging.getLogger("app")
 
 def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
     """Ingest the configured sources when the index has no pages yet."""
-    from assistant.catalog import Catalog
+    from assistant.catalog import open_catalog
     from ingest.pipeline import ingest
     from ingest.sources import load_sources
 
-    catalog = Catalog(Path(settings.index_dir))
+    catalog = open_catalog(settings)
     pages, _ = catalog.counts()
     catalog.close()
     if pages:
@@ -36,31 +37,53 @@ def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
         log.info("ingest: %s", line)
 
 
-def create_app(settings):  # type: ignore[no-untyped-def]
+def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-untyped-def]
+    """The FastAPI app: JSON API under /api, the widget at /widget.js and /widget, the chat at /.
+
+    Feedback goes to `feedback_db` (default: feedback.sqlite next to the index folder)."""
+    from contextlib import asynccontextmanager
+
     import gradio as gr
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
 
     from assistant.service import Assistant
-    from assistant.web.api import build_router
-    from assistant.web.chat import build_chat
+    from assistant.web.api import add_middleware, allowed_origins, build_router
+    from assistant.web.chat import CSS, build_chat, theme
+    from assistant.web.feedback import FeedbackStore
+    from assistant.web.widget import build_widget_router
 
-    app = FastAPI(title="Dokumentationsassistenten", description="Spørg dokumentationen; svar med kilder.")
-    app.state.assistant = Assistant.open(settings)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        app.state.feedback.close()
+
+    app = FastAPI(title="Dokumentationsassistenten", description="Spørg dokumentationen; svar med kilder.",
+                  lifespan=lifespan)
+    app.state.assistant = None  # /readyz answers 503 until it is loaded
+    app.state.allowed_origins = allowed_origins(settings)
+    app.state.feedback = FeedbackStore(feedback_db or Path(settings.index_dir).parent / "feedback.sqlite")
+    add_middleware(app, settings)
     app.include_router(build_router(app))
+    app.include_router(build_widget_router())
 
     @app.get("/healthz")
     def healthz() -> dict:
         return {"status": "ok"}
 
-    @app.get("/readyz")
-    def readyz() -> JSONResponse:
+    @app.get("/readyz", response_model=None)
+    def readyz():  # type: ignore[no-untyped-def]  # no annotation: JSONResponse is imported locally, FastAPI can't resolve it
+        assistant = app.state.assistant
+        if assistant is None:
+            return JSONResponse({"ready": False, "detail": "Assistenten indlæses."}, status_code=503)
         try:
-            return JSONResponse({"ready": True, **app.state.assistant.status()})
+            return JSONResponse({"ready": True, **assistant.status()})
         except Exception as exc:  # noqa: BLE001
             return JSONResponse({"ready": False, "detail": str(exc)}, status_code=503)
 
-    return gr.mount_gradio_app(app, build_chat(lambda: app.state.assistant), path="/")
+    app.state.assistant = Assistant.open(settings)
+    chat = build_chat(lambda: app.state.assistant, app.state.feedback)
+    return gr.mount_gradio_app(app, chat, path="/", css=CSS, theme=theme())
 
 
 def main(argv: list[str] | None = None) -> int:

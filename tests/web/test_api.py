@@ -1,21 +1,47 @@
 """The HTTP API in-process (FastAPI TestClient) over the real index."""
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
 from assistant.settings import Settings
 
+DOCS_SITE = "http://docs.example"
+FORMS_QUESTION = "Hvem leverer vedligeholdelsen af OS2forms?"
+
 
 @pytest.fixture(scope="module")
-def client(index_current):  # type: ignore[no-untyped-def]
+def client(index_current, tmp_path_factory):  # type: ignore[no-untyped-def]
     from app import create_app
 
-    with TestClient(create_app(Settings(index_dir=index_current))) as c:
+    feedback_db = tmp_path_factory.mktemp("feedback") / "feedback.sqlite"
+    app = create_app(Settings(index_dir=index_current, allowed_origins=f"{DOCS_SITE}, http://other.example/"),
+                     feedback_db=feedback_db)
+    with TestClient(app) as c:
         yield c
 
 
+def sse_events(text: str) -> list[tuple[str, dict]]:
+    events = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
+        if "event" in fields:
+            events.append((fields["event"], json.loads(fields.get("data", "{}"))))
+    return events
+
+
+class BrokenAssistant:
+    """Streams a piece, then fails the way a bug would."""
+
+    def stream(self, question, history=None, filters=None):  # type: ignore[no-untyped-def]
+        yield "Et "
+        raise RuntimeError("secret internal detail /srv/app.py line 42")
+
+
 def test_ask_returns_answer_and_citations(client):
-    body = client.post("/api/ask", json={"question": "Hvilke mødetyper arbejder netværket for OS2's produktforvaltere med?"}).json()
+    question = "Hvilke mødetyper arbejder netværket for OS2's produktforvaltere med?"
+    body = client.post("/api/ask", json={"question": question}).json()
     assert body["answered"] and body["citations"][0]["url"].startswith("https://chatbotberg.github.io/OS2produktmodning/")
     assert {"n", "title", "breadcrumb", "heading", "url", "source", "path", "snippet", "score"} <= set(body["citations"][0])
 
@@ -23,6 +49,12 @@ def test_ask_returns_answer_and_citations(client):
 def test_too_long_or_empty_question_is_422(client):
     assert client.post("/api/ask", json={"question": ""}).status_code == 422
     assert client.post("/api/ask", json={"question": "x" * 2001}).status_code == 422
+
+
+def test_validation_errors_are_explained_in_danish(client):
+    assert client.post("/api/ask", json={"question": "   "}).json()["detail"] == "Spørgsmålet er tomt — skriv et spørgsmål."
+    assert client.post("/api/ask", json={"question": "x" * 2001}).json()["detail"] == "Spørgsmålet må højst være 2000 tegn."
+    assert client.post("/api/ask/stream", json={}).json()["detail"] == "Spørgsmålet mangler."
 
 
 def test_search_filters_by_path_prefix(client):
@@ -35,3 +67,103 @@ def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
     assert ready["ready"] and ready["chunks"] > 400 and ready["pages"] > 60
+
+
+def test_readiness_is_503_until_the_assistant_is_loaded(client):
+    assistant, client.app.state.assistant = client.app.state.assistant, None
+    try:
+        response = client.get("/readyz")
+    finally:
+        client.app.state.assistant = assistant
+    assert response.status_code == 503 and response.json()["ready"] is False
+
+
+def test_stream_sends_tokens_then_citations_then_done(client):
+    response = client.post("/api/ask/stream", json={"question": FORMS_QUESTION})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(response.text)
+    names = [name for name, _ in events]
+    assert names.count("token") > 3 and names[-2:] == ["citations", "done"] and set(names) == {"token", "citations", "done"}
+    final = events[-2][1]
+    assert final["answered"] and "Belcom" in final["answer"]
+    assert final["citations"][0]["url"].endswith("OS2forms.html#kort-opsummering-på-situationen-omkring-os2forms")
+    assert "".join(data["text"] for name, data in events if name == "token").strip() == final["answer"].strip()
+
+
+def test_stream_error_is_a_friendly_event_without_details(client):
+    assistant, client.app.state.assistant = client.app.state.assistant, BrokenAssistant()
+    try:
+        response = client.post("/api/ask/stream", json={"question": FORMS_QUESTION})
+    finally:
+        client.app.state.assistant = assistant
+    events = sse_events(response.text)
+    assert [name for name, _ in events] == ["token", "error"]
+    assert events[-1][1]["message"] == "Beklager, noget gik galt. Prøv igen om lidt."
+    assert "secret" not in response.text and "Traceback" not in response.text
+
+
+def test_stream_uses_the_conversation_history(client):
+    history = [{"role": "user", "content": "Hvad er OS2forms?"}, {"role": "assistant", "content": "Et produkt. [1]"}]
+    events = sse_events(client.post("/api/ask/stream", json={"question": FORMS_QUESTION, "history": history}).text)
+    assert events[-1][0] == "done"
+
+
+def test_feedback_is_stored(client):
+    citations = [{"n": 1, "title": "OS2forms", "url": "https://example.org/a.html#b"}]
+    body = client.post("/api/feedback", json={"question": FORMS_QUESTION, "answer": "Belcom. [1]", "citations": citations,
+                                              "rating": "down", "comment": "  Mangler ITK  "}).json()
+    assert body["ok"] is True and body["id"] > 0
+    stored = client.app.state.feedback.get(body["id"])
+    assert (stored.rating, stored.comment, stored.citations, stored.channel) == ("down", "Mangler ITK", citations, "api")
+
+
+def test_feedback_with_unknown_rating_is_422(client):
+    response = client.post("/api/feedback", json={"question": "q", "answer": "a", "citations": [], "rating": "meh"})
+    assert response.status_code == 422 and response.json()["detail"] == "Vurderingen skal være 'up' eller 'down'."
+
+
+def test_body_over_64_kb_is_413(client):
+    big = json.dumps({"question": "x", "history": [{"role": "user", "content": "y" * 7000}] * 10})
+    assert client.post("/api/ask", content=big, headers={"content-type": "application/json"}).status_code == 413
+
+
+def test_streamed_body_over_64_kb_is_413_without_content_length(client):
+    def chunks():  # a generator body is sent chunked, without Content-Length
+        yield b'{"question": "x", "pad": "'
+        for _ in range(70):
+            yield b"z" * 1024
+        yield b'"}'
+
+    response = client.post("/api/ask", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "64 KB" in response.json()["detail"]
+
+
+def test_cors_allows_only_listed_origins(client):
+    def preflight(origin: str):  # type: ignore[no-untyped-def]
+        return client.options("/api/ask/stream", headers={"Origin": origin, "Access-Control-Request-Method": "POST",
+                                                          "Access-Control-Request-Headers": "content-type"})
+
+    assert preflight(DOCS_SITE).headers["access-control-allow-origin"] == DOCS_SITE
+    assert preflight("http://other.example").headers["access-control-allow-origin"] == "http://other.example"
+    refused = preflight("http://evil.example")
+    assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
+    simple = client.post("/api/search", json={"query": "roadmap"}, headers={"Origin": "http://evil.example"})
+    assert "access-control-allow-origin" not in simple.headers
+
+
+def test_widget_script_is_served_with_caching_headers(client):
+    response = client.get("/widget.js")
+    assert response.status_code == 200 and "javascript" in response.headers["content-type"]
+    assert "max-age=3600" in response.headers["cache-control"] and "public" in response.headers["cache-control"]
+    assert "innerHTML" not in response.text and "/api/ask/stream" in response.text
+
+
+def test_widget_page_shows_the_snippet_for_this_host(client):
+    page = client.get("/widget").text
+    assert "&lt;script src=&quot;http://testserver/widget.js&quot;" in page
+    assert DOCS_SITE in page and 'lang="da"' in page
+
+
+def test_openapi_describes_the_api(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/ask", "/api/ask/stream", "/api/search", "/api/feedback", "/readyz"} <= set(paths)

@@ -1,17 +1,42 @@
-"""HTTP API under /api: routes parse input, call the Assistant, shape output."""
+"""HTTP API under /api: routes parse input, call the Assistant, shape output.
+
+    POST /api/ask           {question, history?, filters?} → {answer, answered, language, notice, citations}
+    POST /api/ask/stream    the same body → Server-Sent Events: token*, citations, done (or error)
+    POST /api/search        {query, k?, filters?} → {results}
+    POST /api/feedback      {question, answer, citations, rating: up|down, comment?} → {ok, id}
+
+Also here: the middleware that bounds request bodies (413) and the CORS policy (only the origins in
+`settings.allowed_origins` may call the API from a browser). No answering logic lives here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Literal
+import json
+import logging
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
+from sse_starlette import EventSourceResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.errors import AssistantError, QuestionError, StoreError
+from assistant.models import Answer
 from assistant.retrieve import Filters
 from assistant.service import MAX_QUESTION_CHARS
+from assistant.settings import Settings
+from assistant.web.common import answer_payload, friendly_error, trim_history
+
+log = logging.getLogger("web")
+
+MAX_BODY_BYTES = 64 * 1024
+
+QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_CHARS)]
 
 
 class Turn(BaseModel):
@@ -25,19 +50,35 @@ class FilterModel(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    question: QuestionText
     history: list[Turn] = Field(default_factory=list, max_length=50)
     filters: FilterModel | None = None
 
 
 class SearchRequest(BaseModel):
-    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    query: QuestionText
     k: int = Field(8, ge=1, le=50)
     filters: FilterModel | None = None
 
 
+class FeedbackRequest(BaseModel):
+    question: QuestionText
+    answer: str = Field(max_length=20000)
+    citations: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+    rating: Literal["up", "down"]
+    comment: str | None = Field(None, max_length=2000)
+
+
 def _filters(model: FilterModel | None) -> Filters | None:
     return Filters(model.source, model.path_prefix) if model else None
+
+
+def _history(body: AskRequest) -> list[dict]:
+    return trim_history([t.model_dump() for t in body.history])
+
+
+def _sse(event: str, data: dict) -> dict:
+    return {"event": event, "data": json.dumps(data, ensure_ascii=False)}
 
 
 def build_router(app: FastAPI) -> APIRouter:
@@ -45,11 +86,31 @@ def build_router(app: FastAPI) -> APIRouter:
 
     @router.post("/ask", summary="Answer a question with citations")
     def ask(body: AskRequest, request: Request) -> dict:
+        answer = request.app.state.assistant.ask(body.question, _history(body), _filters(body.filters))
+        return answer_payload(answer)
+
+    @router.post("/ask/stream", summary="Answer a question as Server-Sent Events",
+                 response_class=EventSourceResponse,
+                 description="Events: `token` {text} for each piece, then `citations` {answer, answered, "
+                             "language, notice, citations} (its answer text is authoritative) and `done`; "
+                             "or `error` {message} with a Danish message.")
+    def ask_stream(body: AskRequest, request: Request) -> EventSourceResponse:
         assistant = request.app.state.assistant
-        history = [t.model_dump() for t in body.history][-8:]
-        answer = assistant.ask(body.question, history, _filters(body.filters))
-        return {"answer": answer.text, "answered": answer.answered, "language": answer.language,
-                "citations": [asdict(c) for c in answer.citations]}
+        history, filters = _history(body), _filters(body.filters)
+
+        def events() -> Iterator[dict]:  # synchronous: EventSourceResponse runs it in the thread pool
+            try:
+                for item in assistant.stream(body.question, history, filters):
+                    if isinstance(item, Answer):
+                        yield _sse("citations", answer_payload(item))
+                    else:
+                        yield _sse("token", {"text": item})
+            except Exception as exc:  # noqa: BLE001 - the person gets a message, the log the details
+                yield _sse("error", {"message": friendly_error(exc)})
+                return
+            yield _sse("done", {})
+
+        return EventSourceResponse(events(), ping=15, sep="\n", headers={"Cache-Control": "no-store"})
 
     @router.post("/search", summary="Ranked passages for a query")
     def search(body: SearchRequest, request: Request) -> dict:
@@ -59,6 +120,18 @@ def build_router(app: FastAPI) -> APIRouter:
              "url": p.chunk.url, "source": p.chunk.source, "path": p.chunk.path, "snippet": p.chunk.text[:280],
              "text": p.chunk.text, "score": round(p.score, 4)}
             for p in passages]}
+
+    @router.post("/feedback", summary="Store a 👍/👎 on an answer")
+    def feedback(body: FeedbackRequest, request: Request) -> dict:
+        feedback_id = request.app.state.feedback.add(
+            question=body.question, answer=body.answer, citations=body.citations, rating=body.rating,
+            comment=(body.comment or "").strip(), channel="api")
+        return {"ok": True, "id": feedback_id}
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in exc.errors()]
+        return JSONResponse({"detail": validation_message(exc.errors()), "errors": errors}, status_code=422)
 
     @app.exception_handler(QuestionError)
     def question_error(_: Request, exc: QuestionError) -> JSONResponse:
@@ -73,3 +146,95 @@ def build_router(app: FastAPI) -> APIRouter:
         return JSONResponse({"detail": str(exc)}, status_code=500)
 
     return router
+
+
+FIELD_NAMES = {"question": "Spørgsmålet", "query": "Søgningen", "history": "Samtalehistorikken",
+               "answer": "Svaret", "citations": "Kilderne", "rating": "Vurderingen", "comment": "Kommentaren"}
+EMPTY = {"question": "Spørgsmålet er tomt — skriv et spørgsmål.", "query": "Søgningen er tom — skriv et eller flere ord."}
+
+
+def validation_message(errors: Any) -> str:
+    """One Danish sentence per problem in a request body, e.g. 'Spørgsmålet er tomt — skriv et spørgsmål.'"""
+    messages: list[str] = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ()) if part != "body"]
+        field = loc[0] if loc else ""
+        name = FIELD_NAMES.get(field, field or "Forespørgslen")
+        kind, ctx = error.get("type", ""), error.get("ctx") or {}
+        if kind == "string_too_short" and field in EMPTY:
+            message = EMPTY[field]
+        elif kind == "missing":
+            message = f"{name} mangler."
+        elif kind == "string_too_long":
+            message = f"{name} må højst være {ctx.get('max_length')} tegn."
+        elif kind == "too_long":
+            message = f"{name} må højst have {ctx.get('max_length')} elementer."
+        elif kind == "literal_error":
+            message = f"{name} skal være {str(ctx.get('expected')).replace(' or ', ' eller ')}."
+        elif kind == "json_invalid":
+            message = "Forespørgslen er ikke gyldig JSON."
+        elif kind in ("model_attributes_type", "dict_type") and not loc:
+            message = "Forespørgslen skal være et JSON-objekt."
+        else:
+            message = f"{name} er ugyldig ({'.'.join(loc)}: {error.get('msg')})."
+        if message not in messages:
+            messages.append(message)
+    return " ".join(messages) or "Forespørgslen er ugyldig."
+
+
+class BodyLimit:
+    """Refuses request bodies over `max_bytes` under `prefix` with 413: by Content-Length when sent,
+    and by counting the bytes as they arrive (chunked uploads have no Content-Length)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, prefix: str = "/api/") -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._too_large(scope, receive, send)
+            return
+        # Read the body here (at most max_bytes are held) and hand it on in one piece.
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse({"detail": f"Forespørgslen er for stor: højst {self.max_bytes // 1024} KB."},
+                                status_code=413, headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+def allowed_origins(settings: Settings) -> list[str]:
+    """`settings.allowed_origins` ("https://a.dk, https://b.dk") as a list, without trailing slashes."""
+    return [origin.strip().rstrip("/") for origin in settings.allowed_origins.split(",") if origin.strip()]
+
+
+def add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Body limit inside, CORS outside (so a 413 still carries the CORS headers a browser needs)."""
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, prefix="/api/")
+    app.add_middleware(CORSMiddleware, allow_origins=allowed_origins(settings), allow_credentials=False,
+                       allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["content-type"], max_age=600)

@@ -1,49 +1,255 @@
-"""The Gradio chat (Danish texts): answers with numbered citation links to the cited sections."""
+"""The Gradio chat (Danish texts): streamed answers with numbered citation links, a sources panel,
+example questions from the ingested pages, 👍/👎 with a comment, and "Ny samtale".
+
+Everything that comes from pages or people is HTML-escaped here before Gradio sees it; Gradio's own
+sanitising is a second line. No answering logic: the respond function drives Assistant.stream.
+"""
 
 from __future__ import annotations
 
 import html
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from typing import Any
 
 import gradio as gr
 
-from assistant.errors import AssistantError
-from assistant.models import Answer
+from assistant.models import Answer, Citation
+from assistant.web.common import friendly_error, trim_history
+from assistant.web.feedback import FeedbackStore
 
-EXAMPLES = [
+log = logging.getLogger("web")
+
+FALLBACK_EXAMPLES = [
     "Hvad er Dokumentationsassistenten?",
     "Hvordan indlejrer jeg widgetten på mit site?",
-    "Hvem leverer vedligeholdelsen af OS2forms?",
 ]
+SEARCHING = "Søger i dokumentationen …"
+NO_SOURCES = "<p class='muted'>Kilderne til det seneste svar vises her.</p>"
+EMPTY_QUESTION = "Skriv et spørgsmål først."
+TOO_LONG = "Spørgsmålet er for langt: højst 2000 tegn."
+
+CSS = """
+.sources-panel ol { padding-left: 1.4em; margin: .25em 0; }
+.sources-panel li { margin: 0 0 .8em; }
+.sources-panel blockquote { margin: .3em 0 0; padding: .1em 0 .1em .7em; border-left: 3px solid var(--border-color-primary);
+  color: var(--body-text-color-subdued); font-size: .92em; }
+.sources-panel .crumb { font-size: .85em; color: var(--body-text-color-subdued); }
+.citations { list-style: none; padding-left: 0; margin: .4em 0 0; }
+.citations li { margin: .15em 0; }
+.notice { font-size: .88em; font-style: italic; opacity: .85; }
+.muted { color: var(--body-text-color-subdued); }
+#feedback-status p { margin: 0; }
+@media (max-width: 600px) { #ask-row { flex-wrap: wrap; } #ask-btn { flex: 1 1 100%; } }
+"""
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default theme with colours that meet WCAG 2.1 AA: white on blue-700 buttons, darker
+    secondary text."""
+    return gr.themes.Default(primary_hue="blue").set(
+        button_primary_background_fill="*primary_700", button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover="*primary_800", button_primary_background_fill_hover_dark="*primary_800",
+        button_primary_text_color="white", button_primary_text_color_dark="white",
+        body_text_color_subdued="*neutral_600", body_text_color_subdued_dark="*neutral_300",
+        link_text_color="*primary_700", link_text_color_dark="*primary_300",
+        link_text_color_visited="*primary_800", link_text_color_visited_dark="*primary_300",
+    )
+
+
+def citation_label(citation: Citation) -> str:
+    return f"{citation.title}{' › ' + citation.heading if citation.heading else ''}"
+
+
+def link(citation: Citation, text: str) -> str:
+    """An escaped link to the cited section; plain text when the URL is not http(s)."""
+    url = citation.fragment_url or citation.url
+    if not url.lower().startswith(("https://", "http://")):
+        return html.escape(text)
+    return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">{html.escape(text)}</a>'
 
 
 def render(answer: Answer) -> str:
     """Answer text and citation links, with everything from pages or users HTML-escaped."""
     lines = [html.escape(answer.text).replace("\n", "<br>")]
+    if answer.notice:
+        lines.append(f"<p class='notice'>{html.escape(answer.notice)}</p>")
     if answer.citations:
-        links = [
-            f'<li>[{c.n}] <a href="{html.escape(c.fragment_url, quote=True)}" target="_blank" rel="noopener">'
-            f"{html.escape(c.title)}{' › ' + html.escape(c.heading) if c.heading else ''}</a></li>"
-            for c in answer.citations
-        ]
-        lines.append("<ol class='citations' style='list-style:none;padding-left:0'>" + "".join(links) + "</ol>")
-    return "\n".join(lines)
+        links = [f"<li>[{c.n}] {link(c, citation_label(c))}</li>" for c in answer.citations]
+        lines.append("<ol class='citations'>" + "".join(links) + "</ol>")
+    # One HTML block: the answer text is shown as written, not re-read as Markdown.
+    return "<div class='answer'>" + "\n".join(lines) + "</div>"
 
 
-def build_chat(get_assistant) -> gr.Blocks:  # type: ignore[no-untyped-def]
-    def respond(message: str, history: list[dict]) -> str:
-        turns = [{"role": t["role"], "content": str(t.get("content", ""))} for t in history][-8:]
+def render_error(message: str) -> str:
+    return f"<div class='answer error'>{html.escape(message)}</div>"
+
+
+def render_partial(text: str) -> str:
+    """What has streamed so far, escaped, with a cursor."""
+    return "<div class='answer-partial'>" + html.escape(text).replace("\n", "<br>") + " ▍</div>"
+
+
+def render_sources(answer: Answer | None) -> str:
+    """The sources panel: each citation's link, breadcrumb and the snippet it quotes."""
+    if answer is None or not answer.citations:
+        return "<div class='sources-panel'><h3>Kilder</h3>" + NO_SOURCES + "</div>"
+    heading = "Kilder" if answer.answered else "Måske relevant"
+    items = []
+    for c in answer.citations:
+        crumb = f"<div class='crumb'>{html.escape(c.breadcrumb)}</div>" if c.breadcrumb else ""
+        items.append(f"<li>{link(c, citation_label(c))}{crumb}<blockquote>{html.escape(c.snippet)}</blockquote></li>")
+    return f"<div class='sources-panel'><h3>{heading}</h3><ol>{''.join(items)}</ol></div>"
+
+
+_ODD = re.compile(r"[{}\[\]<>|=:\"`#*_]")
+
+
+def example_questions(assistant: Any, n: int = 4, budget_s: float = 6.0) -> list[str]:
+    """A few questions about the ingested pages: the first heading of substantial pages, kept only
+    when the assistant really answers them (this also warms the models up before the first user)."""
+    try:
+        chunks = list(assistant.retriever.snapshot().chunks.values())
+    except Exception:  # noqa: BLE001 - examples are a nicety; the chat works without them
+        log.warning("no example questions: the index cannot be read", exc_info=True)
+        return FALLBACK_EXAMPLES
+    size: dict[tuple[str, str], int] = {}
+    first: dict[tuple[str, str], Any] = {}
+    for chunk in sorted(chunks, key=lambda c: (c.source, c.path, c.ordinal)):
+        key = (chunk.source, chunk.path)
+        size[key] = size.get(key, 0) + 1
+        if chunk.headings and key not in first:
+            first[key] = chunk
+    seen: set[str] = set()
+    candidates: list[str] = []
+    for key in sorted(first, key=lambda k: (-size[k], k)):
+        heading = " ".join(first[key].headings[-1].split()).rstrip(" .:;!?—-")
+        if not (2 <= len(heading.split()) <= 6 and len(heading) <= 48) or _ODD.search(heading) \
+                or heading.casefold() in seen:
+            continue
+        seen.add(heading.casefold())
+        candidates.append(f"Hvad står der om {heading}?")
+    chosen: list[str] = []
+    deadline = time.monotonic() + budget_s
+    for question in candidates[: 3 * n]:
+        if len(chosen) == n or time.monotonic() > deadline:
+            break
         try:
-            return render(get_assistant().ask(message, turns))
-        except AssistantError as exc:
-            return html.escape(f"Beklager: {exc}")
-        except Exception:  # noqa: BLE001 - a person sees a friendly message, the log the details
-            import logging
+            if assistant.ask(question).answered:
+                chosen.append(question)
+        except Exception:  # noqa: BLE001
+            log.warning("example question failed: %s", question, exc_info=True)
+    return chosen or candidates[:n] or FALLBACK_EXAMPLES
 
-            logging.getLogger("web").exception("chat failed")
-            return "Beklager, noget gik galt. Prøv igen om lidt."
+
+def build_chat(get_assistant: Callable[[], Any], feedback: FeedbackStore | None = None,
+               examples: list[str] | None = None) -> gr.Blocks:
+    if examples is None:
+        examples = example_questions(get_assistant())
+
+    def respond(message: str, messages: list[dict], turns: list[dict]) -> Iterator[dict]:
+        """Streams the growing answer into the chat; the final render comes from the final Answer."""
+        question = " ".join((message or "").split())
+        if not question:
+            yield {status: EMPTY_QUESTION}
+            return
+        if len(question) > 2000:
+            yield {status: TOO_LONG}
+            return
+        messages = [*messages, {"role": "user", "content": html.escape(question)},
+                    {"role": "assistant", "content": render_partial(SEARCHING)}]
+        yield {box: "", chatbot: messages, status: "", feedback_row: gr.update(visible=False)}
+        answer: Answer | None = None
+        streamed = ""
+        try:
+            for item in get_assistant().stream(question, trim_history(turns)):
+                if isinstance(item, Answer):
+                    answer = item
+                    break
+                streamed += item
+                messages[-1] = {"role": "assistant", "content": render_partial(streamed)}
+                yield {chatbot: messages}
+        except Exception as exc:  # noqa: BLE001 - a person sees a friendly message, the log the details
+            messages[-1] = {"role": "assistant", "content": render_error(friendly_error(exc))}
+            yield {chatbot: messages}
+            return
+        if answer is None:
+            messages[-1] = {"role": "assistant", "content": render_error(friendly_error(RuntimeError("no answer")))}
+            yield {chatbot: messages}
+            return
+        messages[-1] = {"role": "assistant", "content": render(answer)}
+        last_answer = {"question": question, "answer": answer.text,
+                       "citations": [asdict(c) for c in answer.citations]}
+        yield {chatbot: messages, sources: render_sources(answer), last: last_answer,
+               turns_state: [*turns, {"role": "user", "content": question},
+                             {"role": "assistant", "content": answer.text}],
+               feedback_row: gr.update(visible=True), comment: "", feedback_status: ""}
+
+    def rate(rating: str) -> Callable[[str, dict | None], tuple[str, str]]:
+        def store(text: str, last_answer: dict | None) -> tuple[str, str]:
+            if not last_answer:
+                return text, "Stil et spørgsmål først."
+            if feedback is None:
+                return text, "Tilbagemeldinger gemmes ikke på denne server."
+            try:
+                feedback.add(question=last_answer["question"], answer=last_answer["answer"],
+                             citations=last_answer["citations"], rating=rating,  # type: ignore[arg-type]
+                             comment=(text or "").strip()[:2000], channel="chat")
+            except Exception:  # noqa: BLE001
+                log.exception("feedback could not be stored")
+                return text, "Tilbagemeldingen kunne ikke gemmes. Prøv igen om lidt."
+            return "", "Tak for din tilbagemelding!"
+
+        return store
+
+    def new_conversation() -> tuple:
+        return [], [], None, render_sources(None), "", gr.update(visible=False), "", ""
 
     with gr.Blocks(title="Spørg dokumentationen") as chat:
-        gr.Markdown("## Spørg dokumentationen\nSvarene bygger kun på dokumentationen og har kildehenvisninger.")
-        gr.ChatInterface(respond, examples=EXAMPLES, api_name="ask", save_history=False,
-                         chatbot=gr.Chatbot(sanitize_html=True, height=480, label="Samtale"))
+        gr.Markdown("# Spørg dokumentationen\nSvarene bygger kun på dokumentationen og har numrerede kilder, "
+                    "der åbner det afsnit, svaret kommer fra.")
+        turns_state = gr.State([])  # plain-text turns for the assistant (the chat shows HTML)
+        last = gr.State(None)  # the last answer, for feedback
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                chatbot = gr.Chatbot(label="Samtale", sanitize_html=True, height=460, elem_id="chat",
+                                     feedback_options=None, buttons=["copy", "copy_all"],
+                                     placeholder="Stil et spørgsmål om dokumentationen.")
+                with gr.Row(elem_id="ask-row"):
+                    box = gr.Textbox(label="Dit spørgsmål", placeholder="Skriv et spørgsmål …", max_length=2000,
+                                     scale=4, elem_id="question", autofocus=True, lines=1, max_lines=6)
+                    ask_btn = gr.Button("Spørg", variant="primary", scale=1, min_width=90, elem_id="ask-btn")
+                status = gr.Markdown("", elem_id="status")
+                with gr.Row(visible=False, elem_id="feedback-row") as feedback_row:
+                    up = gr.Button("👍 Nyttigt", size="sm", elem_id="feedback-up", min_width=90)
+                    down = gr.Button("👎 Ikke nyttigt", size="sm", elem_id="feedback-down", min_width=90)
+                    comment = gr.Textbox(label="Kommentar (valgfri)", max_length=2000, scale=3, min_width=200,
+                                         elem_id="feedback-comment")
+                feedback_status = gr.Markdown("", elem_id="feedback-status")
+                with gr.Row():
+                    new_btn = gr.Button("Ny samtale", size="sm", elem_id="new-chat", variant="secondary")
+                gr.Markdown("**Eksempler på spørgsmål**")
+                with gr.Row(elem_id="examples"):
+                    example_buttons = [gr.Button(q, size="sm", min_width=160) for q in examples]
+            with gr.Column(scale=2, min_width=280):
+                sources = gr.HTML(render_sources(None), elem_id="sources")
+
+        outputs = [box, chatbot, status, feedback_row, sources, last, turns_state, comment, feedback_status]
+        common = {"fn": respond, "outputs": outputs, "concurrency_limit": 8, "show_progress": "hidden"}
+        box.submit(inputs=[box, chatbot, turns_state], api_name="ask", **common)  # type: ignore[arg-type]
+        ask_btn.click(inputs=[box, chatbot, turns_state], api_name="ask_button", api_visibility="private",
+                      **common)  # type: ignore[arg-type]
+        for i, button in enumerate(example_buttons):
+            button.click(inputs=[button, chatbot, turns_state], api_name=f"example_{i}", api_visibility="private",
+                         **common)  # type: ignore[arg-type]
+        up.click(rate("up"), [comment, last], [comment, feedback_status], api_name="feedback_up",
+                 api_visibility="private")
+        down.click(rate("down"), [comment, last], [comment, feedback_status], api_name="feedback_down",
+                   api_visibility="private")
+        cleared = [chatbot, turns_state, last, sources, box, feedback_row, comment, feedback_status]
+        new_btn.click(new_conversation, None, cleared, api_name="new_conversation", api_visibility="private")
+        chatbot.clear(new_conversation, None, cleared, api_name="clear_conversation", api_visibility="private")
     return chat

@@ -1,0 +1,110 @@
+"""The embeddable widget: `/widget.js` (the script a docs site includes) and `/widget` (how to install it).
+
+The script is a static file; its API origin is wherever it was loaded from, so nothing here is
+templated into it. The install page fills in this server's address from the request.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse
+
+STATIC = Path(__file__).resolve().parent / "static"
+WIDGET_JS = STATIC / "widget.js"
+
+
+def snippet(base_url: str) -> str:
+    host = base_url.rstrip("/")
+    return (f'<script src="{host}/widget.js" data-title="Spørg dokumentationen" data-color="#0b5" '
+            f'data-position="right" async></script>')
+
+
+def build_widget_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/widget.js", include_in_schema=False)
+    def widget_js() -> FileResponse:
+        return FileResponse(WIDGET_JS, media_type="text/javascript; charset=utf-8", headers={
+            "Cache-Control": "public, max-age=3600, stale-while-revalidate=86400",
+            "Cross-Origin-Resource-Policy": "cross-origin",  # any site may include the script
+        })
+
+    @router.get("/widget", include_in_schema=False, response_class=HTMLResponse)
+    def widget_page(request: Request) -> HTMLResponse:
+        return HTMLResponse(install_page(str(request.base_url), request.app.state.allowed_origins))
+
+    return router
+
+
+def install_page(base_url: str, origins: list[str]) -> str:
+    code = html.escape(snippet(base_url))
+    host = html.escape(base_url.rstrip("/"))
+    allowed = ("<ul>" + "".join(f"<li><code>{html.escape(o)}</code></li>" for o in origins) + "</ul>") if origins \
+        else "<p><strong>Ingen sites er tilladt endnu.</strong></p>"
+    return f"""<!doctype html>
+<html lang="da">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Widget til dit dokumentationssite — Dokumentationsassistenten</title>
+<style>
+  :root {{ color-scheme: light dark; --fg: #1a1a1a; --bg: #fff; --muted: #4a4a4a; --code: #f2f2f2; --link: #0645ad; }}
+  @media (prefers-color-scheme: dark) {{
+    :root {{ --fg: #ececec; --bg: #161616; --muted: #c4c4c4; --code: #262626; --link: #8ab4f8; }}
+  }}
+  body {{ font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg);
+         background: var(--bg); max-width: 46rem; margin: 0 auto; padding: 1.5rem 1rem 6rem; }}
+  a {{ color: var(--link); }}
+  pre {{ background: var(--code); padding: .75rem; border-radius: 6px; white-space: pre-wrap; word-break: break-all; }}
+  code {{ font: 14px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }}
+  .muted {{ color: var(--muted); }}
+  button {{ font: inherit; padding: .4rem .9rem; border-radius: 6px; border: 1px solid currentColor;
+           background: transparent; color: inherit; cursor: pointer; }}
+  table {{ border-collapse: collapse; }} td, th {{ text-align: left; padding: .25rem .75rem .25rem 0; vertical-align: top; }}
+</style>
+</head>
+<body>
+<main>
+<h1>Sæt assistenten på dit dokumentationssite</h1>
+<p>Widgetten er en knap nederst på siden, der åbner en chat. Den svarer ud fra dokumentationen og
+viser kilderne som links til de afsnit, svaret bygger på. Samtalen huskes, mens fanen er åben.</p>
+
+<h2>1. Indsæt denne linje</h2>
+<p>Sæt linjen ind lige før <code>&lt;/body&gt;</code> i sitets layout (i Jekyll fx
+<code>_includes/footer_custom.html</code> eller <code>_layouts/default.html</code>):</p>
+<pre id="snippet"><code>{code}</code></pre>
+<p><button type="button" id="copy">Kopiér linjen</button> <span id="copied" class="muted" role="status"></span></p>
+
+<h2>2. Tillad dit site</h2>
+<p>Serveren svarer kun browsere fra sites, den kender. Sæt sitets adresse (fx
+<code>https://minkommune.github.io</code>) i miljøvariablen <code>ASSISTANT_ALLOWED_ORIGINS</code>
+(flere adskilles med komma) og genstart serveren. Tilladt nu:</p>
+{allowed}
+
+<h2>Tilpasning</h2>
+<table>
+<tr><th scope="row"><code>data-title</code></th><td>Teksten på knappen og i chatvinduet.</td></tr>
+<tr><th scope="row"><code>data-color</code></th><td>Knappens farve (CSS-farve, fx <code>#0b5</code>).
+  Tekstfarven vælges, så kontrasten er god nok.</td></tr>
+<tr><th scope="row"><code>data-position</code></th><td><code>right</code> (standard) eller <code>left</code>.</td></tr>
+</table>
+
+<h2>Prøv den</h2>
+<p>Widgetten kører på denne side: knappen sidder nederst til højre. Den kan bruges med tastaturet
+(Tab til knappen, Enter åbner, Esc lukker) og med skærmlæser.</p>
+<p class="muted">Serveren: <code>{host}</code> · <a href="/">Åbn chatten</a> · <a href="/docs">API-dokumentation</a></p>
+</main>
+<script>
+  document.getElementById("copy").addEventListener("click", function () {{
+    var text = document.querySelector("#snippet code").textContent;
+    var done = function () {{ document.getElementById("copied").textContent = "Kopieret."; }};
+    if (navigator.clipboard) {{ navigator.clipboard.writeText(text).then(done, function () {{}}); }}
+  }});
+</script>
+<script src="/widget.js" data-title="Spørg dokumentationen" async></script>
+</body>
+</html>
+"""
