@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ import numpy as np
 
 from assistant.errors import StoreError
 from assistant.settings import Settings
+
+log = logging.getLogger("store")
 
 
 @dataclass
@@ -92,9 +95,23 @@ class ChromaStore:
         return [Hit(i, float(d)) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by id. An id Chroma cannot read (seen after a writer was killed mid-write)
+        is left out and logged rather than failing the whole query."""
         if not ids:
             return {}
-        result = self._call("read vectors", self._collection.get, ids=list(ids), include=["embeddings"])
+        try:
+            result = self._collection.get(ids=list(ids), include=["embeddings"])
+        except Exception:  # noqa: BLE001 - find the unreadable ids one by one
+            found: dict[str, np.ndarray] = {}
+            for chunk_id in ids:
+                try:
+                    one = self._collection.get(ids=[chunk_id], include=["embeddings"])
+                except Exception as exc:  # noqa: BLE001
+                    log.warning("vector %s unreadable in %s: %s", chunk_id, self.description, exc)
+                    continue
+                pairs = zip(one["ids"], one["embeddings"], strict=True)
+                found.update((i, np.asarray(v, dtype=np.float32)) for i, v in pairs)
+            return found
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(result["ids"], result["embeddings"], strict=True)}
 
     def drop(self) -> None:
