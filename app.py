@@ -22,17 +22,28 @@ log = logging.getLogger("app")
 
 def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
     """Ingest the configured sources when the index has no pages yet."""
+    import time
+
     from assistant.catalog import open_catalog
+    from assistant.errors import IngestLockedError
     from ingest.pipeline import ingest
     from ingest.sources import load_sources
 
     catalog = open_catalog(settings)
     pages, _ = catalog.counts()
-    catalog.close()
     if pages:
+        catalog.close()
         return
     log.info("index %s is empty: ingesting %s", settings.index_dir, settings.sources_file)
-    report = ingest(settings, load_sources(settings.sources_file), prune_unlisted=True, progress=True)
+    try:
+        report = ingest(settings, load_sources(settings.sources_file), prune_unlisted=True, progress=True)
+    except IngestLockedError:  # another instance builds it: wait for its first version
+        log.info("another process is ingesting; waiting for it to finish")
+        while not catalog.counts()[0]:
+            time.sleep(2)
+        catalog.close()
+        return
+    catalog.close()
     for line in report.lines():
         log.info("ingest: %s", line)
 
@@ -47,24 +58,36 @@ def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-un
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
 
+    from assistant.jobs import IngestJobs, Poller
     from assistant.service import Assistant
+    from assistant.web.admin import build_admin_router
     from assistant.web.api import add_middleware, allowed_origins, build_router
     from assistant.web.chat import CSS, build_chat, theme
     from assistant.web.feedback import FeedbackStore
     from assistant.web.widget import build_widget_router
+    from ingest.pipeline import ingest_sources_file
+    from ingest.sources import load_sources
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        poller = Poller(app.state.jobs, settings.poll_interval) if settings.poll_interval > 0 else None
         yield
+        if poller:
+            poller.stop()
         app.state.feedback.close()
 
     app = FastAPI(title="Dokumentationsassistenten", description="Spørg dokumentationen; svar med kilder.",
                   lifespan=lifespan)
     app.state.assistant = None  # /readyz answers 503 until it is loaded
     app.state.allowed_origins = allowed_origins(settings)
+    app.state.settings = settings
     app.state.feedback = FeedbackStore(feedback_db or Path(settings.index_dir).parent / "feedback.sqlite")
+    app.state.feedback.purge(settings.retention_days)
+    app.state.jobs = IngestJobs(lambda: ingest_sources_file(settings).to_dict())
+    app.state.git_sources = lambda: [s for s in load_sources(settings.sources_file) if s.git]
     add_middleware(app, settings)
     app.include_router(build_router(app))
+    app.include_router(build_admin_router())
     app.include_router(build_widget_router())
 
     @app.get("/healthz")

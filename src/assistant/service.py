@@ -83,12 +83,14 @@ class Assistant:
         in meaning (English, whose words Danish pages do not contain)."""
         if not passages:
             return Decision(False, 0.0, 0.0)
-        coverage = QueryEvidence(question, snapshot).best_coverage(passages)
+        evidence = QueryEvidence(question, snapshot)
+        coverage = evidence.best_coverage(passages)
         dense = max(p.dense for p in passages[:3])
         if language == "en":
             ok = dense >= self.settings.abstain_dense or coverage >= self.settings.abstain_coverage
         else:
-            ok = coverage >= self.settings.abstain_coverage
+            # Mostly words the pages never use ("rødgrød", "fløde"): the topic is not in the docs.
+            ok = coverage >= self.settings.abstain_coverage and evidence.unknown_share <= self.settings.abstain_unknown
         return Decision(ok, coverage, dense)
 
     def abstain(self, passages: list[Passage], language: str) -> Answer:

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     # for English questions the cosine similarity that counts as close enough. Calibrated on the dev sets.
     abstain_coverage: float = 0.2
     abstain_dense: float = 0.35
+    abstain_unknown: float = 0.6  # Danish questions whose weight is mostly on unknown words abstain
 
     # Answering
     answerer: Literal["extractive", "llm"] = "extractive"
@@ -60,6 +61,7 @@ class Settings(BaseSettings):
     admin_token: str | None = None  # bearer token of /api/admin/*; admin endpoints are off without it
     webhook_secret: str | None = None  # GitHub webhook secret; the webhook is off without it
     poll_interval: float = 0  # seconds between automatic re-ingests; 0 = off
+    retention_days: float = 90  # stored questions and feedback are deleted after this many days
 
     # Web
     host: str = "127.0.0.1"

@@ -46,6 +46,11 @@ class QueryEvidence:
                 self.terms.append(_Term((), qt.weight * rarest))
         self.total = sum(t.weight for t in self.terms)
 
+    @property
+    def unknown_share(self) -> float:
+        """Share of the question's weight on words the documentation never uses (after typo correction)."""
+        return sum(t.weight for t in self.terms if not t.options) / self.total if self.total else 1.0
+
     def coverage_of(self, text: str) -> float:
         if not self.total:
             return 0.0

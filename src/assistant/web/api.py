@@ -87,7 +87,9 @@ def build_router(app: FastAPI) -> APIRouter:
     @router.post("/ask", summary="Answer a question with citations")
     def ask(body: AskRequest, request: Request) -> dict:
         answer = request.app.state.assistant.ask(body.question, _history(body), _filters(body.filters))
-        return answer_payload(answer)
+        payload = answer_payload(answer)
+        request.app.state.feedback.log_question(body.question, answer.answered, payload["citations"], "api")
+        return payload
 
     @router.post("/ask/stream", summary="Answer a question as Server-Sent Events",
                  response_class=EventSourceResponse,
@@ -102,7 +104,10 @@ def build_router(app: FastAPI) -> APIRouter:
             try:
                 for item in assistant.stream(body.question, history, filters):
                     if isinstance(item, Answer):
-                        yield _sse("citations", answer_payload(item))
+                        payload = answer_payload(item)
+                        request.app.state.feedback.log_question(body.question, item.answered,
+                                                                payload["citations"], "widget")
+                        yield _sse("citations", payload)
                     else:
                         yield _sse("token", {"text": item})
             except Exception as exc:  # noqa: BLE001 - the person gets a message, the log the details

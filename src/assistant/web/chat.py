@@ -183,6 +183,8 @@ def build_chat(get_assistant: Callable[[], Any], feedback: FeedbackStore | None 
         messages[-1] = {"role": "assistant", "content": render(answer)}
         last_answer = {"question": question, "answer": answer.text,
                        "citations": [asdict(c) for c in answer.citations]}
+        if feedback is not None:
+            feedback.log_question(question, answer.answered, last_answer["citations"], "chat")
         yield {chatbot: messages, sources: render_sources(answer), last: last_answer,
                turns_state: [*turns, {"role": "user", "content": question},
                              {"role": "assistant", "content": answer.text}],
