@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     allowed_origins: str = ""
+    rate_limit_per_minute: int = 120  # per client, on /api/ (not admin or webhooks); 0 = off
 
     def chunking_signature(self) -> dict[str, int | str]:
         """What must match between the index and the process that queries it."""

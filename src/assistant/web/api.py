@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
+from collections import deque
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -233,6 +236,48 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class RateLimit:
+    """At most `per_minute` requests per client under `prefix` (a sliding one-minute window);
+    more get 429 with Retry-After. The client is the peer address, which uvicorn takes from
+    X-Forwarded-For when the request comes through a trusted proxy (nginx on 127.0.0.1)."""
+
+    def __init__(self, app: ASGIApp, per_minute: int, prefix: str = "/api/", exempt: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.per_minute = per_minute
+        self.prefix = prefix
+        self.exempt = exempt
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (scope["type"] != "http" or self.per_minute <= 0 or not path.startswith(self.prefix)
+                or path.startswith(self.exempt) or scope.get("method") == "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("unknown", 0))[0]
+        now = time.monotonic()
+        with self._lock:
+            window = self._seen.setdefault(client, deque())
+            while window and now - window[0] >= 60:
+                window.popleft()
+            if len(window) >= self.per_minute:
+                retry = max(1, int(60 - (now - window[0])) + 1)
+                response = JSONResponse({"detail": f"For mange forespørgsler: højst {self.per_minute} i minuttet. "
+                                                   f"Prøv igen om {retry} sekunder."},
+                                        status_code=429, headers={"Retry-After": str(retry)})
+            else:
+                window.append(now)
+                response = None
+            if len(self._seen) > 10_000:  # forget idle clients
+                for key in [k for k, w in self._seen.items() if not w or now - w[-1] >= 60]:
+                    del self._seen[key]
+        if response is not None:
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def allowed_origins(settings: Settings) -> list[str]:
     """`settings.allowed_origins` ("https://a.dk, https://b.dk") as a list, without trailing slashes."""
     return [origin.strip().rstrip("/") for origin in settings.allowed_origins.split(",") if origin.strip()]
@@ -241,5 +286,7 @@ def allowed_origins(settings: Settings) -> list[str]:
 def add_middleware(app: FastAPI, settings: Settings) -> None:
     """Body limit inside, CORS outside (so a 413 still carries the CORS headers a browser needs)."""
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, prefix="/api/")
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, prefix="/api/",
+                       exempt=("/api/admin/", "/api/webhooks/"))
     app.add_middleware(CORSMiddleware, allow_origins=allowed_origins(settings), allow_credentials=False,
                        allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["content-type"], max_age=600)
