@@ -70,7 +70,7 @@ def main() -> int:
                     latencies: list[float] = []
                     errors = timeouts = 0
 
-                    def one(i: int) -> None:
+                    def one(i: int, latencies: list[float] = latencies) -> None:
                         nonlocal errors, timeouts
                         started = time.perf_counter()
                         try:
