@@ -1,4 +1,5 @@
 import threading
+import time
 
 from assistant.errors import SourceError
 from assistant.jobs import IngestJobs
@@ -38,3 +39,18 @@ def test_a_failing_job_reports_its_message_and_the_worker_goes_on():
     failed = jobs.wait(jobs.submit("admin")[0].id, 5)
     assert failed.state == "failed" and "cannot fetch" in failed.error
     assert jobs.wait(jobs.submit("admin")[0].id, 5).state == "done"
+
+
+def test_poller_submits_jobs_on_its_interval():
+    from assistant.jobs import Poller
+
+    runs: list[int] = []
+    jobs = IngestJobs(lambda: runs.append(1) or {})
+    poller = Poller(jobs, 0.1)
+    try:
+        deadline = time.time() + 5
+        while len(runs) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        poller.stop()
+    assert len(runs) >= 2 and jobs.latest().reason == "polling"

@@ -78,7 +78,7 @@ def test_admin_routes_refuse_missing_or_wrong_tokens(setup, headers):
 def test_reingest_runs_in_the_background_and_reports(setup):
     client, _ = setup
     reply = client.post("/api/admin/reingest", headers=auth())
-    assert reply.status_code == 202
+    assert reply.status_code == 202 and {"job", "running", "queued_new"} <= set(reply.json())
     state = wait_done(client, reply.json()["job"]["id"])
     assert state["state"] == "done", state
     sources = {s["name"]: s for s in state["report"]["sources"]}

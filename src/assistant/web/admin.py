@@ -41,8 +41,11 @@ def require_admin(request: Request) -> None:
                             headers={"WWW-Authenticate": "Bearer"})
 
 
-def _job_reply(job: Any, created: bool) -> JSONResponse:
-    return JSONResponse({"job": job.to_dict(), "queued_new": created}, status_code=202)
+def _job_reply(request: Request, job: Any, created: bool) -> JSONResponse:
+    """202 with the job this request started or joined, and the job running right now (if any)."""
+    running = request.app.state.jobs.running
+    return JSONResponse({"job": job.to_dict(), "queued_new": created,
+                         "running": running.to_dict() if running is not None else None}, status_code=202)
 
 
 def build_admin_router() -> APIRouter:
@@ -52,7 +55,7 @@ def build_admin_router() -> APIRouter:
     def reingest(request: Request) -> JSONResponse:
         require_admin(request)
         job, created = request.app.state.jobs.submit("admin")
-        return _job_reply(job, created)
+        return _job_reply(request, job, created)
 
     @router.get("/api/admin/ingest/{job_id}", summary="State and report of a re-ingest job")
     def job_state(job_id: str, request: Request) -> dict:
@@ -77,7 +80,7 @@ def build_admin_router() -> APIRouter:
             return JSONResponse({"ignored": True, "detail": "Push til en anden gren eller et andet repository."},
                                 status_code=202)
         job, created = request.app.state.jobs.submit("github push")
-        return _job_reply(job, created)
+        return _job_reply(request, job, created)
 
     @router.get("/api/admin/gaps.csv", summary="Docs-gap report as CSV")
     def gaps_report(request: Request) -> Response:
