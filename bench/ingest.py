@@ -44,7 +44,9 @@ def main() -> int:
     old = args.shared / "corpus" / "os2produktmodning-2026-02-15"
     from assistant.embed import get_embedder
 
-    get_embedder(Settings().embedding_model).embed(["opvarmning"])  # model load is not ingest time
+    settings = Settings()
+    get_embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend,
+                 settings.cache_dir).embed(["opvarmning"])  # model load (and a first ONNX export) is not ingest time
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp) / "a", cache_dir=Path(tmp) / "cache")
         full = step("full ingest (2026-07-14)", settings, current)

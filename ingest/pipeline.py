@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from assistant.catalog import EmbeddingCache, PageChange, open_catalog
 from assistant.catalog_server import ServerCatalog, ServerLease
-from assistant.embed import get_embedder, load_token_counter
+from assistant.embed import embedding_key, get_embedder, load_token_counter
 from assistant.errors import EmbeddingError, IngestLockedError, SourceError
 from assistant.models import Chunk
 from assistant.settings import Settings
@@ -229,13 +229,14 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
 def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progress: bool) -> np.ndarray:
     """Vectors for the chunks: from the cache where possible, the rest from the model in batches."""
     cache = EmbeddingCache(Path(settings.embedding_cache_dir or settings.index_dir))
-    model = settings.embedding_model
+    model = embedding_key(settings.embedding_model, settings.embedding_backend)
     hashes = [c.text_hash for c in chunks]
     found = cache.get_many(model, hashes)
     missing = list(dict.fromkeys(h for h in hashes if h not in found))
     report.chunks_cached = sum(1 for h in hashes if h in found)
     if missing:
-        embedder = get_embedder(model, settings.embedding_batch_size)
+        embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size,
+                                settings.embedding_backend, settings.cache_dir)
         if settings.chunk_max_tokens > embedder.max_tokens:
             raise EmbeddingError(
                 f"chunk_max_tokens={settings.chunk_max_tokens} exceeds the model's input limit of "

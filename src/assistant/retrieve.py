@@ -108,7 +108,8 @@ class Retriever:
         catalog.check_signature(settings.chunking_signature(), settings.chroma_host or settings.index_dir)
         catalog.close()
         store = open_store(settings, collection_name(settings.collection, settings.chunking_signature()))
-        embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size)
+        embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size,
+                                settings.embedding_backend, settings.cache_dir)
         embedder.use_threads(settings.query_threads)
         retriever = cls(settings, store, embedder)
         retriever.snapshot()
