@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assistant.answer import Answerer, AnswerRequest, final_answer, make_answerer
-from assistant.answer.citations import cite_all
+from assistant.answer.citations import NOT_FOUND, not_found_answer  # noqa: F401 - NOT_FOUND re-exported
 from assistant.answer.evidence import QueryEvidence
 from assistant.answer.extractive import stream_words
 from assistant.errors import QuestionError
@@ -20,12 +20,6 @@ from assistant.retrieve import Filters, Passage, Query, Retriever, Snapshot, con
 from assistant.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
-NOT_FOUND = {
-    "da": "Det kan jeg ikke finde i dokumentationen.",
-    "en": "I can't find that in the documentation.",
-}
-MAYBE = {"da": "Måske relevant:", "en": "Possibly relevant:"}
-
 
 @dataclass
 class Decision:
@@ -94,20 +88,7 @@ class Assistant:
         return Decision(ok, coverage, dense)
 
     def abstain(self, passages: list[Passage], language: str) -> Answer:
-        seen: set[tuple[str, str]] = set()
-        closest = []
-        for passage in passages:
-            key = (passage.chunk.source, passage.chunk.path)
-            if key not in seen:
-                seen.add(key)
-                closest.append(passage)
-            if len(closest) == 3:
-                break
-        citations = cite_all(closest)
-        text = NOT_FOUND[language]
-        if citations:
-            text += f"\n{MAYBE[language]} " + "; ".join(f"{c.title} [{c.n}]" for c in citations)
-        return Answer(text=text, answered=False, citations=citations, language=language)
+        return not_found_answer(passages, language)
 
     def status(self) -> dict:
         snap = self.retriever.snapshot()

@@ -10,10 +10,15 @@ import re
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from assistant.models import Citation
+from assistant.models import Answer, Citation
 from assistant.retrieve import Passage
 
 SNIPPET_CHARS = 280
+NOT_FOUND = {
+    "da": "Det kan jeg ikke finde i dokumentationen.",
+    "en": "I can't find that in the documentation.",
+}
+MAYBE = {"da": "Måske relevant:", "en": "Possibly relevant:"}
 
 
 def text_fragment(url: str, sentence: str, words: int = 8) -> str:
@@ -64,3 +69,21 @@ def cite_all(passages: Sequence[Passage]) -> list[Citation]:
     for passage in passages:
         citations.cite(passage)
     return citations.citations
+
+
+def not_found_answer(passages: Sequence[Passage], language: str) -> Answer:
+    """The abstention: says the docs do not answer it, and cites the (up to) three closest pages."""
+    closest: list[Passage] = []
+    seen: set[tuple[str, str]] = set()
+    for passage in passages:
+        key = (passage.chunk.source, passage.chunk.path)
+        if key not in seen:
+            seen.add(key)
+            closest.append(passage)
+        if len(closest) == 3:
+            break
+    citations = cite_all(closest)
+    text = NOT_FOUND[language]
+    if citations:
+        text += f"\n{MAYBE[language]} " + "; ".join(f"{c.title} [{c.n}]" for c in citations)
+    return Answer(text=text, answered=False, citations=citations, language=language)

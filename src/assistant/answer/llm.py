@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from assistant.answer import AnswerRequest, register
-from assistant.answer.citations import CitationList, cite_all
+from assistant.answer.citations import NOT_FOUND, CitationList, not_found_answer
 from assistant.answer.extractive import ExtractiveAnswerer, sentences, stream_words
 from assistant.errors import LLMError
 from assistant.models import Answer
@@ -40,11 +40,6 @@ MAX_ANSWER_CHARS = 4000  # a model that rambles on is cut here
 TOTAL_TIMEOUT_FACTOR = 6  # a whole answer may take at most this many times llm_timeout (at least 30 s)
 
 LANGUAGE_NAMES = {"da": "Danish", "en": "English"}
-NOT_FOUND = {  # the same texts as assistant.service.NOT_FOUND / MAYBE (not imported: service imports answer)
-    "da": "Det kan jeg ikke finde i dokumentationen.",
-    "en": "I can't find that in the documentation.",
-}
-MAYBE = {"da": "Måske relevant:", "en": "Possibly relevant:"}
 NOTICE_FAILED = {
     "da": "Sprogmodellen svarede ikke ({reason}); her er uddrag fra dokumentationen.",
     "en": "The language model did not answer ({reason}); here are excerpts from the documentation.",
@@ -288,20 +283,7 @@ class LLMAnswerer:
         yield answer
 
     def _not_found(self, passages: Sequence[Passage], language: str) -> Answer:
-        closest: list[Passage] = []
-        seen: set[tuple[str, str]] = set()
-        for passage in passages:
-            key = (passage.chunk.source, passage.chunk.path)
-            if key not in seen:
-                seen.add(key)
-                closest.append(passage)
-            if len(closest) == 3:
-                break
-        citations = cite_all(closest)
-        text = NOT_FOUND[language]
-        if citations:
-            text += f"\n{MAYBE[language]} " + "; ".join(f"{c.title} [{c.n}]" for c in citations)
-        return Answer(text=text, answered=False, citations=citations, language=language)
+        return not_found_answer(passages, language)
 
     # -- follow-up questions -------------------------------------------------------------------------
 
