@@ -31,9 +31,9 @@ class Settings(BaseSettings):
     # Torch threads of a serving process: one short question per call, with requests in parallel;
     # 2 threads per call on 2 cores oversubscribe under load (20 ms → 360 ms per query measured).
     query_threads: int = 1
-    chunk_max_tokens: int = Field(256, description="hard limit: the model's input length in word pieces")
-    chunk_target_tokens: int = Field(200, description="pack paragraphs up to this many word pieces")
-    chunk_min_tokens: int = Field(48, description="smaller sections merge with a neighbour")
+    chunk_max_tokens: int = Field(default=256, description="hard limit: the model's input length in word pieces")
+    chunk_target_tokens: int = Field(default=200, description="pack paragraphs up to this many word pieces")
+    chunk_min_tokens: int = Field(default=48, description="smaller sections merge with a neighbour")
 
     # Vector store: embedded Chroma unless a server host is given
     chroma_host: str | None = None

@@ -233,12 +233,12 @@ class LLMAnswerer:
             reason = REASONS[failure.reason][language].format(seconds=self.timeout, **failure.detail)
             yield from self._fallback(request, NOTICE_FAILED[language].format(reason=reason), streamed=bool(pieces))
             return
-        answer = self.check(text, request)
-        if answer is None:
+        checked = self.check(text, request)
+        if checked is None:
             log.warning("LLM answer from %s cited no valid source; using the extractive answer", self.url)
             yield from self._fallback(request, NOTICE_UNCITED[language], streamed=True)
             return
-        yield answer
+        yield checked
 
     def messages(self, request: AnswerRequest) -> list[Any]:
         """System rules, the recent conversation, then the sources as a data block and the question."""

@@ -181,10 +181,10 @@ def build_chat(get_assistant: Callable[[], Any], feedback: FeedbackStore | None 
             yield {chatbot: messages}
             return
         messages[-1] = {"role": "assistant", "content": render(answer)}
-        last_answer = {"question": question, "answer": answer.text,
-                       "citations": [asdict(c) for c in answer.citations]}
+        cited = [asdict(c) for c in answer.citations]
+        last_answer = {"question": question, "answer": answer.text, "citations": cited}
         if feedback is not None:
-            feedback.log_question(question, answer.answered, last_answer["citations"], "chat")
+            feedback.log_question(question, answer.answered, cited, "chat")
         yield {chatbot: messages, sources: render_sources(answer), last: last_answer,
                turns_state: [*turns, {"role": "user", "content": question},
                              {"role": "assistant", "content": answer.text}],
