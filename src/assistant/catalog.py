@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.errors import IndexMismatchError, IndexMissingError
+from assistant.errors import IndexMismatchError, IndexMissingError, StoreError
 from assistant.models import Chunk, Page
 from assistant.settings import Settings
 
@@ -157,6 +157,13 @@ class Catalog:
 
     def commit(self, changes: Iterable[PageChange], signature: dict, report: dict) -> int:
         """Apply all page changes and bump the version, atomically. Returns the new version."""
+        try:
+            return self._commit(changes, signature, report)
+        except sqlite3.Error as exc:  # e.g. "database or disk is full": the transaction rolled back
+            raise StoreError(f"Cannot write the index catalog {self.path}: {exc}. Is the disk full? "
+                             "The previous version of the index is unchanged.") from exc
+
+    def _commit(self, changes: Iterable[PageChange], signature: dict, report: dict) -> int:
         with self.db:  # one transaction
             for change in changes:
                 self.db.execute("DELETE FROM pages WHERE source = ? AND path = ?", (change.source, change.path))
@@ -217,11 +224,15 @@ class EmbeddingCache:
         return found
 
     def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
-        with self.db:
-            self.db.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
-            )
+        try:
+            with self.db:
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                    [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot write the embedding cache: {exc}. Is the disk full? "
+                             "The index is unchanged.") from exc
 
     def close(self) -> None:
         self.db.close()

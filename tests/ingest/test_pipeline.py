@@ -168,3 +168,41 @@ def test_source_removed_from_sources_file_is_pruned(tmp_path, settings):
     assert [(s.name, s.removed) for s in report.sources] == [("one", []), ("two", ["b.md"])]
     assert Catalog(settings.index_dir).sources() == {"one": 1}
     assert two.exists() and one.exists()
+
+
+def test_disk_full_during_ingest_is_a_clear_error_and_the_old_index_stays(tmp_path, settings, monkeypatch):
+    import errno
+
+    from assistant.errors import StoreError
+    from assistant.service import Assistant
+
+    site = make_site(tmp_path / "site", {"a.md": "Affald hentes om mandagen."})
+    run(settings, site)
+    (site / "b.md").write_text(PAGE.format(t="b", body="Ny side om genbrug."), encoding="utf-8")
+    collection_type = type(store_of(settings)._collection)
+
+    def no_space(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(collection_type, "upsert", no_space)
+    with pytest.raises(StoreError, match="No space left on device"):
+        run(settings, site)
+    monkeypatch.undo()
+    assert [c.path for _, c in Catalog(settings.index_dir).chunks()] == ["a.md"]
+    assert "mandagen" in Assistant.open(settings).ask("Hvornår hentes affald?").text
+    assert run(settings, site).sources[0].added == ["b.md"]
+
+
+def test_full_catalog_disk_is_reported_without_a_traceback(tmp_path, settings, monkeypatch):
+    import sqlite3
+
+    from assistant.errors import StoreError
+
+    site = make_site(tmp_path / "site", {"a.md": "Tekst."})
+
+    def full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Catalog, "_commit", full)
+    with pytest.raises(StoreError, match="disk is full.*previous version of the index is unchanged"):
+        run(settings, site)
