@@ -26,8 +26,7 @@ def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
 
     from assistant.catalog import open_catalog
     from assistant.errors import IngestLockedError
-    from ingest.pipeline import ingest
-    from ingest.sources import load_sources
+    from ingest.pipeline import ingest_sources_file
 
     catalog = open_catalog(settings)
     pages, _ = catalog.counts()
@@ -36,7 +35,7 @@ def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
         return
     log.info("index %s is empty: ingesting %s", settings.index_dir, settings.sources_file)
     try:
-        report = ingest(settings, load_sources(settings.sources_file), prune_unlisted=True, progress=True)
+        report = ingest_sources_file(settings, progress=True)
     except IngestLockedError:  # another instance builds it: wait for its first version
         log.info("another process is ingesting; waiting for it to finish")
         while not catalog.counts()[0]:

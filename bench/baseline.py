@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from assistant.offline import go_offline
+from bench import SHARED
 
 go_offline()
 
@@ -75,7 +76,7 @@ def timed(fn, *args):  # type: ignore[no-untyped-def]
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared")
+    parser.add_argument("--shared", type=Path, default=SHARED)
     args = parser.parse_args()
     old = args.shared / "corpus" / "os2produktmodning-2026-02-15"
     new = args.shared / "corpus" / "os2produktmodning"

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.offline import go_offline
+from bench import SHARED
 
 go_offline()
 
@@ -160,7 +161,7 @@ def dense_only_hit5(retriever, embedder: SentenceTransformerEmbedder, questions)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.embed", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--rounds", type=int, default=2, help="speed rounds per backend and batch (best counts)")
     parser.add_argument("--cache-dir", type=Path, help="where ONNX exports go (default: a temporary folder)")

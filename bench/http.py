@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import SHARED
 from bench.query import percentile
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,7 +37,7 @@ def free_port() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=500)
-    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     args = parser.parse_args()
     questions = [json.loads(line)["question"] for f in sorted((args.shared / "eval").glob("dev-*.jsonl"))

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from assistant.offline import go_offline
+from bench import SHARED
 
 go_offline()
 
@@ -38,7 +39,7 @@ def step(label: str, settings: Settings, folder: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared")
+    parser.add_argument("--shared", type=Path, default=SHARED)
     args = parser.parse_args()
     current = args.shared / "corpus" / "os2produktmodning"
     old = args.shared / "corpus" / "os2produktmodning-2026-02-15"

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from assistant.offline import go_offline
+from bench import SHARED
 
 go_offline()
 
@@ -42,7 +43,7 @@ def rss_mb() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=200)
-    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared")
+    parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--index", type=Path)
     args = parser.parse_args()
     questions = [json.loads(line) for f in sorted((args.shared / "eval").glob("dev-*.jsonl"))

@@ -129,15 +129,13 @@ def evaluate(questions: list[Question], assistant, baselines: dict[str, Callable
 
 def dense_baseline(settings, collection: str) -> Callable:  # type: ignore[no-untyped-def]
     """The plain langchain + Chroma retriever over the same model and store."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
     from langchain_chroma import Chroma
     from langchain_huggingface import HuggingFaceEmbeddings
 
     from assistant.embed import resolve_model
+    from assistant.store import chroma_client
 
-    client = chromadb.PersistentClient(path=str(Path(settings.index_dir) / "chroma"),
-                                       settings=ChromaSettings(anonymized_telemetry=False))
+    client, _ = chroma_client(settings)
     embeddings = HuggingFaceEmbeddings(model_name=resolve_model(settings.embedding_model),
                                        encode_kwargs={"normalize_embeddings": True})
     store = Chroma(client=client, collection_name=collection, embedding_function=embeddings)

@@ -101,6 +101,7 @@ class Retriever:
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self._server_catalog: Catalog | ServerCatalog | None = None
+        self._local = threading.local()  # one SQLite connection per serving thread
 
     @classmethod
     def open(cls, settings: Settings) -> Retriever:
@@ -116,9 +117,13 @@ class Retriever:
         return retriever
 
     def _catalog(self) -> Catalog | ServerCatalog:
-        """SQLite: a connection per call (cheap, thread-safe). Server: one client for the process."""
+        """SQLite: one connection per thread, opened once (every query reads the version).
+        Server: one HTTP client for the process."""
         if not self.settings.chroma_host:
-            return open_catalog(self.settings)
+            catalog = getattr(self._local, "catalog", None)
+            if catalog is None:
+                catalog = self._local.catalog = open_catalog(self.settings)
+            return catalog
         if self._server_catalog is None:
             self._server_catalog = open_catalog(self.settings)
         return self._server_catalog
@@ -126,25 +131,21 @@ class Retriever:
     def snapshot(self) -> Snapshot:
         """The current snapshot, rebuilt (once, under a lock) when the catalog has a newer version."""
         catalog = self._catalog()
-        try:
-            version = catalog.version
-            current = self._snapshot
-            if current is not None and current.version == version:
-                return current
-            with self._lock:
-                if self._snapshot is not None and self._snapshot.version == version:
-                    return self._snapshot
-                rows = catalog.chunks()
-                chunks = dict(rows)
-                analyzer = DanishAnalyzer(c.embed_text for c in chunks.values())
-                lexical = LexicalIndex(list(chunks), [c.embed_text for c in chunks.values()], analyzer)
-                pages, _ = catalog.counts()
-                last = catalog.get_meta("last_ingest")
-                self._snapshot = Snapshot(version, chunks, lexical, analyzer, pages,
-                                          float(last) if last else None, catalog.sources())
+        version = catalog.version
+        current = self._snapshot
+        if current is not None and current.version == version:
+            return current
+        with self._lock:
+            if self._snapshot is not None and self._snapshot.version == version:
                 return self._snapshot
-        finally:
-            catalog.close()
+            chunks = dict(catalog.chunks())
+            analyzer = DanishAnalyzer(c.embed_text for c in chunks.values())
+            lexical = LexicalIndex(list(chunks), [c.embed_text for c in chunks.values()], analyzer)
+            pages, _ = catalog.counts()
+            last = catalog.get_meta("last_ingest")
+            self._snapshot = Snapshot(version, chunks, lexical, analyzer, pages,
+                                      float(last) if last else None, catalog.sources())
+            return self._snapshot
 
     def search(self, query: Query | str, k: int = 8, filters: Filters | None = None,
                snapshot: Snapshot | None = None) -> list[Passage]:

@@ -16,7 +16,7 @@ from assistant.answer.extractive import stream_words
 from assistant.errors import QuestionError
 from assistant.language import detect_language
 from assistant.models import Answer
-from assistant.retrieve import Filters, Passage, Query, Retriever, Snapshot, condense
+from assistant.retrieve import Filters, Passage, Query, Retriever, condense
 from assistant.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
@@ -52,13 +52,16 @@ class Assistant:
         query = self.condense(question, history)
         snapshot = self.retriever.snapshot()  # one index version for the whole answer
         passages = self.retriever.search(query, 8, filters, snapshot=snapshot)
-        decision = self.decide(query.lexical_text if query.context else question, passages, snapshot, language)
+        evidence = QueryEvidence(question, snapshot)
+        # A follow-up is judged with the terms it carries over ("hvad koster det?" alone covers little).
+        judged = QueryEvidence(query.lexical_text, snapshot) if query.context else evidence
+        decision = self.decide(judged, passages, language)
         if not decision.answer:
             answer = self.abstain(passages, language)
             yield from stream_words(answer.text)
             yield answer
             return
-        request = AnswerRequest(question, language, passages, QueryEvidence(question, snapshot), list(history or []))
+        request = AnswerRequest(question, language, passages, evidence, list(history or []))
         yield from self.answerer.stream(request)
 
     def condense(self, question: str, history: list[dict] | None) -> Query:
@@ -72,12 +75,11 @@ class Assistant:
                 return Query(standalone)
         return carried
 
-    def decide(self, question: str, passages: list[Passage], snapshot: Snapshot, language: str) -> Decision:
+    def decide(self, evidence: QueryEvidence, passages: list[Passage], language: str) -> Decision:
         """Answer only when the passages cover enough of the question (Danish) or are close enough
         in meaning (English, whose words Danish pages do not contain)."""
         if not passages:
             return Decision(False, 0.0, 0.0)
-        evidence = QueryEvidence(question, snapshot)
         coverage = evidence.best_coverage(passages)
         dense = max(p.dense for p in passages[:3])
         if language == "en":
