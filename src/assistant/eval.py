@@ -113,12 +113,9 @@ def table(title: str, systems: dict[str, list[tuple[Question, Result]]]) -> str:
 
 
 def evaluate(questions: list[Question], assistant, baselines: dict[str, Callable]) -> dict:  # type: ignore[no-untyped-def]
-    from assistant.retrieve import condense
-
     systems: dict[str, list[tuple[Question, Result]]] = {"assistant": []}
     for q in questions:
-        query = condense(q.question, q.history)
-        passages = assistant.retriever.search(query, 10)
+        passages = assistant.retrieve(q.question, q.history, k=10).passages
         result = ranks(q, [(p.chunk.path, p.chunk.headings, p.chunk.covers) for p in passages])
         result.answered = assistant.ask(q.question, q.history).answered
         systems["assistant"].append((q, result))

@@ -112,6 +112,7 @@ class QueryTerm(NamedTuple):
     term: str
     weight: float
     fuzzy: bool  # may be typo-corrected when the index lacks it
+    word: str  # the folded word (or compound part) it comes from
 
 
 class DanishAnalyzer:
@@ -137,9 +138,13 @@ class DanishAnalyzer:
         for token in tokenize(text):
             if (word := self._word(token)) is not None:
                 whole, parts, fuzzy = word
-                out.append(QueryTerm(whole, 1.0, fuzzy))
-                out.extend(QueryTerm(p, PART_WEIGHT, False) for p in parts)
+                out.append(QueryTerm(whole, 1.0, fuzzy, fold(token)))
+                out.extend(QueryTerm(p, PART_WEIGHT, False, p) for p in parts)
         return out
+
+    def zipf(self, word: str) -> float:
+        """How common a folded word is in Danish at large (wordfreq's log10 per billion words, 0 = unknown)."""
+        return self._lex.zipf.get(word, 0.0)
 
     def split(self, word: str) -> tuple[str, ...]:
         """Folded compound parts of `word`, all levels, outermost first; () when it is no compound."""

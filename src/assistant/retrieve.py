@@ -9,6 +9,7 @@ It does not write answers (answer/) nor know about HTTP (web/).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,11 @@ from assistant.lexical import DanishAnalyzer, LexicalIndex
 from assistant.models import Chunk
 from assistant.settings import Settings
 from assistant.store import VectorStore, collection_name, open_store
+
+# Candidates taken from each ranking before fusion. The same pool for every k up to 10, so the top
+# passages of an answer (k=8), the eval (k=10) and the search API agree: fusion's normalisation
+# depends on the pool.
+MIN_POOL = 50
 
 
 @dataclass
@@ -63,6 +69,9 @@ class Snapshot:
 class Query:
     text: str  # what the user asked
     context: str = ""  # key terms carried over from the conversation
+    # Passages whose text passes this get a bonus (settings.answer_type_bonus): those stating the kind
+    # of fact asked for, e.g. an amount of money for "hvad koster ...?" (answer/expect.py).
+    prefer: Callable[[Chunk], bool] | None = None
 
     @property
     def lexical_text(self) -> str:
@@ -153,7 +162,7 @@ class Retriever:
         snap = snapshot or self.snapshot()
         filters = filters or Filters()
         allowed = {i for i, c in snap.chunks.items() if filters.allows(c)} if filters.active else None
-        pool = max(40, k * 5)
+        pool = max(MIN_POOL, k * 5)
         lexical = snap.lexical.search(query.lexical_text, pool, allowed)
         vector = self.embedder.embed([query.dense_text])[0]
         dense = self._dense(vector, pool, snap, allowed)
@@ -162,7 +171,7 @@ class Retriever:
         missing = [i for i, _ in lexical if i not in dense]
         for chunk_id, v in self.store.vectors(missing).items():
             dense[chunk_id] = float(np.dot(vector, v))
-        return fuse(dense, dict(lexical), snap, k, self.settings)
+        return fuse(dense, dict(lexical), snap, k, self.settings, query.prefer)
 
     def _dense(self, vector: np.ndarray, pool: int, snap: Snapshot, allowed: set[str] | None) -> dict[str, float]:
         hits = self.store.query(vector, min(pool + 10, max(1, len(snap.chunks))))
@@ -174,8 +183,9 @@ class Retriever:
 
 
 def fuse(dense: dict[str, float], lexical: dict[str, float], snap: Snapshot, k: int,
-         settings: Settings) -> list[Passage]:
-    """Weighted sum of normalised scores: BM25 / best BM25, similarity rescaled over the candidates.
+         settings: Settings, prefer: Callable[[Chunk], bool] | None = None) -> list[Passage]:
+    """Weighted sum of normalised scores: BM25 / best BM25, similarity rescaled over the candidates,
+    plus a bonus for the passages `prefer` picks.
 
     BM25 weighs more by default: the bundled model is English-trained and separates Danish weakly.
     """
@@ -191,6 +201,8 @@ def fuse(dense: dict[str, float], lexical: dict[str, float], snap: Snapshot, k: 
         similarity = dense.get(chunk_id, low)
         bm25 = lexical.get(chunk_id, 0.0)
         score = settings.lexical_weight * bm25 / best_lexical + settings.dense_weight * (similarity - low) / spread
+        if prefer is not None and prefer(snap.chunks[chunk_id]):
+            score += settings.answer_type_bonus
         passages.append(Passage(chunk_id, snap.chunks[chunk_id], score, similarity, bm25,
                                 dense_order.get(chunk_id), lexical_order.get(chunk_id)))
     return diversify(sorted(passages, key=lambda p: p.score, reverse=True), k, settings.max_chunks_per_page)

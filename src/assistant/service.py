@@ -7,7 +7,7 @@ is strong enough to answer, and has the configured answerer write the answer wit
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answer import Answerer, AnswerRequest, final_answer, make_answerer
 from assistant.answer.citations import NOT_FOUND, not_found_answer  # noqa: F401 - NOT_FOUND re-exported
@@ -20,12 +20,25 @@ from assistant.retrieve import Filters, Passage, Query, Retriever, condense
 from assistant.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
+ANSWER_TYPE_TOP = 5  # passages searched for the kind of fact a question asks for
+
 
 @dataclass
 class Decision:
     answer: bool
     coverage: float
     dense: float
+
+
+@dataclass
+class Retrieval:
+    """What one question found, from one index version."""
+
+    question: str  # cleaned
+    query: Query  # standalone (a follow-up carries the conversation's terms)
+    evidence: QueryEvidence  # of the question as asked
+    judged: QueryEvidence  # of the standalone query: what abstention is decided on
+    passages: list[Passage]
 
 
 class Assistant:
@@ -39,7 +52,20 @@ class Assistant:
         return cls(settings, Retriever.open(settings))
 
     def search(self, query: str, k: int = 8, filters: Filters | None = None) -> list[Passage]:
-        return self.retriever.search(clean_question(query), k, filters)
+        return self.retrieve(query, None, filters, k).passages
+
+    def retrieve(self, question: str, history: list[dict] | None = None, filters: Filters | None = None,
+                 k: int = 8) -> Retrieval:
+        question = clean_question(question)
+        query = self.condense(question, history)
+        snapshot = self.retriever.snapshot()  # one index version for the whole answer
+        evidence = QueryEvidence(question, snapshot)
+        # A follow-up is judged with the terms it carries over ("hvad koster det?" alone covers little).
+        judged = QueryEvidence(query.lexical_text, snapshot) if query.context else evidence
+        if judged.expectation is not None and judged.expectation.specific:
+            query = replace(query, prefer=judged.states_expected)
+        passages = self.retriever.search(query, k, filters, snapshot=snapshot)
+        return Retrieval(question, query, evidence, judged, passages)
 
     def ask(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Answer:
         return final_answer(self.stream(question, history, filters))
@@ -47,21 +73,15 @@ class Assistant:
     def stream(self, question: str, history: list[dict] | None = None,
                filters: Filters | None = None) -> Iterator[str | Answer]:
         """Text pieces as they come, then the final Answer (whose text is authoritative)."""
-        question = clean_question(question)
-        language = detect_language(question)
-        query = self.condense(question, history)
-        snapshot = self.retriever.snapshot()  # one index version for the whole answer
-        passages = self.retriever.search(query, 8, filters, snapshot=snapshot)
-        evidence = QueryEvidence(question, snapshot)
-        # A follow-up is judged with the terms it carries over ("hvad koster det?" alone covers little).
-        judged = QueryEvidence(query.lexical_text, snapshot) if query.context else evidence
-        decision = self.decide(judged, passages, language)
+        found = self.retrieve(question, history, filters)
+        language = detect_language(found.question)
+        decision = self.decide(found.judged, found.passages, language)
         if not decision.answer:
-            answer = self.abstain(passages, language)
+            answer = self.abstain(found.passages, language)
             yield from stream_words(answer.text)
             yield answer
             return
-        request = AnswerRequest(question, language, passages, evidence, list(history or []))
+        request = AnswerRequest(found.question, language, found.passages, found.evidence, list(history or []))
         yield from self.answerer.stream(request)
 
     def condense(self, question: str, history: list[dict] | None) -> Query:
@@ -77,7 +97,8 @@ class Assistant:
 
     def decide(self, evidence: QueryEvidence, passages: list[Passage], language: str) -> Decision:
         """Answer only when the passages cover enough of the question (Danish) or are close enough
-        in meaning (English, whose words Danish pages do not contain)."""
+        in meaning (English, whose words Danish pages do not contain), and, when the question asks
+        for a price, a count or a date, one of the best passages states one."""
         if not passages:
             return Decision(False, 0.0, 0.0)
         coverage = evidence.best_coverage(passages)
@@ -87,6 +108,7 @@ class Assistant:
         else:
             # Mostly words the pages never use ("rødgrød", "fløde"): the topic is not in the docs.
             ok = coverage >= self.settings.abstain_coverage and evidence.unknown_share <= self.settings.abstain_unknown
+        ok = ok and any(evidence.states_expected(p.chunk) for p in passages[:ANSWER_TYPE_TOP])
         return Decision(ok, coverage, dense)
 
     def abstain(self, passages: list[Passage], language: str) -> Answer:

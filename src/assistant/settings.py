@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     dense_weight: float = 0.3
     lexical_weight: float = 0.7
     max_chunks_per_page: int = 2  # among the top passages, so that more pages get a turn
+    # Added to the fused score of passages that state the kind of fact asked for (a price, a count)
+    answer_type_bonus: float = 0.25
 
     # Abstention: share of the question's (IDF-weighted) terms the best passages must contain, and
     # for English questions the cosine similarity that counts as close enough. Calibrated on the dev sets.

@@ -23,11 +23,15 @@ def push_matches(body: bytes, specs: list[SourceSpec]) -> bool:
         event = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return False
+    if not isinstance(event, dict):  # valid JSON, but not an event: [], "x", 1
+        return False
     ref = str(event.get("ref", ""))
     if not ref.startswith("refs/heads/"):
         return False
     branch = ref.removeprefix("refs/heads/")
     repository = event.get("repository") or {}
+    if not isinstance(repository, dict):
+        return False
     urls = {str(repository.get(k, "")).rstrip("/").removesuffix(".git") for k in ("clone_url", "html_url", "ssh_url", "git_url")}
     for spec in specs:
         if spec.git is None:

@@ -1,22 +1,49 @@
 """How much of a question the retrieved passages cover: the basis of abstention and sentence choice.
 
 Each query term (after Danish analysis and typo correction) weighs its IDF in the index; a term the
-index has never seen weighs as much as the rarest term and can never be covered, so "Belcoms
-timepris" is not answered by a page that only mentions Belcom. English questions are judged by the
-dense similarity instead (their words are not in Danish pages).
+index has never seen can never be covered and weighs as much as the rarest term, less the more common
+the word is in Danish at large: "Belcoms timepris" is not answered by a page that only mentions Belcom,
+while a paraphrase in everyday words ("skubbet", "ifølge") is not held against the pages. English
+questions are judged by the dense similarity instead (their words are not in Danish pages).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.answer.expect import expected
+from assistant.models import Chunk
 from assistant.retrieve import Passage, Snapshot
+
+# Unknown words by their Danish frequency (zipf): rare or unheard-of words (≤ 1) weigh fully, everyday
+# words (zipf 5, "ifølge") a fifth, and never less than UNKNOWN_FLOOR.
+COMMON_ZIPF = 6.0
+UNKNOWN_FLOOR = 0.15
+SUBJECT_COVERAGE = 0.3  # of the question's subject, around a sentence that states the fact asked for
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-ZÆØÅ0-9])")
+
+
+def sentences(text: str) -> list[str]:
+    """A passage's sentences: its lines (list items, table rows, paragraphs) split after . ! ?"""
+    out: list[str] = []
+    for block in text.split("\n"):
+        block = block.strip()
+        if block:
+            out.extend(s.strip() for s in _SENTENCE.split(block) if s.strip())
+    return out
+
+
+def unknown_weight(zipf: float) -> float:
+    return max(UNKNOWN_FLOOR, min(1.0, (COMMON_ZIPF - zipf) / (COMMON_ZIPF - 1.0)))
 
 
 @dataclass
 class _Term:
+    term: str  # the question's term
     options: tuple[str, ...]  # index terms that count as this query term (typo corrections)
     weight: float
 
@@ -33,29 +60,59 @@ class QueryEvidence:
         rarest = idf("\x00never")
         self.analyzer = snapshot.analyzer
         self.terms: list[_Term] = []
-        seen: set[str] = set()
+        self._options: dict[str, tuple[str, ...]] = {}  # query term → the index terms that count as it
         for qt in snapshot.analyzer.query_terms(text):
-            if qt.term in seen:
+            if qt.term in self._options:
                 continue
-            seen.add(qt.term)
             if lexical.document_frequency(qt.term):
-                self.terms.append(_Term((qt.term,), qt.weight * idf(qt.term)))
+                term = _Term(qt.term, (qt.term,), qt.weight * idf(qt.term))
             elif qt.fuzzy and (corrected := lexical.correct(qt.term)):
-                self.terms.append(_Term(corrected, qt.weight * max(idf(c) for c in corrected)))
+                term = _Term(qt.term, corrected, qt.weight * max(idf(c) for c in corrected))
             else:
-                self.terms.append(_Term((), qt.weight * rarest))
+                term = _Term(qt.term, (), qt.weight * rarest * unknown_weight(self.analyzer.zipf(qt.word)))
+            self.terms.append(term)
+            self._options[qt.term] = term.options
         self.total = sum(t.weight for t in self.terms)
+        self.expectation = expected(text)  # the kind of fact asked for: a price, a count, a date ...
 
     @property
     def unknown_share(self) -> float:
         """Share of the question's weight on words the documentation never uses (after typo correction)."""
         return sum(t.weight for t in self.terms if not t.options) / self.total if self.total else 1.0
 
+    def options_of(self, word: str) -> frozenset[str]:
+        """The index terms that count as one word of the question (itself or its typo corrections, and its compound parts)."""
+        return frozenset(o for qt in self.analyzer.query_terms(word) for o in self._options.get(qt.term, ()))
+
     def coverage_of(self, text: str) -> float:
         if not self.total:
             return 0.0
         present = set(self.analyzer.analyze(text))
         return sum(t.weight for t in self.terms if any(o in present for o in t.options)) / self.total
+
+    def states_expected(self, chunk: Chunk) -> bool:
+        """Whether the passage states the kind of fact the question asks for (True when it asks for
+        no particular kind) about the question's subject: a sentence with, say, an amount of money,
+        whose surroundings (the sentence before, the headings, the page title) hold SUBJECT_COVERAGE
+        of the question's other words. A price on a workshop page does not tell what a network costs."""
+        if self.expectation is None:
+            return True
+        context = " ".join((chunk.title, *chunk.headings))
+        lines = sentences(chunk.text)
+        for i, sentence in enumerate(lines):
+            if self.expectation.stated_in(sentence, self):
+                window = " ".join((context, *lines[max(0, i - 1) : i + 1]))
+                if self.subject_coverage(window) >= SUBJECT_COVERAGE:
+                    return True
+        return False
+
+    def subject_coverage(self, text: str) -> float:
+        """coverage_of without the words that ask for the kind of fact ("hvor mange", "koster")."""
+        cue = set(self.analyzer.analyze(self.expectation.cue)) if self.expectation else set()
+        subject = [t for t in self.terms if t.term not in cue]
+        total = sum(t.weight for t in subject)
+        present = set(self.analyzer.analyze(text))
+        return sum(t.weight for t in subject if any(o in present for o in t.options)) / total if total else 0.0
 
     def best_coverage(self, passages: Sequence[Passage], top: int = 3) -> float:
         return max((self.coverage_of(p.chunk.embed_text) for p in passages[:top]), default=0.0)

@@ -1,0 +1,106 @@
+"""What kind of fact a question asks for, and whether a passage states one: a classic answer-type check.
+
+"Hvad koster …?" wants an amount of money, "Hvor mange kommuner …?" a number of municipalities,
+"Hvornår …?" a date or a period. When none of the best passages holds a sentence of that kind about
+the question's subject, the documentation does not answer it, however well the passages match its
+words: a page about the network for product managers that never names a price does not say what
+membership costs. Questions of other kinds ("hvem", "hvordan", "hvilke") are not checked here.
+
+The patterns are Danish first (with the spellings typed without æ/ø/å) and English.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from assistant.lexical import fold, tokenize
+
+if TYPE_CHECKING:
+    from assistant.answer.evidence import QueryEvidence
+
+Kind = Literal["price", "count", "amount", "date"]
+
+_NUMBER_WORDS = (
+    "to tre fire fem seks syv otte ni ti elleve tolv tretten fjorten femten seksten sytten atten nitten tyve"
+    " tredive fyrre halvtreds tres halvfjerds firs halvfems hundrede hundred tusind tusinde million millioner"
+    " mio mia halvdelen dobbelt two three four five six seven eight nine ten eleven twelve twenty thirty"
+    " forty fifty hundred thousand dozen"
+).split()
+_NUMBER = rf"(?:(?<![^\W\d_])\d[\d.,:/]*(?:-\d[\d.,:/]*)?(?![^\W\d_])|\b(?:{'|'.join(_NUMBER_WORDS)})\b)"
+_MONEY = re.compile(
+    rf"{_NUMBER}\s*(?:-\s*{_NUMBER}\s*)?(?:kr\b|kroner|dkk|dk\b|,-|euro|eur\b|€|\$|%|procent|percent|"
+    r"mio|mia|millioner|mill?\b|tusind|t\.\s*kr)|(?:kr\.?|dkk|€|\$)\s*\d|\b(?:gratis|free of charge|"
+    r"vederlagsfri\w*|uden beregning|uden betaling|ingen udgift\w*|no cost)\b",
+    re.IGNORECASE,
+)
+_ANY_NUMBER = re.compile(_NUMBER, re.IGNORECASE)
+_MONTHS = (
+    "januar februar marts april maj juni juli august september oktober november december jan feb mar apr"
+    " jun jul aug sep sept okt oct nov dec january february march may june july october"
+).split()
+_DATE = re.compile(
+    r"(?<!\d)(?:19|20)\d\d(?!\d)|\b\d{1,2}\.\s*(?:" + "|".join(_MONTHS) + r")\b|\b(?:" + "|".join(_MONTHS)
+    + r")\b|\b(?:uge|week|kvartal|quarter)\s*\d|\bq[1-4]\b|\b\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?\b"
+    r"|\b(?:forår|foraar|sommer|efterår|efteraar|vinter|spring|summer|autumn|fall|winter)\w*"
+    r"|\b(?:mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag|monday|tuesday|wednesday|thursday|friday)\w*"
+    r"|\b(?:i dag|i morgen|i år|næste år|sidste år|til sommer|årligt|hvert år|månedlig\w*|ugentlig\w*)\b",
+    re.IGNORECASE,
+)
+_PRICE_WORDS = frozenset(fold(w) for w in (
+    "koste koster kostede kostet koste pris prisen priser timepris timeprisen timepriser kontingent"
+    " kontingentet gebyr gebyret honorar honoraret betale betaler betaling cost costs price prices fee fees"
+    " charge charged pay penge midler"
+).split())
+_MONEY_NOUNS = frozenset("penge kroner kr midler euro money dollars".split())  # "hvor mange penge" asks a price
+_COUNT = re.compile(r"\b(?:hvor mange|how many|antal(?:let)? (?:af )?|number of)\s+(\w+)", re.IGNORECASE)
+_AMOUNT = re.compile(r"\b(?:hvor meget|how much)\b", re.IGNORECASE)
+_WHEN = re.compile(r"\b(?:hvornår|hvornar|hvornaar|when|hvilken dato|what date|hvilket år|which year)\b",
+                   re.IGNORECASE)
+_YEAR = re.compile(r"(?:19|20)\d\d")  # "marts 2026 om scripts" counts no scripts
+NEAR = 3  # a count's number stands at most this many words before its noun ("5 eller flere computere")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    kind: Kind
+    cue: str  # the question's words that ask for it ("hvor mange", "koster"): not its subject
+    noun: str | None = None  # what a count counts ("kommuner")
+
+    @property
+    def specific(self) -> bool:
+        """Specific enough to prefer passages that state it (an amount of money, a count of a noun);
+        dates and bare numbers are in too many passages for that."""
+        return self.kind == "price" or (self.kind == "count" and self.noun is not None)
+
+    def stated_in(self, sentence: str, evidence: QueryEvidence) -> bool:
+        """Does this sentence state a fact of the expected kind?"""
+        if self.kind == "price":
+            return bool(_MONEY.search(sentence))
+        if self.kind == "date":
+            return bool(_DATE.search(sentence))
+        if self.kind == "amount":
+            return bool(_ANY_NUMBER.search(sentence))
+        noun_terms = evidence.options_of(self.noun) if self.noun else ()
+        if not noun_terms:  # no noun, or one the pages never use (an English question): any number
+            return bool(_ANY_NUMBER.search(sentence))
+        words = tokenize(sentence)
+        numbers = [i for i, w in enumerate(words) if _ANY_NUMBER.fullmatch(w) and not _YEAR.fullmatch(w)]
+        return any(set(evidence.analyzer.analyze(w)) & noun_terms
+                   for i in numbers for w in words[i + 1 : i + 1 + NEAR])
+
+
+def expected(question: str) -> Expectation | None:
+    """The kind of fact the question asks for, or None when it is not one of the checked kinds."""
+    count = _COUNT.search(question)
+    if count and fold(count.group(1).lower()) not in _MONEY_NOUNS:
+        return Expectation("count", count.group(0), count.group(1))
+    if price := [w for w in tokenize(question) if fold(w) in _PRICE_WORDS]:
+        return Expectation("price", " ".join(price + ([count.group(0)] if count else [])))
+    if amount := _AMOUNT.search(question):
+        return Expectation("amount", amount.group(0))
+    if when := _WHEN.search(question):
+        return Expectation("date", when.group(0))
+    return None
+

@@ -1,0 +1,96 @@
+"""Answer types: which questions ask for a price, a count or a date, and which passages state one."""
+
+import pytest
+
+from assistant.answer.expect import Expectation, expected
+from assistant.service import Assistant
+from assistant.settings import Settings
+
+
+@pytest.mark.parametrize(("question", "kind", "noun"), [
+    ("Hvad koster et Micro Hackaton?", "price", None),
+    ("hvad kostede det", "price", None),
+    ("Hvad er Belcoms timepris?", "price", None),
+    ("What does a hackathon cost?", "price", None),
+    ("Hvor mange penge er der afsat?", "price", None),
+    ("Hvor mange kommuner bruger OS2forms?", "count", "kommuner"),
+    ("How many computers can a site have?", "count", "computers"),
+    ("Hvor meget er der afsat til frikøb?", "amount", None),
+    ("Hvornår blev det besluttet?", "date", None),
+    ("Hvornar bliver netvaerket etableret?", "date", None),
+    ("When is the next meeting?", "date", None),
+])
+def test_questions_that_ask_for_a_kind_of_fact(question, kind, noun):
+    expectation = expected(question)
+    assert expectation is not None and (expectation.kind, expectation.noun) == (kind, noun)
+
+
+@pytest.mark.parametrize("question", ["Hvem leverer vedligeholdelsen af OS2forms?", "Hvordan aktiverer man en computer?",
+                                      "Hvad er et Snakathon?", "Which tracks is the guidance divided into?"])
+def test_other_questions_ask_for_no_particular_kind(question):
+    assert expected(question) is None
+
+
+@pytest.fixture(scope="module")
+def assistant(index_current):  # type: ignore[no-untyped-def]
+    return Assistant.open(Settings(index_dir=index_current))
+
+
+def _stated(assistant, question: str, sentence: str) -> bool:  # type: ignore[no-untyped-def]
+    evidence = assistant.retrieve(question).judged
+    assert evidence.expectation is not None
+    return evidence.expectation.stated_in(sentence, evidence)
+
+
+@pytest.mark.parametrize(("sentence", "stated"), [
+    ("Et Micro Hackaton koster 63.000 -95.000 kr", True),
+    ("1.500 - 2.000 KR til møde forplejning", True),
+    ("svarende til en 40% allokering", True),
+    ("Alle deltager free of charge", True),
+    ("OS2forms og OS2display mødes 2 gange om året", False),  # numbers, but no amount of money
+    ("Prisen aftales med leverandøren", False),
+])
+def test_a_price_is_an_amount_of_money(assistant, sentence, stated):
+    assert _stated(assistant, "Hvad koster et Micro Hackaton?", sentence) is stated
+
+
+@pytest.mark.parametrize(("sentence", "stated"), [
+    ("Der er pt. tre sikkerhedsscripts indbygget i OS2BorgerPC Admin.", True),
+    ("Hvis der er 5 eller flere sikkerhedsscripts på sitet", True),  # the number stands near its noun
+    ("Referater fra før marts 2026 om sikkerhedsscripts", False),  # a number, but not of scripts
+])
+def test_a_count_is_a_number_of_the_counted_noun(assistant, sentence, stated):
+    assert _stated(assistant, "Hvor mange sikkerhedsscripts er der?", sentence) is stated
+
+
+def test_a_price_question_the_pages_do_not_price_abstains(assistant):
+    """The network pages match the question's words, and other pages name prices, but none names the
+    price of the network: the answer says so instead of quoting a workshop budget."""
+    answer = assistant.ask("Hvad er prisen for at deltage i netværksmøderne for produktforvaltere?")
+    assert not answer.answered and answer.text.startswith("Det kan jeg ikke finde")
+
+
+def test_a_price_question_is_answered_with_the_amount(assistant):
+    answer = assistant.ask("hvad koster et micro hackaton")
+    assert answer.answered and "63.000 -95.000 kr" in answer.text
+    assert answer.citations[0].path.endswith("OS2healthanalyzer/Etablering.md")
+
+
+def test_the_passage_with_the_amount_is_preferred(assistant):
+    """Without the preference the amount's passage ranks below the page's other passages."""
+    passages = assistant.retrieve("Hvad koster et Micro-Hackaton ifølge anbefalingerne for etablering af en "
+                                  "healthanalyzer?").passages
+    top = [p.chunk.text for p in passages[:5]]
+    assert any("63.000" in text for text in top)
+
+
+def test_expectation_is_part_of_the_evidence(assistant):
+    assert assistant.retrieve("Hvornår blev det besluttet?").judged.expectation == Expectation("date", "Hvornår")
+
+
+def test_unknown_everyday_words_weigh_less_than_unknown_rare_words(assistant):
+    """Words the pages never use count against an answer by how rare they are in Danish: "ifølge"
+    is everyday Danish (a paraphrase), "timepris" names something the pages lack."""
+    everyday = assistant.retrieve("Hvad siger anbefalingerne ifølge OS2forms").judged
+    rare = assistant.retrieve("Hvad siger anbefalingerne timepris OS2forms").judged
+    assert 0 < everyday.unknown_share < rare.unknown_share / 2
