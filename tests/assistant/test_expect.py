@@ -91,6 +91,5 @@ def test_expectation_is_part_of_the_evidence(assistant):
 def test_unknown_everyday_words_weigh_less_than_unknown_rare_words(assistant):
     """Words the pages never use count against an answer by how rare they are in Danish: "ifølge"
     is everyday Danish (a paraphrase), "timepris" names something the pages lack."""
-    everyday = assistant.retrieve("Hvad siger anbefalingerne ifølge OS2forms").judged
-    rare = assistant.retrieve("Hvad siger anbefalingerne timepris OS2forms").judged
-    assert 0 < everyday.unknown_share < rare.unknown_share / 2
+    weights = {t.term: t.weight for t in assistant.retrieve("anbefalingerne ifølge timepris").judged.terms}
+    assert 0 < 3 * weights["ifolg"] < weights["timepris"]
