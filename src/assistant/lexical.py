@@ -35,6 +35,12 @@ MAX_WORD = 40  # longer "words" are hashes, URLs or unspaced CJK: never split or
 PART_WEIGHT = 0.5  # a query's compound parts count, but less than its whole words
 FUZZY_WEIGHT = 0.8  # a typo-corrected term counts a little less than one typed right
 MAX_FUZZY = 32  # typo look-ups per query: a pasted page of gibberish must not cost seconds
+# A query word weighs less the more common it is in Danish at large: in a docs site of a few hundred
+# passages, BM25's IDF alone makes everyday words ("igen", "helt", "gør") look rare and lets them
+# decide the ranking. Full weight up to zipf 4.5, half at 5.5, EVERYDAY_FLOOR from 5.9 on.
+EVERYDAY_ZIPF = 6.5
+EVERYDAY_SPAN = 2.0
+EVERYDAY_FLOOR = 0.3
 _TOKEN = re.compile(r"[^\W_]+")  # word characters minus "_"; digits stay ("os2forms", "2026")
 _ALPHA_RUN = re.compile(r"[a-z]{3,}")
 # Question words and fillers that bm25s' Snowball list lacks, plus Lucene's English list and
@@ -213,6 +219,11 @@ class DanishAnalyzer:
         return tuple(dict.fromkeys(p for piece in top[2] for p in (piece, *self._split(piece))))
 
 
+def everyday_weight(zipf: float) -> float:
+    """A query word's weight by how common it is in Danish (zipf: log10 per billion words)."""
+    return max(EVERYDAY_FLOOR, min(1.0, (EVERYDAY_ZIPF - zipf) / EVERYDAY_SPAN))
+
+
 def _edit_distance(a: str, b: str, limit: int) -> int:
     """Optimal-string-alignment distance (a transposition counts 1); limit + 1 once above limit."""
     if abs(len(a) - len(b)) > limit:
@@ -297,11 +308,12 @@ class LexicalIndex:
         weights: dict[int, float] = {}
         fuzzy_left = MAX_FUZZY
         for qt in self.analyzer.query_terms(query):
+            weight = qt.weight * everyday_weight(self.analyzer.zipf(qt.word))
             if qt.term in self._vocab:
-                hits = [(qt.term, qt.weight)]
+                hits = [(qt.term, weight)]
             elif qt.fuzzy and fuzzy_left > 0:
                 fuzzy_left -= 1
-                hits = [(c, qt.weight * FUZZY_WEIGHT) for c in self.correct(qt.term)]
+                hits = [(c, weight * FUZZY_WEIGHT) for c in self.correct(qt.term)]
             else:
                 continue
             for term, w in hits:

@@ -262,3 +262,11 @@ def test_index_build_and_queries_are_fast():
     mean = (time.perf_counter() - start) / len(queries)
     assert build < 30, f"build took {build:.1f} s"
     assert mean < 0.020, f"mean query {mean * 1000:.1f} ms"
+
+
+def test_an_everyday_word_weighs_less_than_a_rare_one_with_the_same_document_frequency():
+    """Each word is in one passage, so BM25 alone ties them; Danish at large uses "igen" all the
+    time and "tidsplan" seldom, so the passage about the schedule wins."""
+    index = LexicalIndex(["igen", "tidsplan", "andet"],
+                         ["Maskinen starter igen.", "Maskinen følger en tidsplan.", "Maskinen er slukket."])
+    assert [i for i, _ in index.search("starter maskinen igen efter en tidsplan")][0] == "tidsplan"
