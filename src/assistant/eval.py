@@ -3,8 +3,9 @@
     python -m assistant.eval --questions questions.jsonl --source path/to/site [--index DIR]
 
 Reads the JSONL question format of the dev sets (id, question, lang, kind, history, gold[{path,
-heading}], ...), ingests the site (incrementally) and prints a markdown table: hit@1/3/5 and MRR@10
-by page and by page + heading, abstention precision/recall, and the same by question kind — for the
+heading}], facts, ...), ingests the site (incrementally) and prints a markdown table: hit@1/3/5 and
+MRR@10 by page and by page + heading, abstention precision/recall, the share of the gold facts the
+answers contain (an abstention contains none), and the same by question kind — for the
 assistant and for two baselines a user would otherwise pick: dense-only (langchain + Chroma over the
 same model and store) and BM25 with default tokenisation.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable
@@ -30,6 +32,7 @@ class Question:
     lang: str
     history: list[dict]
     gold: list[dict]
+    facts: list[str] = field(default_factory=list)  # short facts a correct answer contains
 
     @property
     def answerable(self) -> bool:
@@ -41,6 +44,7 @@ class Result:
     page_rank: int | None  # 1-based rank of the first passage on a gold page
     section_rank: int | None  # ... on a gold page under the gold heading
     answered: bool | None = None
+    facts: float | None = None  # share of the question's facts the answer's text contains
 
 
 @dataclass
@@ -56,7 +60,7 @@ def load_questions(file: Path) -> list[Question]:
         try:
             row = json.loads(line)
             questions.append(Question(row["id"], row["question"], row.get("kind", "lookup"), row.get("lang", "da"),
-                                      row.get("history") or [], row.get("gold") or []))
+                                      row.get("history") or [], row.get("gold") or [], row.get("facts") or []))
         except (json.JSONDecodeError, KeyError) as exc:
             raise SystemExit(f"{file}, line {number}: not a question record ({exc})") from None
     return questions
@@ -77,6 +81,25 @@ def ranks(question: Question, ranked: list[tuple[str, tuple[str, ...], tuple[str
     return Result(page_rank, section_rank)
 
 
+def _plain(text: str) -> str:
+    """Lowercase letters and digits only: "63.000 -95.000 kr" and "63.000-95.000 kr" meet."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def fact_recall(facts: list[str], answer: str) -> float | None:
+    """Share of facts in the answer; "erfagruppemøder (Erfagruppe møder)" accepts either spelling."""
+    if not facts:
+        return None
+    text = _plain(answer)
+    found = 0
+    for fact in facts:
+        spellings = [fact]
+        if m := re.fullmatch(r"(.+?)\s*\((.+)\)", fact):
+            spellings = [m.group(1), m.group(2)]
+        found += any(_plain(s) in text for s in spellings)
+    return found / len(facts)
+
+
 def metrics(rows: list[tuple[Question, Result]]) -> dict[str, float]:
     answerable = [r for q, r in rows if q.answerable]
     out: dict[str, float] = {"n": len(answerable)}
@@ -94,12 +117,15 @@ def metrics(rows: list[tuple[Question, Result]]) -> dict[str, float]:
         out["abstain recall"] = len(right) / len(unanswerable) if unanswerable else 1.0
         wrong = [q for q in abstained if q.answerable]
         out["wrong abstain rate"] = len(wrong) / max(1, sum(1 for q, _ in decided if q.answerable))
+    recalls = [r.facts for q, r in rows if q.answerable and r.facts is not None]
+    if recalls:
+        out["answer fact recall"] = sum(recalls) / len(recalls)
     return out
 
 
 def table(title: str, systems: dict[str, list[tuple[Question, Result]]]) -> str:
     columns = ["n", "page hit@1", "page hit@3", "page hit@5", "page MRR@10", "section hit@1", "section hit@5",
-               "section MRR@10", "abstain precision", "abstain recall", "wrong abstain rate"]
+               "section MRR@10", "abstain precision", "abstain recall", "wrong abstain rate", "answer fact recall"]
     lines = [f"### {title}", "", "| system | kind | " + " | ".join(columns) + " |",
              "|---|---|" + "---|" * len(columns)]
     for system, rows in systems.items():
@@ -117,7 +143,9 @@ def evaluate(questions: list[Question], assistant, baselines: dict[str, Callable
     for q in questions:
         passages = assistant.retrieve(q.question, q.history, k=10).passages
         result = ranks(q, [(p.chunk.path, p.chunk.headings, p.chunk.covers) for p in passages])
-        result.answered = assistant.ask(q.question, q.history).answered
+        answer = assistant.ask(q.question, q.history)
+        result.answered = answer.answered
+        result.facts = fact_recall(q.facts, answer.text) if answer.answered else (0.0 if q.facts else None)
         systems["assistant"].append((q, result))
     for name, search in baselines.items():
         systems[name] = [(q, ranks(q, search(q.question))) for q in questions]

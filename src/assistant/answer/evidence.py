@@ -24,7 +24,10 @@ COMMON_ZIPF = 6.0
 UNKNOWN_FLOOR = 0.15
 SUBJECT_COVERAGE = 0.3  # of the question's subject, around a sentence that states the fact asked for
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-ZÆØÅ0-9])")
+# After . ! ? and before a capital or digit, but not after a list number ("1. Hackaton") or an
+# abbreviation that precedes numbers ("kl. 10:00", "nr. 5").
+_SENTENCE = re.compile(r"(?<!^\d\.)(?<!^\d\d\.)(?<!\b[Kk]l\.)(?<!\b[Cc]a\.)(?<!\b[Nn]r\.)(?<!\b[Pp]kt\.)"
+                       r"(?<=[.!?])\s+(?=[\"'(\[]?[A-ZÆØÅ0-9])")
 
 
 def sentences(text: str) -> list[str]:

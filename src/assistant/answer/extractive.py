@@ -19,6 +19,9 @@ from assistant.retrieve import Passage
 
 MAX_SENTENCES = 3
 MAX_WORDS = 90
+MAX_LIST_WORDS = 120  # a list the best sentence introduces may make the answer this long
+MAX_ITEMS = 8
+_LIST_ITEM = re.compile(r"^(?:[-*+•]|\d{1,2}[.)])\s+")
 TYPED_BONUS = 0.3  # for a sentence that states the kind of fact asked for (a price, a count, a date)
 
 LEAD_IN = {"da": "", "en": "From the documentation (quoted in Danish):"}
@@ -30,6 +33,12 @@ class _Candidate:
     position: int
     sentence: str
     score: float
+    items: tuple[str, ...] = ()  # the list the sentence introduces ("... tre mødetyper:" + "- Formelle ...")
+    follow: str = ""  # the next sentence, quoted after the best one
+
+    @property
+    def words(self) -> int:
+        return sum(len(s.split()) for s in (self.sentence, *self.items, self.follow))
 
 
 @register("extractive")
@@ -47,38 +56,89 @@ class ExtractiveAnswerer:
     def answer(self, evidence: QueryEvidence, passages: Sequence[Passage], language: str) -> Answer:
         candidates: list[_Candidate] = []
         for rank, passage in enumerate(passages[:4]):
-            for position, sentence in enumerate(sentences(passage.chunk.text)):
+            lines = sentences(passage.chunk.text)
+            for position, sentence in enumerate(lines):
                 coverage = evidence.coverage_of(sentence)
                 if coverage <= 0:
                     continue
                 if evidence.expectation is not None and evidence.expectation.stated_in(sentence, evidence):
                     coverage += TYPED_BONUS  # "Et Micro Hackaton koster 63.000 -95.000 kr" for "hvad koster ...?"
                 # Earlier passages and sentences that answer more of the question come first.
-                candidates.append(_Candidate(rank, position, sentence, coverage / (1 + 0.35 * rank)))
+                candidates.append(_Candidate(rank, position, sentence, coverage / (1 + 0.35 * rank),
+                                             _list_after(lines, position)))
         if not candidates:  # nothing matches word for word: quote the start of the best passage
             first = sentences(passages[0].chunk.text)[:2]
             candidates = [_Candidate(0, i, s, 0.0) for i, s in enumerate(first)]
-        best = max(c.score for c in candidates)
-        chosen: list[_Candidate] = []
-        words = 0
-        for candidate in sorted(candidates, key=lambda c: c.score, reverse=True):
-            if len(chosen) == MAX_SENTENCES or (chosen and candidate.score < 0.5 * best):
-                break
-            length = len(candidate.sentence.split())
-            if chosen and words + length > MAX_WORDS:
-                continue
-            chosen.append(candidate)
-            words += length
+        chosen = _choose(candidates, passages)
         chosen.sort(key=lambda c: (c.passage_rank, c.position))
         citations = CitationList()
         parts = []
         for candidate in chosen:
             n = citations.cite(passages[candidate.passage_rank], candidate.sentence)
             parts.append(f"{_trim(candidate.sentence)} [{n}]")
+            parts.extend(f"{_item(item)} [{n}]" for item in candidate.items)
+            if candidate.follow:
+                parts.append(f"{_trim(candidate.follow)} [{n}]")
         lead = LEAD_IN.get(language, "")
         body = "\n".join(parts) if any(p.startswith("- ") for p in parts) else " ".join(parts)
         text = f"{lead}\n{body}" if lead else body
         return Answer(text=text, answered=True, citations=citations.citations, language=language)
+
+
+def _choose(candidates: list[_Candidate], passages: Sequence[Passage]) -> list[_Candidate]:
+    """The best sentences within MAX_WORDS (a list the best one introduces, within MAX_LIST_WORDS);
+    the best one also brings the sentence after it: the answer often follows the sentence that
+    restates the question ("Velkommen til ..." → "Mit navn er Anna-Lis Berg ...")."""
+    best = max(c.score for c in candidates)
+    chosen: list[_Candidate] = []
+    quoted: set[tuple[int, int]] = set()  # (passage, position) already in the answer, e.g. as a list item
+    words = 0
+    for candidate in sorted(candidates, key=lambda c: c.score, reverse=True):
+        if len(chosen) == MAX_SENTENCES or (chosen and candidate.score < 0.5 * best):
+            break
+        own = len(candidate.sentence.split())
+        if (candidate.passage_rank, candidate.position) in quoted or (chosen and words + own > MAX_WORDS):
+            continue
+        candidate.items = _fit(candidate.items, MAX_LIST_WORDS - words - own)  # as many items as fit
+        if not chosen and not candidate.items:
+            lines = sentences(passages[candidate.passage_rank].chunk.text)
+            after = lines[candidate.position + 1] if candidate.position + 1 < len(lines) else ""
+            if after and own + len(after.split()) <= MAX_WORDS:
+                candidate.follow = after
+        chosen.append(candidate)
+        extra = len(candidate.items) + bool(candidate.follow)
+        quoted.update((candidate.passage_rank, candidate.position + i) for i in range(extra + 1))
+        words += candidate.words
+    return chosen
+
+
+def _list_after(lines: list[str], position: int) -> tuple[str, ...]:
+    """The list items that follow a sentence introducing them: one that ends with ":" or is followed
+    directly by list items, and is no list item itself."""
+    sentence = lines[position]
+    if _LIST_ITEM.match(sentence):
+        return ()
+    items: list[str] = []
+    for line in lines[position + 1 :]:
+        if not _LIST_ITEM.match(line) or len(items) == MAX_ITEMS:
+            break
+        items.append(line)
+    return tuple(items) if items or sentence.endswith(":") else ()
+
+
+def _fit(items: tuple[str, ...], budget: int) -> tuple[str, ...]:
+    out: list[str] = []
+    for item in items:
+        budget -= len(item.split())
+        if budget < 0:
+            break
+        out.append(item)
+    return tuple(out)
+
+
+def _item(line: str) -> str:
+    """A list item as a "- " line, whatever its marker was ("1.", "*", "-")."""
+    return "- " + _LIST_ITEM.sub("", line, count=1).strip()
 
 
 def _trim(sentence: str, limit: int = 60) -> str:
