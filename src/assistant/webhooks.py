@@ -14,7 +14,8 @@ def valid_signature(secret: str, body: bytes, header: str | None) -> bool:
     if not secret or not header or not header.startswith("sha256="):
         return False
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.strip())
+    # As bytes: compare_digest raises TypeError on a str with non-ASCII characters ("sha256=æ").
+    return hmac.compare_digest(expected.encode(), header.strip().encode())
 
 
 def push_matches(body: bytes, specs: list[SourceSpec]) -> bool:

@@ -93,3 +93,14 @@ def test_unknown_everyday_words_weigh_less_than_unknown_rare_words(assistant):
     is everyday Danish (a paraphrase), "timepris" names something the pages lack."""
     weights = {t.term: t.weight for t in assistant.retrieve("anbefalingerne ifølge timepris").judged.terms}
     assert 0 < 3 * weights["ifolg"] < weights["timepris"]
+
+
+@pytest.mark.parametrize(("sentence", "stated"), [
+    ("Netværksmøde 16. juni 2026", True),
+    ("Styregruppen besluttede i efteråret", True),
+    ("Borgerservice åbner klokken ni.", True),
+    ("Mødet er kl. 10:00-16:00", True),
+    ("Projektet styres af koordinationsgruppen", False),
+])
+def test_a_date_is_a_day_a_period_or_a_time(assistant, sentence, stated):
+    assert _stated(assistant, "Hvornår holdes netværksmødet?", sentence) is stated

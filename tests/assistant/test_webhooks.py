@@ -2,6 +2,8 @@ import hashlib
 import hmac
 import json
 
+import pytest
+
 from assistant.webhooks import push_matches, valid_signature
 from ingest.sources import SourceSpec
 
@@ -21,6 +23,10 @@ def test_signature_must_match_the_secret():
     assert not valid_signature("", body, sign(body, ""))
 
 
+def test_signature_with_non_ascii_characters_is_wrong_not_an_error():
+    assert not valid_signature(SECRET, b"{}", "sha256=æ" + "0" * 63)
+
+
 def push(ref: str, url: str = "https://github.com/os2/docs") -> bytes:
     return json.dumps({"ref": ref, "repository": {"clone_url": url + ".git", "html_url": url,
                                                   "default_branch": "main"}}).encode()
@@ -33,3 +39,11 @@ def test_only_pushes_to_a_sources_branch_trigger():
     assert not push_matches(push("refs/tags/v1"), specs)
     assert not push_matches(push("refs/heads/main", "https://github.com/other/repo"), specs)
     assert not push_matches(b"not json", specs)
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"refs/heads/main"', b"1", b"null",
+                                  b'{"ref": "refs/heads/main", "repository": "https://github.com/os2/docs"}',
+                                  b'{"ref": "refs/heads/main", "repository": [1]}'])
+def test_json_that_is_not_a_push_event_triggers_nothing(body):
+    specs = [SourceSpec(name="docs", git="https://github.com/os2/docs.git", branch="main")]
+    assert not push_matches(body, specs)

@@ -99,6 +99,13 @@ def test_webhook_with_wrong_or_missing_signature_runs_nothing(setup, caplog):
     assert SECRET not in caplog.text and TOKEN not in caplog.text
 
 
+def test_webhook_with_a_non_ascii_signature_is_refused(setup):
+    client, url = setup
+    body = push("refs/heads/main", url)
+    headers = {**signed(body), "X-Hub-Signature-256": "sha256=æ".encode("latin-1")}
+    assert client.post("/api/webhooks/github", content=body, headers=headers).status_code == 401
+
+
 def test_webhook_push_to_the_source_branch_starts_a_job_and_other_branches_are_ignored(setup):
     client, url = setup
     other = push("refs/heads/feature", url)

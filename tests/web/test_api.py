@@ -31,6 +31,13 @@ def sse_events(text: str) -> list[tuple[str, dict]]:
     return events
 
 
+class CrashingAssistant:
+    """Fails the way a bug would, before answering."""
+
+    def ask(self, question, history=None, filters=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("secret internal detail /srv/app.py line 42")
+
+
 class BrokenAssistant:
     """Streams a piece, then fails the way a bug would."""
 
@@ -106,6 +113,16 @@ def test_stream_uses_the_conversation_history(client):
     history = [{"role": "user", "content": "Hvad er OS2forms?"}, {"role": "assistant", "content": "Et produkt. [1]"}]
     events = sse_events(client.post("/api/ask/stream", json={"question": FORMS_QUESTION, "history": history}).text)
     assert events[-1][0] == "done"
+
+
+def test_unexpected_error_is_a_json_500_without_details(client):
+    assistant, client.app.state.assistant = client.app.state.assistant, CrashingAssistant()
+    try:
+        response = TestClient(client.app, raise_server_exceptions=False).post("/api/ask", json={"question": FORMS_QUESTION})
+    finally:
+        client.app.state.assistant = assistant
+    assert response.status_code == 500 and response.json() == {"detail": "Beklager, noget gik galt. Prøv igen om lidt."}
+    assert "secret" not in response.text
 
 
 def test_feedback_is_stored(client):

@@ -45,7 +45,9 @@ _DATE = re.compile(
     + r")\b|\b(?:uge|week|kvartal|quarter)\s*\d|\bq[1-4]\b|\b\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?\b"
     r"|\b(?:forår|foraar|sommer|efterår|efteraar|vinter|spring|summer|autumn|fall|winter)\w*"
     r"|\b(?:mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag|monday|tuesday|wednesday|thursday|friday)\w*"
-    r"|\b(?:i dag|i morgen|i år|næste år|sidste år|til sommer|årligt|hvert år|månedlig\w*|ugentlig\w*)\b",
+    r"|\b(?:i dag|i morgen|i år|næste år|sidste år|til sommer|årligt|hvert år|månedlig\w*|ugentlig\w*)\b"
+    r"|\b(?:klokken|kl\.?\s*\d|\d{1,2}[:.]\d\d\b|morgen\w*|formiddag\w*|eftermiddag\w*|aften\w*|nat|dagligt?"
+    r"|hver dag|o'clock|noon|midnight|daily|weekly|monthly|yearly)",
     re.IGNORECASE,
 )
 _PRICE_WORDS = frozenset(fold(w) for w in (

@@ -33,7 +33,7 @@ from assistant.models import Answer
 from assistant.retrieve import Filters
 from assistant.service import MAX_QUESTION_CHARS
 from assistant.settings import Settings
-from assistant.web.common import answer_payload, friendly_error, trim_history
+from assistant.web.common import GENERIC_ERROR, answer_payload, friendly_error, trim_history
 
 log = logging.getLogger("web")
 
@@ -152,6 +152,12 @@ def build_router(app: FastAPI) -> APIRouter:
     @app.exception_handler(AssistantError)
     def assistant_error(_: Request, exc: AssistantError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=500)
+
+    @app.exception_handler(Exception)
+    def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+        # A bug: JSON with a Danish message instead of Starlette's plain-text 500. Starlette re-raises
+        # the exception after this reply, so the server still logs the traceback.
+        return JSONResponse({"detail": GENERIC_ERROR}, status_code=500)
 
     return router
 
