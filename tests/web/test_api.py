@@ -125,6 +125,12 @@ def test_unexpected_error_is_a_json_500_without_details(client):
     assert "secret" not in response.text
 
 
+@pytest.mark.parametrize("body", [b'{"question": "\xff\xfe"}', b"{\"question\": " + b"[" * 5000 + b"]" * 5000 + b"}", b'{"question": ' + b"9" * 5000 + b"}"])
+def test_an_unreadable_body_is_a_400_in_danish(client, body):
+    response = client.post("/api/ask", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and response.json()["detail"].startswith("Forespørgslens indhold kunne ikke læses")
+
+
 def test_feedback_is_stored(client):
     citations = [{"n": 1, "title": "OS2forms", "url": "https://example.org/a.html#b"}]
     body = client.post("/api/feedback", json={"question": FORMS_QUESTION, "answer": "Belcom. [1]", "citations": citations,

@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 from sse_starlette import EventSourceResponse
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.errors import AssistantError, QuestionError, StoreError
@@ -36,6 +37,7 @@ from assistant.settings import Settings
 from assistant.web.common import GENERIC_ERROR, answer_payload, friendly_error, trim_history
 
 log = logging.getLogger("web")
+UNREADABLE_BODY = "Forespørgslens indhold kunne ikke læses: send JSON i UTF-8."
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -140,6 +142,13 @@ def build_router(app: FastAPI) -> APIRouter:
     def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")} for e in exc.errors()]
         return JSONResponse({"detail": validation_message(exc.errors()), "errors": errors}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        # FastAPI's own messages in the app's language: a body that is not JSON in UTF-8 (or nests too
+        # deep, or has a number of thousands of digits) is "There was an error parsing the body".
+        detail = UNREADABLE_BODY if exc.status_code == 400 and "parsing the body" in str(exc.detail) else exc.detail
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(QuestionError)
     def question_error(_: Request, exc: QuestionError) -> JSONResponse:
