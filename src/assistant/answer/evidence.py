@@ -77,6 +77,8 @@ class QueryEvidence:
             self._options[qt.term] = term.options
         self.total = sum(t.weight for t in self.terms)
         self.expectation = expected(text)  # the kind of fact asked for: a price, a count, a date ...
+        # The terms of the words that ask for it ("hvor mange", "koster"): not the question's subject.
+        self._cue = frozenset(self.analyzer.analyze(self.expectation.cue)) if self.expectation else frozenset()
 
     @property
     def unknown_share(self) -> float:
@@ -84,7 +86,8 @@ class QueryEvidence:
         return sum(t.weight for t in self.terms if not t.options) / self.total if self.total else 1.0
 
     def options_of(self, word: str) -> frozenset[str]:
-        """The index terms that count as one word of the question (itself or its typo corrections, and its compound parts)."""
+        """The index terms that count as one word of the question: itself or its typo corrections,
+        and its compound parts."""
         return frozenset(o for qt in self.analyzer.query_terms(word) for o in self._options.get(qt.term, ()))
 
     def coverage_of(self, text: str) -> float:
@@ -111,8 +114,7 @@ class QueryEvidence:
 
     def subject_coverage(self, text: str) -> float:
         """coverage_of without the words that ask for the kind of fact ("hvor mange", "koster")."""
-        cue = set(self.analyzer.analyze(self.expectation.cue)) if self.expectation else set()
-        subject = [t for t in self.terms if t.term not in cue]
+        subject = [t for t in self.terms if t.term not in self._cue]
         total = sum(t.weight for t in subject)
         present = set(self.analyzer.analyze(text))
         return sum(t.weight for t in subject if any(o in present for o in t.options)) / total if total else 0.0
