@@ -126,7 +126,7 @@ class DanishAnalyzer:
 
     def __init__(self, vocabulary: Iterable[str] = ()) -> None:
         self._lex = _lexicon()
-        words = fold(" ".join(token for text in vocabulary for token in tokenize(text))).split()
+        words = set(_TOKEN.findall(fold(" ".join(vocabulary).lower())))  # one pass over the whole corpus
         self._corpus = frozenset(w for w in words if len(w) > MIN_PART and w.isalpha())
         self._stemmer = Stemmer.Stemmer("danish")
         self._stem_lock = threading.Lock()  # a PyStemmer object must not be used by two threads at once
@@ -136,15 +136,20 @@ class DanishAnalyzer:
 
     def analyze(self, text: str) -> list[str]:
         """Index terms of `text`, in order: each word's term, then its compound parts' terms."""
-        return [qt.term for qt in self.query_terms(text)]
+        out: list[str] = []  # the indexing hot path: every word of every passage, so no QueryTerms
+        for token in tokenize(text):
+            if (word := self._word(token)) is not None:
+                out.append(word[0])
+                out.extend(word[1])
+        return out
 
     def query_terms(self, text: str) -> list[QueryTerm]:
         """The same terms, weighted for a query: whole words 1.0, compound parts PART_WEIGHT."""
         out: list[QueryTerm] = []
         for token in tokenize(text):
             if (word := self._word(token)) is not None:
-                whole, parts, fuzzy = word
-                out.append(QueryTerm(whole, 1.0, fuzzy, fold(token)))
+                whole, parts, fuzzy, folded = word
+                out.append(QueryTerm(whole, 1.0, fuzzy, folded))
                 out.extend(QueryTerm(p, PART_WEIGHT, False, p) for p in parts)
         return out
 
@@ -160,7 +165,8 @@ class DanishAnalyzer:
         with self._stem_lock:
             return self._stemmer.stemWord(folded)
 
-    def _analyze_word(self, token: str) -> tuple[str, tuple[str, ...], bool] | None:
+    def _analyze_word(self, token: str) -> tuple[str, tuple[str, ...], bool, str] | None:
+        """(term, compound parts' terms, may be typo-corrected, folded word); None for a stop word."""
         folded = fold(token)
         if token in STOPWORDS or folded in STOPWORDS or (len(folded) < 2 and not folded.isdigit()):
             return None
@@ -174,7 +180,7 @@ class DanishAnalyzer:
                 if (sub := self._word(run)) is not None:
                     parts += [sub[0], *sub[1]]
         fuzzy = plain and len(folded) >= 4 and folded not in self._lex.no_fuzz
-        return whole, tuple(dict.fromkeys(p for p in parts if p != whole and len(p) >= 2)), fuzzy
+        return whole, tuple(dict.fromkeys(p for p in parts if p != whole and len(p) >= 2)), fuzzy, folded
 
     def _is_part(self, piece: str) -> bool:
         if piece in STOPWORDS or piece in _NOT_PARTS:  # "for·udsætning", "under·visning" are no compounds
