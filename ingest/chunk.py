@@ -132,11 +132,9 @@ def _pack(blocks: list[str], prefix: str, count_tokens: TokenCounter, sizes: Chu
     texts: list[str] = []
     current: list[str] = []
     for piece in pieces:
-        candidate = "\n".join([*current, piece])
-        if current and count_tokens(prefix + candidate) > sizes.max_tokens:
-            texts.append("\n".join(current))
-            current = [piece]
-        elif current and count_tokens(prefix + candidate) > sizes.target_tokens + (sizes.max_tokens - target) // 4:
+        # Counted once per candidate: tokenizing is most of the chunking time.
+        tokens = count_tokens(prefix + "\n".join([*current, piece])) if current else 0
+        if current and (tokens > sizes.max_tokens or tokens > sizes.target_tokens + (sizes.max_tokens - target) // 4):
             texts.append("\n".join(current))
             current = [piece]
         else:
