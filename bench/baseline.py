@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from assistant.offline import go_offline
 from bench import SHARED
@@ -25,7 +26,6 @@ go_offline()
 
 from assistant.embed import resolve_model  # noqa: E402
 from assistant.eval import load_questions, metrics, ranks  # noqa: E402
-from assistant.retrieve import condense  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
@@ -43,7 +43,7 @@ class LangchainPipeline:
         self.splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
             AutoTokenizer.from_pretrained(path), chunk_size=200, chunk_overlap=20)
         self.folder = folder
-        self.store = None
+        self.store: Any = None  # langchain_chroma.Chroma once built
 
     def build(self, site: Path) -> int:
         """From scratch, as the tutorials do: read, split, embed, store."""
@@ -101,7 +101,7 @@ def main() -> int:
             return metrics(rows), latencies
 
         ours, our_lat = evaluate(lambda q: [(p.chunk.path, p.chunk.headings, p.chunk.covers)
-                                            for p in assistant.retriever.search(condense(q.question, q.history), 10)])
+                                            for p in assistant.retrieve(q.question, q.history, k=10).passages])
         theirs, their_lat = evaluate(lambda q: their.search(q.question))
     rows = [
         ("full ingest (s)", our_full, their_full),

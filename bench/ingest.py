@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from assistant.offline import go_offline
-from bench import SHARED
+from bench import SHARED, ingest_line
 
 go_offline()
 
@@ -28,12 +28,7 @@ def step(label: str, settings: Settings, folder: Path) -> float:
     started = time.perf_counter()
     report = ingest(settings, [SourceSpec(name="os2produktmodning", path=folder)], progress=False)
     seconds = time.perf_counter() - started
-    s = report.sources[0]
-    pages = len(s.added) + len(s.changed) + len(s.removed) + len(s.unchanged)
-    print(f"{label:<28} {seconds:7.2f} s  {pages / seconds:7.1f} pages/s  "
-          f"{report.chunks_written / seconds:6.1f} chunks/s  chunks written {report.chunks_written:4d}  "
-          f"embeddings computed {report.chunks_embedded:4d}  "
-          f"(+{len(s.added)} ~{len(s.changed)} -{len(s.removed)} ={len(s.unchanged)})")
+    print(ingest_line(label, report, seconds))
     return seconds
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.offline import go_offline
-from bench import SHARED
+from bench import SHARED, ingest_line
 
 go_offline()
 
@@ -131,15 +131,6 @@ def print_stages(stats: pstats.Stats, total: float) -> None:
     for label, suffix, name in STAGES:
         seconds = cumulative.get((suffix, name), 0.0)
         print(f"    {label:<22} {seconds:8.1f} s  {100 * seconds / total:5.1f}%")
-
-
-def ingest_line(label: str, report: IngestReport) -> str:
-    s = report.sources[0]
-    pages = len(s.added) + len(s.changed) + len(s.removed) + len(s.unchanged)
-    return (f"{label:<22} {report.seconds:8.1f} s  {pages / report.seconds:7.1f} pages/s  "
-            f"{report.chunks_written / report.seconds:6.1f} chunks/s  chunks written {report.chunks_written}  "
-            f"embeddings computed {report.chunks_embedded}  (+{len(s.added)} ~{len(s.changed)} "
-            f"-{len(s.removed)} ={len(s.unchanged)})")
 
 
 def disk_mb(paths: list[Path]) -> float:

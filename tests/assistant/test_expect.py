@@ -26,6 +26,7 @@ def test_questions_that_ask_for_a_kind_of_fact(question, kind, noun):
 
 
 @pytest.mark.parametrize("question", ["Hvem leverer vedligeholdelsen af OS2forms?", "Hvordan aktiverer man en computer?",
+                                      "Hvem betaler for vedligeholdelsen?", "Hvilke midler bruger netværket?",
                                       "Hvad er et Snakathon?", "Which tracks is the guidance divided into?"])
 def test_other_questions_ask_for_no_particular_kind(question):
     assert expected(question) is None

@@ -50,10 +50,10 @@ _DATE = re.compile(
     r"|hver dag|o'clock|noon|midnight|daily|weekly|monthly|yearly)",
     re.IGNORECASE,
 )
+# Not "betale"/"pay": "Hvem betaler …?" asks who, not how much.
 _PRICE_WORDS = frozenset(fold(w) for w in (
-    "koste koster kostede kostet koste pris prisen priser timepris timeprisen timepriser kontingent"
-    " kontingentet gebyr gebyret honorar honoraret betale betaler betaling cost costs price prices fee fees"
-    " charge charged pay penge midler"
+    "koste koster kostede kostet pris prisen priser timepris timeprisen timepriser kontingent kontingentet"
+    " gebyr gebyret honorar honoraret cost costs price prices fee fees"
 ).split())
 _MONEY_NOUNS = frozenset("penge kroner kr midler euro money dollars".split())  # "hvor mange penge" asks a price
 _COUNT = re.compile(r"\b(?:hvor mange|how many|antal(?:let)? (?:af )?|number of)\s+(\w+)", re.IGNORECASE)
@@ -96,9 +96,11 @@ class Expectation:
 def expected(question: str) -> Expectation | None:
     """The kind of fact the question asks for, or None when it is not one of the checked kinds."""
     count = _COUNT.search(question)
-    if count and fold(count.group(1).lower()) not in _MONEY_NOUNS:
+    money = count is not None and fold(count.group(1).lower()) in _MONEY_NOUNS  # "hvor mange penge"
+    if count and not money:
         return Expectation("count", count.group(0), count.group(1))
-    if price := [w for w in tokenize(question) if fold(w) in _PRICE_WORDS]:
+    price = [w for w in tokenize(question) if fold(w) in _PRICE_WORDS]
+    if price or money:
         return Expectation("price", " ".join(price + ([count.group(0)] if count else [])))
     if amount := _AMOUNT.search(question):
         return Expectation("amount", amount.group(0))
