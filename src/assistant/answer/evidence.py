@@ -79,6 +79,9 @@ class QueryEvidence:
         self.expectation = expected(text)  # the kind of fact asked for: a price, a count, a date ...
         # The terms of the words that ask for it ("hvor mange", "koster"): not the question's subject.
         self._cue = frozenset(self.analyzer.analyze(self.expectation.cue)) if self.expectation else frozenset()
+        # What a count counts ("kommuner"), as index terms: matched near numbers in every candidate sentence.
+        noun = self.expectation.noun if self.expectation else None
+        self.noun_terms = self.options_of(noun) if noun else frozenset()
 
     @property
     def unknown_share(self) -> float:

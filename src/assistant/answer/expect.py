@@ -84,7 +84,7 @@ class Expectation:
             return bool(_DATE.search(sentence))
         if self.kind == "amount":
             return bool(_ANY_NUMBER.search(sentence))
-        noun_terms = evidence.options_of(self.noun) if self.noun else ()
+        noun_terms = evidence.noun_terms
         if not noun_terms:  # no noun, or one the pages never use (an English question): any number
             return bool(_ANY_NUMBER.search(sentence))
         words = tokenize(sentence)

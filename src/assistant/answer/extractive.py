@@ -34,7 +34,8 @@ class _Candidate:
     sentence: str
     score: float
     items: tuple[str, ...] = ()  # the list the sentence introduces ("... tre mødetyper:" + "- Formelle ...")
-    follow: str = ""  # the next sentence, quoted after the best one
+    after: str = ""  # the passage's next sentence
+    follow: str = ""  # that sentence, when it is quoted after the best one
 
     @property
     def words(self) -> int:
@@ -64,12 +65,13 @@ class ExtractiveAnswerer:
                 if evidence.expectation is not None and evidence.expectation.stated_in(sentence, evidence):
                     coverage += TYPED_BONUS  # "Et Micro Hackaton koster 63.000 -95.000 kr" for "hvad koster ...?"
                 # Earlier passages and sentences that answer more of the question come first.
+                after = lines[position + 1] if position + 1 < len(lines) else ""
                 candidates.append(_Candidate(rank, position, sentence, coverage / (1 + 0.35 * rank),
-                                             _list_after(lines, position)))
+                                             _list_after(lines, position), after))
         if not candidates:  # nothing matches word for word: quote the start of the best passage
             first = sentences(passages[0].chunk.text)[:2]
             candidates = [_Candidate(0, i, s, 0.0) for i, s in enumerate(first)]
-        chosen = _choose(candidates, passages)
+        chosen = _choose(candidates)
         chosen.sort(key=lambda c: (c.passage_rank, c.position))
         citations = CitationList()
         parts = []
@@ -85,7 +87,7 @@ class ExtractiveAnswerer:
         return Answer(text=text, answered=True, citations=citations.citations, language=language)
 
 
-def _choose(candidates: list[_Candidate], passages: Sequence[Passage]) -> list[_Candidate]:
+def _choose(candidates: list[_Candidate]) -> list[_Candidate]:
     """The best sentences within MAX_WORDS (a list the best one introduces, within MAX_LIST_WORDS);
     the best one also brings the sentence after it: the answer often follows the sentence that
     restates the question ("Velkommen til ..." → "Mit navn er Anna-Lis Berg ...")."""
@@ -100,11 +102,8 @@ def _choose(candidates: list[_Candidate], passages: Sequence[Passage]) -> list[_
         if (candidate.passage_rank, candidate.position) in quoted or (chosen and words + own > MAX_WORDS):
             continue
         candidate.items = _fit(candidate.items, MAX_LIST_WORDS - words - own)  # as many items as fit
-        if not chosen and not candidate.items:
-            lines = sentences(passages[candidate.passage_rank].chunk.text)
-            after = lines[candidate.position + 1] if candidate.position + 1 < len(lines) else ""
-            if after and own + len(after.split()) <= MAX_WORDS:
-                candidate.follow = after
+        if not chosen and not candidate.items and candidate.after and own + len(candidate.after.split()) <= MAX_WORDS:
+            candidate.follow = candidate.after
         chosen.append(candidate)
         extra = len(candidate.items) + bool(candidate.follow)
         quoted.update((candidate.passage_rank, candidate.position + i) for i in range(extra + 1))
