@@ -14,6 +14,7 @@ questions are the dense model's job; here they only must not break anything).
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -29,11 +30,16 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_DANISH
 
 DANISH_DICTIONARY = Path("/usr/share/dict/danish")  # Debian package wdanish; optional
+THESAURUS = Path("/usr/share/mythes/th_da_DK.dat")  # Debian package mythes-da (LibreOffice's); optional
 MIN_PART = 3  # shortest compound part ("mål", "net"); only common words may be this short
 MIN_SPLIT = 8  # shorter stems are rarely compounds worth splitting ("netværk" stays whole)
 MAX_WORD = 40  # longer "words" are hashes, URLs or unspaced CJK: never split or typo-corrected
 PART_WEIGHT = 0.5  # a query's compound parts count, but less than its whole words
 FUZZY_WEIGHT = 0.8  # a typo-corrected term counts a little less than one typed right
+# A query word's synonyms that the index knows share SYNONYM_WEIGHT of the word's weight, split by
+# the square root of their number: one synonym ("virkning" → effekt) counts nearly as the word, a
+# word of many senses ("gøre") spreads thin. Paraphrased questions meet the pages' own words.
+SYNONYM_WEIGHT = 0.8
 MAX_FUZZY = 32  # typo look-ups per query: a pasted page of gibberish must not cost seconds
 # A query word weighs less the more common it is in Danish at large: in a docs site of a few hundred
 # passages, BM25's IDF alone makes everyday words ("igen", "helt", "gør") look rare and lets them
@@ -41,8 +47,11 @@ MAX_FUZZY = 32  # typo look-ups per query: a pasted page of gibberish must not c
 EVERYDAY_ZIPF = 6.5
 EVERYDAY_SPAN = 2.0
 EVERYDAY_FLOOR = 0.3
+logger = logging.getLogger(__name__)
 _TOKEN = re.compile(r"[^\W_]+")  # word characters minus "_"; digits stay ("os2forms", "2026")
 _ALPHA_RUN = re.compile(r"[a-z]{3,}")
+# Inflection after an apostrophe ("PC'erne", "POC'en", "OS2's"): the word is the part before it.
+_CLITIC = re.compile(r"(?<=[^\W_])['’](?:erne|ernes|ene|en|ens|et|ets|er|ers|e|s)(?![^\W_])")
 # Question words and fillers that bm25s' Snowball list lacks, plus Lucene's English list and
 # English question words. Not "by": in Danish that is a city.
 _EXTRA_STOP = (
@@ -72,7 +81,7 @@ def fold(text: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    return _TOKEN.findall(unicodedata.normalize("NFC", text).lower())
+    return _TOKEN.findall(_CLITIC.sub("", unicodedata.normalize("NFC", text).lower()))
 
 
 def _stopwords() -> frozenset[str]:
@@ -89,6 +98,7 @@ class _Lexicon(NamedTuple):
     danish: frozenset[str]  # known Danish words (compound parts of 4+ letters)
     zipf: dict[str, float]  # wordfreq's Danish frequencies, log10 per billion words
     no_fuzz: frozenset[str]  # correctly spelled Danish or English words: never typo-corrected
+    synonyms: dict[str, tuple[str, ...]]  # index term → the index terms of its synonyms
 
 
 @lru_cache(maxsize=1)
@@ -111,7 +121,38 @@ def _lexicon() -> _Lexicon:
     except (ImportError, OSError, LookupError, ValueError):  # the dictionary alone works, less well
         pass
     danish.update(zipf)
-    return _Lexicon(frozenset(danish), zipf, frozenset(danish | english))
+    return _Lexicon(frozenset(danish), zipf, frozenset(danish | english), _synonyms(THESAURUS))
+
+
+def _synonyms(path: Path) -> dict[str, tuple[str, ...]]:
+    """Index term → its synonyms' index terms, from a MyThes thesaurus (LibreOffice's format: a line
+    "word|senses", then per sense "(class)|synonym|synonym ..."). The words of one sense are each
+    other's synonyms; phrases and hyponyms ("fugleflok (underbegreb)") are left out. About 0.6 s."""
+    if not path.exists():
+        logger.warning("No Danish thesaurus at %s (Debian package mythes-da): questions worded unlike "
+                       "the pages find less", path)
+        return {}
+    lines = fold(path.read_text(encoding="utf-8", errors="replace").lower()).split("\n")
+    senses: list[set[str]] = []
+    i = 1  # line 0 names the encoding
+    while i < len(lines):
+        head, _, count = lines[i].rpartition("|")
+        i += 1
+        if not count.isdigit():
+            continue
+        for line in lines[i : i + int(count)]:
+            words = {w for w in (head, *line.split("|")[1:]) if w.isalpha()}  # no phrases, no "(...)"
+            if len(words) > 1:
+                senses.append(words)
+        i += int(count)
+    words = sorted(set().union(*senses))
+    stem = dict(zip(words, Stemmer.Stemmer("danish").stemWords(words), strict=True))
+    out: dict[str, set[str]] = {}
+    for sense in senses:
+        terms = {stem[w] for w in sense}
+        for term in terms:
+            out.setdefault(term, set()).update(terms - {term})
+    return {term: tuple(sorted(others)) for term, others in out.items() if others}
 
 
 class QueryTerm(NamedTuple):
@@ -152,6 +193,10 @@ class DanishAnalyzer:
                 out.append(QueryTerm(whole, 1.0, fuzzy, folded))
                 out.extend(QueryTerm(p, PART_WEIGHT, False, p) for p in parts)
         return out
+
+    def synonyms(self, term: str) -> tuple[str, ...]:
+        """Index terms of the synonyms of the word with index term `term` (from the thesaurus)."""
+        return self._lex.synonyms.get(term, ())
 
     def zipf(self, word: str) -> float:
         """How common a folded word is in Danish at large (wordfreq's log10 per billion words, 0 = unknown)."""
@@ -313,7 +358,9 @@ class LexicalIndex:
             return []
         weights: dict[int, float] = {}
         fuzzy_left = MAX_FUZZY
-        for qt in self.analyzer.query_terms(query):
+        terms = self.analyzer.query_terms(query)
+        taken = {qt.term for qt in terms}  # a synonym counts once, and never on top of an asked word
+        for qt in terms:
             weight = qt.weight * everyday_weight(self.analyzer.zipf(qt.word))
             if qt.term in self._vocab:
                 hits = [(qt.term, weight)]
@@ -321,7 +368,10 @@ class LexicalIndex:
                 fuzzy_left -= 1
                 hits = [(c, weight * FUZZY_WEIGHT) for c in self.correct(qt.term)]
             else:
-                continue
+                hits = []
+            if synonyms := [s for s in self.analyzer.synonyms(qt.term) if s in self._vocab and s not in taken]:
+                taken.update(synonyms)
+                hits += [(s, weight * SYNONYM_WEIGHT / math.sqrt(len(synonyms))) for s in synonyms]
             for term, w in hits:
                 weights[self._vocab[term]] = weights.get(self._vocab[term], 0.0) + w
         if not weights:

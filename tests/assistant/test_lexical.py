@@ -270,3 +270,46 @@ def test_an_everyday_word_weighs_less_than_a_rare_one_with_the_same_document_fre
     index = LexicalIndex(["igen", "tidsplan", "andet"],
                          ["Maskinen starter igen.", "Maskinen følger en tidsplan.", "Maskinen er slukket."])
     assert [i for i, _ in index.search("starter maskinen igen efter en tidsplan")][0] == "tidsplan"
+
+
+# --- synonyms and apostrophe inflections -----------------------------------------------------------
+
+
+def test_inflection_after_an_apostrophe_belongs_to_the_word(analyzer):
+    """"pc'erne" is "pc" inflected: no stray "erne" term that the rest of the index never uses."""
+    assert analyzer.analyze("pc'erne") == analyzer.analyze("PC’en") == analyzer.analyze("pc")
+    assert analyzer.analyze("OS2's POC'ens") == analyzer.analyze("OS2 POC")
+    assert analyzer.analyze("rock'n'roll") == analyzer.analyze("rock n roll")  # not an inflection
+
+
+def test_thesaurus_senses_become_synonyms_without_phrases_or_hyponyms(tmp_path):
+    from assistant.lexical import _synonyms
+
+    (tmp_path / "th.dat").write_text(
+        "UTF-8\nvirkning|2\n|effekt|indvirkning\n|ikrafttræden|gå i kraft\n"
+        "flok|1\n|gruppe|fugleflok (underbegreb)\n", encoding="utf-8")
+    table = _synonyms(tmp_path / "th.dat")
+    assert set(table["virkning"]) == {"effek", "indvirkning", "ikrafttrad"}  # index terms: folded, stemmed
+    assert set(table["effek"]) == {"virkning", "indvirkning"}  # one sense's words are each other's
+    assert table["grup"] == ("flok",)
+    assert "fugleflok" not in table and not any(" " in t for ts in table.values() for t in ts)
+
+
+def test_a_missing_thesaurus_is_reported_and_leaves_no_synonyms(tmp_path, caplog):
+    from assistant.lexical import _synonyms
+
+    assert _synonyms(tmp_path / "missing.dat") == {}
+    assert "mythes-da" in caplog.text and "missing.dat" in caplog.text
+
+
+def test_a_paraphrase_finds_the_passage_through_a_synonym():
+    """The question says "virkningen", the page says "effekt" (Debian's Danish thesaurus, mythes-da)."""
+    index = LexicalIndex(
+        ["effekt", "andet"],
+        ["Hvis man fjerner et script fra en gruppe, fjernes scriptets effekt ikke fra computerne.",
+         "Et script kan køres på en gruppe af computere fra gruppens side."])
+    assert top(index, "Forsvinder virkningen af et script?") == ["effekt", "andet"]
+    assert top(index, "Forsvinder virkningen?") == ["effekt"]  # found by the synonym alone
+    # A synonym counts less than the word itself.
+    both = LexicalIndex(["ord", "synonym"], ["Scriptets virkning varer.", "Scriptets effekt varer."])
+    assert top(both, "virkning") == ["ord", "synonym"]
