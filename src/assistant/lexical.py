@@ -145,8 +145,8 @@ def _synonyms(path: Path) -> dict[str, tuple[str, ...]]:
             if len(words) > 1:
                 senses.append(words)
         i += int(count)
-    words = sorted(set().union(*senses))
-    stem = dict(zip(words, Stemmer.Stemmer("danish").stemWords(words), strict=True))
+    vocabulary = sorted(set().union(*senses))
+    stem = dict(zip(vocabulary, Stemmer.Stemmer("danish").stemWords(vocabulary), strict=True))
     out: dict[str, set[str]] = {}
     for sense in senses:
         terms = {stem[w] for w in sense}
