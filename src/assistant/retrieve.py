@@ -72,6 +72,7 @@ class Query:
     # Passages whose text passes this get a bonus (settings.answer_type_bonus): those stating the kind
     # of fact asked for, e.g. an amount of money for "hvad koster ...?" (answer/expect.py).
     prefer: Callable[[Chunk], bool] | None = None
+    language: str = "da"  # of the question: decides how much the dense similarity weighs
 
     @property
     def lexical_text(self) -> str:
@@ -171,7 +172,8 @@ class Retriever:
         missing = [i for i, _ in lexical if i not in dense]
         for chunk_id, v in self.store.vectors(missing).items():
             dense[chunk_id] = float(np.dot(vector, v))
-        return fuse(dense, dict(lexical), snap, k, self.settings, query.prefer)
+        dense_weight = self.settings.dense_weight_english if query.language == "en" else self.settings.dense_weight
+        return fuse(dense, dict(lexical), snap, k, self.settings, query.prefer, dense_weight)
 
     def _dense(self, vector: np.ndarray, pool: int, snap: Snapshot, allowed: set[str] | None) -> dict[str, float]:
         hits = self.store.query(vector, min(pool + 10, max(1, len(snap.chunks))))
@@ -183,12 +185,15 @@ class Retriever:
 
 
 def fuse(dense: dict[str, float], lexical: dict[str, float], snap: Snapshot, k: int,
-         settings: Settings, prefer: Callable[[Chunk], bool] | None = None) -> list[Passage]:
-    """Weighted sum of normalised scores: BM25 / best BM25, similarity rescaled over the candidates,
-    plus a bonus for the passages `prefer` picks.
+         settings: Settings, prefer: Callable[[Chunk], bool] | None = None,
+         dense_weight: float | None = None) -> list[Passage]:
+    """Weighted sum of normalised scores: BM25 / best BM25 and similarity rescaled over the
+    candidates, `dense_weight` (settings.dense_weight by default) and 1 − that, plus a bonus for the
+    passages `prefer` picks.
 
     BM25 weighs more by default: the bundled model is English-trained and separates Danish weakly.
     """
+    dense_weight = settings.dense_weight if dense_weight is None else dense_weight
     if not dense and not lexical:
         return []
     best_lexical = max(lexical.values(), default=0.0) or 1.0
@@ -200,7 +205,7 @@ def fuse(dense: dict[str, float], lexical: dict[str, float], snap: Snapshot, k: 
     for chunk_id in set(dense) | set(lexical):
         similarity = dense.get(chunk_id, low)
         bm25 = lexical.get(chunk_id, 0.0)
-        score = settings.lexical_weight * bm25 / best_lexical + settings.dense_weight * (similarity - low) / spread
+        score = (1 - dense_weight) * bm25 / best_lexical + dense_weight * (similarity - low) / spread
         if prefer is not None and prefer(snap.chunks[chunk_id]):
             score += settings.answer_type_bonus
         passages.append(Passage(chunk_id, snap.chunks[chunk_id], score, similarity, bm25,

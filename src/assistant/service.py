@@ -57,7 +57,7 @@ class Assistant:
     def retrieve(self, question: str, history: list[dict] | None = None, filters: Filters | None = None,
                  k: int = 8) -> Retrieval:
         question = clean_question(question)
-        query = self.condense(question, history)
+        query = replace(self.condense(question, history), language=detect_language(question))
         snapshot = self.retriever.snapshot()  # one index version for the whole answer
         evidence = QueryEvidence(question, snapshot)
         # A follow-up is judged with the terms it carries over ("hvad koster det?" alone covers little).

@@ -41,9 +41,10 @@ class Settings(BaseSettings):
     chroma_token: str | None = None
     collection: str = "docs"
 
-    # Retrieval: weights of the normalised dense and BM25 scores in the fused score
-    dense_weight: float = 0.3
-    lexical_weight: float = 0.7
+    # Retrieval: the normalised dense similarity's share of the fused score; BM25 has the rest. The
+    # bundled model is English-trained: it separates Danish text weakly and English questions well.
+    dense_weight: float = Field(default=0.2, ge=0, le=1, description="share of dense similarity (Danish questions)")
+    dense_weight_english: float = Field(default=0.4, ge=0, le=1, description="share of dense similarity (English questions)")
     max_chunks_per_page: int = 2  # among the top passages, so that more pages get a turn
     # Added to the fused score of passages that state the kind of fact asked for (a price, a count)
     answer_type_bonus: float = 0.25

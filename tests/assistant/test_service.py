@@ -51,3 +51,27 @@ def test_empty_or_huge_question_is_a_clear_error(assistant, question):
 def test_odd_questions_never_raise_and_never_answer_uncited(assistant, question):
     answer = assistant.ask(question)
     assert answer.citations or not answer.answered
+
+
+def test_the_question_language_decides_how_much_the_dense_model_weighs(assistant):
+    """The bundled model is English-trained: English questions lean on it more than Danish ones."""
+    from types import SimpleNamespace
+
+    from assistant.models import Chunk
+    from assistant.retrieve import fuse
+
+    chunks = {name: Chunk(source="s", path=f"{name}.md", title=name, breadcrumb=(name,), headings=(),
+                          anchor="", url=f"{name}.html", date="", text=name, ordinal=0)
+              for name in ("words", "meaning", "neither")}
+    snap = SimpleNamespace(chunks=chunks)
+    dense = {"words": 0.40, "meaning": 0.70, "neither": 0.30}
+    lexical = {"words": 9.0, "meaning": 6.0}
+    settings = assistant.settings
+
+    def first(weight: float) -> str:
+        return fuse(dense, lexical, snap, 3, settings, dense_weight=weight)[0].chunk.path  # type: ignore[arg-type]
+
+    assert first(settings.dense_weight) == "words.md"  # Danish: the words decide
+    assert first(settings.dense_weight_english) == "meaning.md"  # English: the meaning decides
+    assert assistant.retrieve("Who is the lead architect on the NornNet project?").query.language == "en"
+    assert assistant.retrieve("Hvem er hovedarkitekt på NornNet?").query.language == "da"
