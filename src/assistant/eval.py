@@ -7,7 +7,8 @@ heading}], facts, ...), ingests the site (incrementally) and prints a markdown t
 MRR@10 by page and by page + heading, abstention precision/recall, the share of the gold facts the
 answers contain (an abstention contains none), and the same by question kind — for the
 assistant and for two baselines a user would otherwise pick: dense-only (langchain + Chroma over the
-same model and store) and BM25 with default tokenisation.
+same model and store) and BM25 with default tokenisation. Given several question files (one
+--source each), it ends with the table of all of them together.
 """
 
 from __future__ import annotations
@@ -199,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m assistant.eval", description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=Path, required=True, action="append", help="JSONL file (repeatable)")
     parser.add_argument("--source", type=Path, required=True, action="append", help="site folder (one per file)")
-    parser.add_argument("--index", type=Path, help="index folder (default: data/eval/<site name>)")
+    parser.add_argument("--index", type=Path, help="index folder (default: data/eval/<site name>; with "
+                        "several sites, one subfolder per site name)")
     parser.add_argument("--no-baselines", action="store_true")
     args = parser.parse_args(argv)
     if len(args.questions) != len(args.source):
@@ -212,10 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     from ingest.pipeline import ingest
     from ingest.sources import SourceSpec
 
+    combined: dict[str, list[tuple[Question, Result]]] = {}
     for questions_file, source in zip(args.questions, args.source, strict=True):
-        index = args.index or Path("data/eval") / source.resolve().name
+        name = source.resolve().name
+        index = (args.index / name if len(args.questions) > 1 else args.index) if args.index else Path("data/eval") / name
         settings = Settings(index_dir=index)
-        report = ingest(settings, [SourceSpec(name=source.resolve().name, path=source.resolve())], progress=False)
+        report = ingest(settings, [SourceSpec(name=name, path=source.resolve())], progress=False)
         if report.failed:
             print(f"error: {report.sources[0].error}", file=sys.stderr)
             return 1
@@ -227,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
             baselines["BM25 default tokenisation"] = bm25_baseline([c for _, c in Catalog(index).chunks()])
         systems = evaluate(load_questions(questions_file), assistant, baselines)
         print(table(f"{questions_file.name} on {source.resolve().name}", systems))
+        print()
+        for system, rows in systems.items():
+            combined.setdefault(system, []).extend(rows)
+    if len(args.questions) > 1:  # the targets hold for all questions together, kind by kind
+        print(table(f"all {len(args.questions)} question files", combined))
         print()
     return 0
 

@@ -1,0 +1,109 @@
+"""The evaluation tool: its measures on hand-made rankings, and a whole run over both dev sets that
+holds the assistant to the issue's targets and to beating the two baselines."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shutil
+
+import pytest
+
+from assistant.eval import Question, Result, fact_recall, load_questions, main, metrics, ranks
+from tests.conftest import BORGERPC, PRODUKTMODNING, SHARED
+
+
+def question(gold: list[dict], kind: str = "lookup") -> Question:
+    return Question("q", "?", kind, "da", [], gold)
+
+
+def test_ranks_by_page_and_by_section():
+    q = question([{"path": "a.md", "heading": "Pris"}])
+    ranked = [("b.md", ("Pris",), ("Pris",)), ("a.md", ("Intro",), ("Intro",)),
+              ("a.md", ("Intro", "Pris"), ("Pris",))]
+    assert ranks(q, ranked) == Result(page_rank=2, section_rank=3)
+    before_first_heading = question([{"path": "a.md", "heading": None}])
+    assert ranks(before_first_heading, [("a.md", ("Intro",), ()), ("a.md", (), ())]) == Result(1, 2)
+    merged = question([{"path": "a.md", "heading": "Pris"}])  # a chunk that covers a merged section
+    assert ranks(merged, [("a.md", ("Økonomi",), ("Økonomi", "Pris"))]) == Result(1, 1)
+    assert ranks(q, [("b.md", (), ())] * 12) == Result(None, None)
+
+
+def test_metrics_count_hits_reciprocal_ranks_and_abstentions():
+    rows = [(question([{"path": "a"}]), Result(1, 1, answered=True, facts=1.0)),
+            (question([{"path": "a"}]), Result(4, None, answered=False, facts=0.0)),
+            (question([{"path": "a"}]), Result(None, None, answered=True, facts=0.5)),
+            (question([]), Result(None, None, answered=False)),
+            (question([]), Result(None, None, answered=True))]
+    m = metrics(rows)
+    assert m["n"] == 3
+    assert m["page hit@1"] == pytest.approx(1 / 3) and m["page hit@5"] == pytest.approx(2 / 3)
+    assert m["page MRR@10"] == pytest.approx((1 + 1 / 4) / 3)
+    assert m["section hit@5"] == pytest.approx(1 / 3)
+    assert m["abstain precision"] == 0.5 and m["abstain recall"] == 0.5
+    assert m["wrong abstain rate"] == pytest.approx(1 / 3)
+    assert m["answer fact recall"] == pytest.approx(0.5)
+
+
+def test_fact_recall_ignores_case_spacing_and_punctuation_and_accepts_either_spelling():
+    answer = "Prisen er 63.000-95.000 kr. om året; det aftales på erfagruppemøder."
+    assert fact_recall(["63.000 -95.000 kr", "Erfagruppe møder (erfagruppemøder)"], answer) == 1.0
+    assert fact_recall(["95.000 kr", "hvert kvartal"], answer) == 0.5
+    assert fact_recall([], answer) is None
+
+
+def test_a_broken_question_line_names_the_file_and_line(tmp_path):
+    file = tmp_path / "q.jsonl"
+    file.write_text('{"id": "1", "question": "Hvad?"}\n\n{"id": "2"}\n', encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"q\.jsonl, line 3: not a question record"):
+        load_questions(file)
+
+
+def _row(table: str, system: str, kind: str = "all") -> dict[str, float]:
+    header = next(line for line in table.splitlines() if line.startswith("| system"))
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[:2] == [system, kind]:
+            return {c: float(v) for c, v in zip(columns[2:], cells[2:], strict=True) if v != "–"}
+    raise AssertionError(f"no row for {system} / {kind} in\n{table}")
+
+
+@pytest.fixture(scope="module")
+def report(index_current, index_borgerpc, tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
+    indexes = tmp_path_factory.mktemp("eval")
+    shutil.copytree(index_current, indexes / "os2produktmodning")  # already up to date: no embedding
+    shutil.copytree(index_borgerpc, indexes / "os2borgerpc-docs")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["--questions", str(SHARED / "eval" / "dev-os2produktmodning.jsonl"), "--source", str(PRODUKTMODNING),
+                     "--questions", str(SHARED / "eval" / "dev-os2borgerpc-docs.jsonl"), "--source", str(BORGERPC),
+                     "--index", str(indexes)]) == 0
+    return out.getvalue()
+
+
+def test_the_run_prints_one_table_per_site_and_one_for_all(report):
+    titles = re.findall(r"^### (.+)$", report, re.M)
+    assert titles == ["dev-os2produktmodning.jsonl on os2produktmodning",
+                      "dev-os2borgerpc-docs.jsonl on os2borgerpc-docs", "all 2 question files"]
+    combined = report.split("### all 2 question files")[1]
+    assert int(_row(combined, "assistant")["n"]) == 45  # answerable questions of both sets
+    assert int(_row(combined, "assistant", "paraphrase")["n"]) == 10
+
+
+def test_the_assistant_meets_the_targets_on_the_dev_sets(report):
+    combined = report.split("### all 2 question files")[1]
+    mine = _row(combined, "assistant")
+    assert mine["page hit@5"] >= 0.90 and mine["page MRR@10"] >= 0.75, mine
+    for kind in sorted(set(re.findall(r"^\| assistant \| ([\w-]+) \|", combined, re.M)) - {"all", "unanswerable"}):
+        assert _row(combined, "assistant", kind)["page hit@5"] >= 0.80, kind
+    assert mine["abstain recall"] >= 0.80 and mine["wrong abstain rate"] <= 0.10, mine
+
+
+def test_the_assistant_beats_both_baselines_on_each_site(report):
+    for site in report.split("### ")[1:3]:
+        mine = _row(site, "assistant")
+        for baseline in ("dense only (langchain + Chroma)", "BM25 default tokenisation"):
+            theirs = _row(site, baseline)
+            assert mine["page hit@5"] > theirs["page hit@5"] and mine["page MRR@10"] > theirs["page MRR@10"]
