@@ -65,3 +65,14 @@ def test_sentences_do_not_break_after_list_numbers_or_abbreviations():
 
     assert sentences("1. Hackaton er godt. Det er fint.\n12. POC\nMødet er kl. 10:00-16:00. Nr. 5 er med.") == [
         "1. Hackaton er godt.", "Det er fint.", "12. POC", "Mødet er kl. 10:00-16:00.", "Nr. 5 er med."]
+
+
+def test_a_next_sentence_that_announces_something_brings_it_too():
+    """The address after "åbn adressen:" is the answer; a line that announces nothing stops there."""
+    text = ("En indbygget webserver starter admin-sitets webgrænseflade på port 9999.\nI en browser åbn adressen:\n"
+            "http://localhost:9999\nSom standard kan du logge ind med admin/admin")
+    answer = _answer("Hvilken port kører admin-sitets webgrænseflade på?", text)
+    assert "http://localhost:9999 [1]" in answer and "admin/admin" not in answer
+    plain = _answer("Hvilken port kører webgrænsefladen på?",
+                    "Webgrænsefladen kører på port 9999.\nDen genstartes hver nat.\nLogfilen ligger i /var/log.")
+    assert "hver nat" in plain and "/var/log" not in plain

@@ -34,12 +34,12 @@ class _Candidate:
     sentence: str
     score: float
     items: tuple[str, ...] = ()  # the list the sentence introduces ("... tre mødetyper:" + "- Formelle ...")
-    after: str = ""  # the passage's next sentence
-    follow: str = ""  # that sentence, when it is quoted after the best one
+    after: tuple[str, ...] = ()  # the passage's next sentence (and the one after a next one ending in ":")
+    follow: tuple[str, ...] = ()  # those, when they are quoted after this one
 
     @property
     def words(self) -> int:
-        return sum(len(s.split()) for s in (self.sentence, *self.items, self.follow))
+        return sum(len(s.split()) for s in (self.sentence, *self.items, *self.follow))
 
 
 @register("extractive")
@@ -65,7 +65,7 @@ class ExtractiveAnswerer:
                 if evidence.expectation is not None and evidence.expectation.stated_in(sentence, evidence):
                     coverage += TYPED_BONUS  # "Et Micro Hackaton koster 63.000 -95.000 kr" for "hvad koster ...?"
                 # Earlier passages and sentences that answer more of the question come first.
-                after = lines[position + 1] if position + 1 < len(lines) else ""
+                after = _next(lines, position)
                 candidates.append(_Candidate(rank, position, sentence, coverage / (1 + 0.35 * rank),
                                              _list_after(lines, position), after))
         if not candidates:  # nothing matches word for word: quote the start of the best passage
@@ -79,8 +79,7 @@ class ExtractiveAnswerer:
             n = citations.cite(passages[candidate.passage_rank], candidate.sentence)
             parts.append(f"{_trim(candidate.sentence)} [{n}]")
             parts.extend(f"{_item(item)} [{n}]" for item in candidate.items)
-            if candidate.follow:
-                parts.append(f"{_trim(candidate.follow)} [{n}]")
+            parts.extend(f"{_trim(line)} [{n}]" for line in candidate.follow)
         lead = LEAD_IN.get(language, "")
         body = "\n".join(parts) if any(p.startswith("- ") for p in parts) else " ".join(parts)
         text = f"{lead}\n{body}" if lead else body
@@ -90,7 +89,8 @@ class ExtractiveAnswerer:
 def _choose(candidates: list[_Candidate]) -> list[_Candidate]:
     """The best sentences within MAX_WORDS (a list the best one introduces, within MAX_LIST_WORDS);
     the best one also brings the sentence after it: the answer often follows the sentence that
-    restates the question ("Velkommen til ..." → "Mit navn er Anna-Lis Berg ...")."""
+    restates the question ("Velkommen til ..." → "Mit navn er Anna-Lis Berg ..."), and so does one
+    that ends in a colon (the address, command or value it announces)."""
     best = max(c.score for c in candidates)
     chosen: list[_Candidate] = []
     quoted: set[tuple[int, int]] = set()  # (passage, position) already in the answer, e.g. as a list item
@@ -102,13 +102,27 @@ def _choose(candidates: list[_Candidate]) -> list[_Candidate]:
         if (candidate.passage_rank, candidate.position) in quoted or (chosen and words + own > MAX_WORDS):
             continue
         candidate.items = _fit(candidate.items, MAX_LIST_WORDS - words - own)  # as many items as fit
-        if not chosen and not candidate.items and candidate.after and own + len(candidate.after.split()) <= MAX_WORDS:
+        # The best sentence, and one that announces what follows ("I en browser åbn adressen:"),
+        # bring the next line.
+        announces = candidate.sentence.endswith(":")
+        if (not chosen or announces) and not candidate.items and candidate.after and \
+                words + own + sum(len(line.split()) for line in candidate.after) <= MAX_WORDS:
             candidate.follow = candidate.after
         chosen.append(candidate)
-        extra = len(candidate.items) + bool(candidate.follow)
+        extra = len(candidate.items) + len(candidate.follow)
         quoted.update((candidate.passage_rank, candidate.position + i) for i in range(extra + 1))
         words += candidate.words
     return chosen
+
+
+def _next(lines: list[str], position: int) -> tuple[str, ...]:
+    """The sentence after `position`, and the one after that when the first announces it
+    ("En webserver starter på port 9999." → "I en browser åbn adressen:" → "http://localhost:9999"),
+    or the list it introduces."""
+    after = tuple(lines[position + 1 : position + 2])
+    if after and after[0].endswith(":") and not _LIST_ITEM.match(after[0]):
+        after += _list_after(lines, position + 1) or tuple(lines[position + 2 : position + 3])
+    return after
 
 
 def _list_after(lines: list[str], position: int) -> tuple[str, ...]:
