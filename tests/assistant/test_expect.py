@@ -105,3 +105,27 @@ def test_unknown_everyday_words_weigh_less_than_unknown_rare_words(assistant):
 ])
 def test_a_date_is_a_day_a_period_or_a_time(assistant, sentence, stated):
     assert _stated(assistant, "Hvornår holdes netværksmødet?", sentence) is stated
+
+
+def test_the_fact_must_be_stated_about_the_subject_not_only_on_a_page_about_it(assistant):
+    """A count on a page whose title names OS2forms is no count of OS2forms' users; under a section
+    heading that names the subject, or in a sentence that does, it is."""
+    from assistant.models import Chunk
+
+    evidence = assistant.retrieve("Hvor mange kommuner bruger OS2forms i dag?").judged
+
+    def chunk(headings: tuple[str, ...], text: str) -> Chunk:
+        return Chunk(source="s", path="p.md", title="Etablering af OS2forms integration", breadcrumb=(),
+                     headings=headings, anchor="", url="p.html", date="", text=text, ordinal=0)
+
+    assert not evidence.states_expected(chunk(("Etablering af OS2forms integration",),
+                                              "Faserne er:\n- Udvikling\n- TEST-opsætning i 3 kommuner."))
+    assert evidence.states_expected(chunk(("Etablering af OS2forms integration", "Brugere af OS2forms"),
+                                          "Status:\n- Udvikling\n- 42 kommuner."))
+    assert evidence.states_expected(chunk(("Etablering af OS2forms integration",),
+                                          "OS2forms bruges i dag af 42 kommuner."))
+
+
+def test_an_unanswered_count_abstains(assistant):
+    answer = assistant.ask("Hvor mange kommuner bruger OS2forms i dag?")
+    assert not answer.answered and answer.text.startswith("Det kan jeg ikke finde")

@@ -110,10 +110,21 @@ class QueryEvidence:
         lines = sentences(chunk.text)
         for i, sentence in enumerate(lines):
             if self.expectation.stated_in(sentence, self):
-                window = " ".join((context, *lines[max(0, i - 1) : i + 1]))
-                if self.subject_coverage(window) >= SUBJECT_COVERAGE:
+                near = " ".join(lines[max(0, i - 1) : i + 1])
+                section = " ".join(chunk.headings[1:])  # below the page's top heading ("Micro-Hackaton")
+                if self.subject_coverage(f"{context} {near}") >= SUBJECT_COVERAGE and \
+                        self._names_subject(f"{section} {near}"):
                     return True
         return False
+
+    def _names_subject(self, text: str) -> bool:
+        """Whether the text (the sentence, the one before it, its section heading: not the page's
+        title) has a word of the question's subject besides what a count counts: "TEST-opsætning i 3
+        kommuner" on a page about an OS2forms integration does not say how many municipalities use
+        OS2forms."""
+        present = set(self.analyzer.analyze(text))
+        return any(t.term not in self._cue and not (set(t.options) & self.noun_terms) and
+                   any(o in present for o in t.options) for t in self.terms)
 
     def subject_coverage(self, text: str) -> float:
         """coverage_of without the words that ask for the kind of fact ("hvor mange", "koster")."""
