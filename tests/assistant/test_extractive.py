@@ -76,3 +76,10 @@ def test_a_next_sentence_that_announces_something_brings_it_too():
     plain = _answer("Hvilken port kører webgrænsefladen på?",
                     "Webgrænsefladen kører på port 9999.\nDen genstartes hver nat.\nLogfilen ligger i /var/log.")
     assert "hver nat" in plain and "/var/log" not in plain
+
+
+def test_a_line_the_page_repeats_is_said_once():
+    text = ("Log ind som superuser:\n- Vælg Superuser i menuen.\n- Skriv superusers adgangskode.\n"
+            "Skift adgangskode for superuser:\n- Skriv superusers adgangskode.\n- Skriv den nye adgangskode.")
+    answer = _answer("Hvordan logger man ind som superuser og skifter adgangskode?", text)
+    assert answer.count("Skriv superusers adgangskode.") == 1 and "Skriv den nye adgangskode. [1]" in answer

@@ -74,12 +74,12 @@ class ExtractiveAnswerer:
         chosen = _choose(candidates)
         chosen.sort(key=lambda c: (c.passage_rank, c.position))
         citations = CitationList()
-        parts = []
+        parts: list[str] = []
         for candidate in chosen:
             n = citations.cite(passages[candidate.passage_rank], candidate.sentence)
-            parts.append(f"{_trim(candidate.sentence)} [{n}]")
-            parts.extend(f"{_item(item)} [{n}]" for item in candidate.items)
-            parts.extend(f"{_trim(line)} [{n}]" for line in candidate.follow)
+            lines = [_trim(candidate.sentence), *map(_item, candidate.items), *map(_trim, candidate.follow)]
+            # A line the page repeats (the same step in two lists) is said once.
+            parts.extend(f"{line} [{n}]" for line in lines if not any(p.startswith(f"{line} [") for p in parts))
         lead = LEAD_IN.get(language, "")
         body = "\n".join(parts) if any(p.startswith("- ") for p in parts) else " ".join(parts)
         text = f"{lead}\n{body}" if lead else body
