@@ -161,6 +161,7 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
     changes: list[PageChange] = []
     new_chunks: list[Chunk] = []
     stale_ids: set[str] = set()
+    new_keys: dict[tuple[str, str], str] = {}  # unchanged pages read from changed (or unkeyed) files
     count_tokens = load_token_counter(settings.embedding_model)
     sizes = ChunkSizes(settings.chunk_max_tokens, settings.chunk_target_tokens, settings.chunk_min_tokens)
 
@@ -169,7 +170,8 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
         report.sources.append(source_report)
         try:
             root = checkout(spec, Path(settings.cache_dir))
-            scan = scan_site(root, spec.name, spec.site_url)
+            keys = {} if rebuild else {path: rec.file_key for (src, path), rec in known.items() if src == spec.name}
+            scan = scan_site(root, spec.name, spec.site_url, keys)
         except SourceError as exc:
             source_report.error = str(exc)
             on_warning(str(exc))
@@ -178,10 +180,15 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
             source_report.warnings.append(warning)
             on_warning(warning)
         before = {path: rec for (src, path), rec in known.items() if src == spec.name}
+        for path in scan.unchanged:  # the same bytes as last time: not even parsed
+            before.pop(path, None)
+            source_report.unchanged.append(path)
         for page in tqdm(scan.pages, desc=f"chunking {spec.name}", unit="page", disable=not progress, leave=False):
             record = before.pop(page.path, None)
             if record is not None and record.content_hash == page.content_hash and not rebuild:
-                source_report.unchanged.append(page.path)
+                source_report.unchanged.append(page.path)  # the file changed, its text did not
+                if record.file_key != page.file_key:
+                    new_keys[(spec.name, page.path)] = page.file_key
                 continue
             (source_report.changed if record is not None else source_report.added).append(page.path)
             chunks = chunk_page(page, count_tokens, sizes)
@@ -205,6 +212,8 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
         report.sources.extend(unlisted.values())
 
     report.chunks_written = len(new_chunks)
+    if new_keys and not dry_run:
+        catalog.remember_file_keys(new_keys)
     if dry_run or (not changes and not rebuild):
         report.version = catalog.version
         report.seconds = time.perf_counter() - started

@@ -2,18 +2,26 @@
 
 Bad files (binary, undecodable, too large, unreadable symlinks) are skipped with a warning naming
 them; they never stop the run. Symlinks are not followed out of the source root, and folders reached
-through symlinks are not entered (no loops).
+through symlinks are not entered (no loops). A file whose key (its bytes, the site's URL settings and
+the reading code) is the one recorded at the last ingest is not parsed again: a re-ingest of a large
+unchanged site reads its files and parses nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+
+import ftfy
+import markdown_it
 
 from assistant.errors import SourceError
 from assistant.models import Page, sha1
-from ingest.jekyll import absolute_url, is_published, load_site_config, page_url_path
+from ingest.jekyll import SiteConfig, absolute_url, is_published, load_site_config, page_url_path
 from ingest.parse import ParseError, parse_markdown_file
 
 
@@ -22,6 +30,7 @@ class SiteScan:
     pages: list[Page]
     warnings: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # unpublished markdown, for the report
+    unchanged: list[str] = field(default_factory=list)  # files with their recorded key: not parsed
 
 
 def markdown_files(root: Path, warnings: list[str]) -> list[str]:
@@ -49,7 +58,22 @@ def markdown_files(root: Path, warnings: list[str]) -> list[str]:
     return found
 
 
-def scan_site(root: Path, source: str, site_url: str = "") -> SiteScan:
+@lru_cache(maxsize=1)
+def _reader_version() -> bytes:
+    """The code that turns a file into a Page: a change to it (or to ftfy / markdown-it) reads every file again."""
+    digest = hashlib.sha1(f"{ftfy.__version__}\x00{markdown_it.__version__}".encode())
+    for module in ("site.py", "parse.py", "jekyll.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.digest()
+
+
+def file_key(data: bytes, config: SiteConfig, source: str) -> str:
+    settings = f"{source}\x00{config.url}\x00{config.baseurl}\x00{config.permalink}".encode()
+    return hashlib.sha1(_reader_version() + settings + b"\x00" + data).hexdigest()
+
+
+def scan_site(root: Path, source: str, site_url: str = "", known: Mapping[str, str] | None = None) -> SiteScan:
+    """The site's pages; files whose key is `known[path]` are listed in `unchanged` instead."""
     if not root.exists():
         raise SourceError(f"Source {source!r}: folder {root} does not exist — check corpus/sources.toml")
     if not root.is_dir():
@@ -65,6 +89,10 @@ def scan_site(root: Path, source: str, site_url: str = "") -> SiteScan:
             continue
         try:
             data = (root / rel).read_bytes()
+            key = file_key(data, config, source)
+            if known and known.get(rel) == key:
+                scan.unchanged.append(rel)
+                continue
             parsed = parse_markdown_file(data, rel)
         except (ParseError, OSError) as exc:
             scan.warnings.append(f"{source}: {exc}; skipped")
@@ -89,6 +117,7 @@ def scan_site(root: Path, source: str, site_url: str = "") -> SiteScan:
                 rendered=front is not None,
                 sections=parsed.sections,
                 links=parsed.links,
+                file_key=key,
             )
         )
     return scan

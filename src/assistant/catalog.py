@@ -28,7 +28,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (
     source TEXT NOT NULL, path TEXT NOT NULL, url TEXT NOT NULL, title TEXT NOT NULL,
-    content_hash TEXT NOT NULL, PRIMARY KEY (source, path));
+    content_hash TEXT NOT NULL, file_key TEXT NOT NULL DEFAULT '', PRIMARY KEY (source, path));
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, source TEXT NOT NULL, path TEXT NOT NULL, ordinal INTEGER NOT NULL,
     text TEXT NOT NULL, meta TEXT NOT NULL);
@@ -78,6 +78,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 class PageRecord:
     content_hash: str
     chunk_ids: list[str]
+    file_key: str = ""  # of the file it was read from: the same key, no need to read it again
 
 
 @dataclass
@@ -97,6 +98,9 @@ class Catalog:
         self.path = Path(index_dir) / self.FILE
         self.db = _connect(self.path)
         self.db.executescript(_SCHEMA)
+        if "file_key" not in {row[1] for row in self.db.execute("PRAGMA table_info(pages)")}:
+            with self.db:  # an index from before file keys: every file is read once more, then keyed
+                self.db.execute("ALTER TABLE pages ADD COLUMN file_key TEXT NOT NULL DEFAULT ''")
 
     @classmethod
     def open_existing(cls, index_dir: Path) -> Catalog:
@@ -128,9 +132,9 @@ class Catalog:
 
     # pages and chunks
     def pages(self, source: str | None = None) -> dict[tuple[str, str], PageRecord]:
-        query = "SELECT source, path, content_hash FROM pages"
+        query = "SELECT source, path, content_hash, file_key FROM pages"
         rows = self.db.execute(query + (" WHERE source = ?" if source else ""), (source,) if source else ())
-        records = {(s, p): PageRecord(h, []) for s, p, h in rows}
+        records = {(s, p): PageRecord(h, [], k) for s, p, h, k in rows}
         chunk_rows = self.db.execute(
             "SELECT source, path, id FROM chunks" + (" WHERE source = ?" if source else "") + " ORDER BY ordinal",
             (source,) if source else (),
@@ -172,8 +176,8 @@ class Catalog:
                     continue
                 page = change.page
                 self.db.execute(
-                    "INSERT INTO pages VALUES (?, ?, ?, ?, ?)",
-                    (page.source, page.path, page.url, page.title, page.content_hash),
+                    "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?)",
+                    (page.source, page.path, page.url, page.title, page.content_hash, page.file_key),
                 )
                 self.db.executemany(
                     "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
@@ -191,6 +195,12 @@ class Catalog:
             ):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         return version
+
+    def remember_file_keys(self, keys: dict[tuple[str, str], str]) -> None:
+        """New file keys of pages whose text did not change (no new version: nothing to serve)."""
+        with self.db:
+            self.db.executemany("UPDATE pages SET file_key = ? WHERE source = ? AND path = ?",
+                                [(key, source, path) for (source, path), key in keys.items()])
 
     def clear(self) -> None:
         with self.db:

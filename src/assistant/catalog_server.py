@@ -74,7 +74,8 @@ class ServerCatalog:
 
     def pages(self, source: str | None = None) -> dict[tuple[str, str], PageRecord]:
         return {
-            (m["source"], m["path"]): PageRecord(m["content_hash"], [c["id"] for c in json.loads(d)])
+            (m["source"], m["path"]): PageRecord(m["content_hash"], [c["id"] for c in json.loads(d)],
+                                                 str(m.get("file_key") or ""))
             for m, d in self._records() if source is None or m["source"] == source
         }
 
@@ -109,7 +110,7 @@ class ServerCatalog:
             if change.page is not None:
                 p = change.page
                 meta = {"source": p.source, "path": p.path, "url": p.url, "title": p.title,
-                        "content_hash": p.content_hash}
+                        "content_hash": p.content_hash, "file_key": p.file_key}
                 document = json.dumps([{"id": c.id, "text": c.text, "meta": c.metadata()} for c in change.chunks],
                                       ensure_ascii=False)
                 pages[key] = (meta, document)
@@ -132,6 +133,17 @@ class ServerCatalog:
             self._call("remove old pages", self.collection.delete,
                        where={"$and": [{"kind": "page"}, {"generation": {"$lt": old_generation}}]})
         return version
+
+    def remember_file_keys(self, keys: dict[tuple[str, str], str]) -> None:
+        """New file keys of pages whose text did not change, written into the current generation."""
+        generation = int(self._head().get("generation") or 0)
+        changed = [(m, d) for m, d in self._records(generation) if (m["source"], m["path"]) in keys]
+        for start in range(0, len(changed), 500):
+            part = changed[start : start + 500]
+            self._call("write file keys", self.collection.upsert,
+                       ids=[f"g{generation}:{m['source']}\x00{m['path']}" for m, _ in part],
+                       embeddings=[_DUMMY] * len(part), documents=[d for _, d in part],
+                       metadatas=[{**m, "file_key": keys[(m["source"], m["path"])]} for m, _ in part])
 
     def clear(self) -> None:
         self._call("clear", self.collection.delete, where={"kind": {"$in": ["page", "head"]}})

@@ -39,6 +39,7 @@ class Page:
     sections: list[Section]
     links: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    file_key: str = ""  # hash of the file's bytes and what reading it depends on (ingest/site.py)
 
 
 @dataclass

@@ -56,6 +56,21 @@ def test_a_second_host_sees_a_new_version_without_restart(server_settings, tmp_p
     assert "fredagen" in answer.text and "mandagen" not in answer.text
 
 
+def test_the_server_catalog_remembers_file_keys(server_settings, tmp_path, monkeypatch):
+    from tests.ingest.test_pipeline import count_parses
+
+    site = make_site(tmp_path / "site", {"a.md": "Affald hentes om mandagen.", "b.md": "Haven."})
+    run(server_settings, site)
+    (site / "a.md").write_text(PAGE.format(t="a", body="Affald hentes om mandagen."),
+                               encoding="utf-8-sig")  # an editor added a byte-order mark: same text
+    parsed = count_parses(monkeypatch)
+    version = open_catalog(server_settings).version
+    assert sorted(run(server_settings, site).sources[0].unchanged) == ["a.md", "b.md"] and parsed == ["a.md"]
+    assert sorted(run(server_settings, site).sources[0].unchanged) == ["a.md", "b.md"] and parsed == ["a.md"]
+    assert open_catalog(server_settings).version == version
+    assert "mandagen" in Assistant.open(server_settings).ask("Hvornår hentes affald?").text
+
+
 def test_only_one_ingest_at_a_time_across_hosts(server_settings, tmp_path):
     site = make_site(tmp_path / "site", {"a.md": "Tekst."})
     lease = ServerLease(open_catalog(server_settings))  # type: ignore[arg-type]

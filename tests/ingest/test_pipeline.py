@@ -83,6 +83,73 @@ def test_reingest_without_change_embeds_and_writes_nothing(index_current, copy_i
     assert Catalog(index_dir).version == version
 
 
+def count_parses(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    import ingest.site
+
+    parsed: list[str] = []
+    real = ingest.site.parse_markdown_file
+
+    def counting(data: bytes, rel: str):  # type: ignore[no-untyped-def]
+        parsed.append(rel)
+        return real(data, rel)
+
+    monkeypatch.setattr(ingest.site, "parse_markdown_file", counting)
+    return parsed
+
+
+def test_reingest_without_change_parses_no_file(tmp_path, settings, monkeypatch):
+    site = make_site(tmp_path / "site", {"a.md": "Affald hentes om mandagen.", "b.md": "Haven lukker kl. 18."})
+    run(settings, site)
+    parsed = count_parses(monkeypatch)
+    report = run(settings, site)
+    assert parsed == [] and sorted(report.sources[0].unchanged) == ["a.md", "b.md"]
+    (site / "a.md").write_text(PAGE.format(t="a", body="Affald hentes om fredagen."), encoding="utf-8")
+    report = run(settings, site)
+    assert parsed == ["a.md"] and report.sources[0].changed == ["a.md"]
+
+
+def test_a_file_changed_without_changing_its_text_is_read_once_then_remembered(tmp_path, settings, monkeypatch):
+    site = make_site(tmp_path / "site", {"a.md": "Affald hentes om mandagen."})
+    run(settings, site)
+    version = Catalog(settings.index_dir).version
+    (site / "a.md").write_text(PAGE.format(t="a", body="Affald hentes om mandagen."),
+                               encoding="utf-8-sig")  # an editor added a byte-order mark: same text
+    parsed = count_parses(monkeypatch)
+    report = run(settings, site)
+    assert parsed == ["a.md"] and report.sources[0].unchanged == ["a.md"] and report.chunks_written == 0
+    assert Catalog(settings.index_dir).version == version  # nothing new to serve
+    run(settings, site)
+    assert parsed == ["a.md"]  # the new key was remembered: not read a second time
+
+
+def test_an_index_from_before_file_keys_reads_every_file_once(tmp_path, settings, monkeypatch):
+    import sqlite3
+
+    site = make_site(tmp_path / "site", {"a.md": "Affald.", "b.md": "Haven."})
+    run(settings, site)
+    db = sqlite3.connect(Path(settings.index_dir) / Catalog.FILE)
+    with db:  # the table as it was: no file_key column
+        db.executescript("CREATE TABLE old AS SELECT source, path, url, title, content_hash FROM pages;"
+                         "DROP TABLE pages; ALTER TABLE old RENAME TO pages;")
+    db.close()
+    version = Catalog(settings.index_dir).version
+    parsed = count_parses(monkeypatch)
+    assert len(run(settings, site).sources[0].unchanged) == 2 and sorted(parsed) == ["a.md", "b.md"]
+    assert Catalog(settings.index_dir).version == version
+    run(settings, site)
+    assert sorted(parsed) == ["a.md", "b.md"]
+
+
+def test_a_new_site_url_reads_every_file_again(tmp_path, settings, monkeypatch):
+    site = make_site(tmp_path / "site", {"a.md": "Affald."})
+    run(settings, site)
+    (site / "_config.yml").write_text("url: https://ny.example.dk\n")
+    parsed = count_parses(monkeypatch)
+    report = run(settings, site)
+    assert parsed == ["a.md"] and report.sources[0].changed == ["a.md"]
+    assert next(c for _, c in Catalog(settings.index_dir).chunks()).url.startswith("https://ny.example.dk/")
+
+
 def test_index_built_with_other_settings_is_refused_until_full(tmp_path, settings):
     site = make_site(tmp_path / "site", {"a.md": "Et afsnit om borgerservice."})
     run(settings, site)
