@@ -333,6 +333,19 @@ class LexicalIndex:
         """Passages containing the index term (0 when the index does not know it)."""
         return self._df(term) if term in self._vocab else 0
 
+    def together(self, terms: Sequence[str]) -> bool:
+        """Whether one passage has all these query terms (each as typed or typo-corrected)."""
+        rows: set[int] | None = None
+        for term in terms:
+            found: set[int] = set()
+            for option in (term,) if term in self._vocab else self.correct(term):
+                t = self._vocab[option]
+                found.update(self._rows[self._ptr[t] : self._ptr[t + 1]].tolist())
+            rows = found if rows is None else rows & found
+            if not rows:
+                return False
+        return True
+
     def _df(self, term: str) -> int:
         """Passages containing an index term (answer/evidence.py uses it, with _vocab, for IDF)."""
         t = self._vocab[term]

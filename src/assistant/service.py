@@ -108,6 +108,9 @@ class Assistant:
         else:
             # Mostly words the pages never use ("rødgrød", "fløde"): the topic is not in the docs.
             ok = coverage >= self.settings.abstain_coverage and evidence.unknown_share <= self.settings.abstain_unknown
+            # "Hvilket antivirusprogram ...?" where the pages never name one: nothing to choose from.
+            ok = ok and evidence.unknown_focus is None
+        ok = ok and evidence.unknown_name is None  # "Active Directory", which no page names
         ok = ok and any(evidence.states_expected(p.chunk) for p in passages[:ANSWER_TYPE_TOP])
         return Decision(ok, coverage, dense)
 

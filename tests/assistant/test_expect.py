@@ -16,6 +16,7 @@ from assistant.settings import Settings
     ("Hvor mange kommuner bruger OS2forms?", "count", "kommuner"),
     ("How many computers can a site have?", "count", "computers"),
     ("Hvor meget er der afsat til frikøb?", "amount", None),
+    ("Hvor meget betaler en kommune om året?", "price", None),  # but "Hvem betaler ...?" asks who
     ("Hvornår blev det besluttet?", "date", None),
     ("Hvornar bliver netvaerket etableret?", "date", None),
     ("When is the next meeting?", "date", None),

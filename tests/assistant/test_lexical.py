@@ -313,3 +313,10 @@ def test_a_paraphrase_finds_the_passage_through_a_synonym():
     # A synonym counts less than the word itself.
     both = LexicalIndex(["ord", "synonym"], ["Scriptets virkning varer.", "Scriptets effekt varer."])
     assert top(both, "virkning") == ["ord", "synonym"]
+
+
+def test_together_says_whether_one_passage_has_all_the_terms(small):
+    assert small.together(["netvark", "produktforvalt"])  # both in the network passage
+    assert not small.together(["netvark", "admin"])  # each in another passage
+    assert small.together(["netvrk", "produktforvalt"])  # a typo is corrected first
+    assert not small.together(["rodgrod"])

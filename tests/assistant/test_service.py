@@ -75,3 +75,23 @@ def test_the_question_language_decides_how_much_the_dense_model_weighs(assistant
     assert first(settings.dense_weight_english) == "meaning.md"  # English: the meaning decides
     assert assistant.retrieve("Who is the lead architect on the NornNet project?").query.language == "en"
     assert assistant.retrieve("Hvem er hovedarkitekt på NornNet?").query.language == "da"
+
+
+@pytest.mark.parametrize("question", [
+    "Hvilket antivirusprogram anbefaler OS2 til produktforvaltere?",  # which X, and no page names an X
+    "Hvordan kobler man OS2forms til kommunens Active Directory?",  # a name no page has
+])
+def test_questions_about_things_the_pages_never_name_abstain(assistant, question):
+    answer = assistant.ask(question)
+    assert not answer.answered and answer.text.startswith("Det kan jeg ikke finde i dokumentationen.")
+
+
+@pytest.mark.parametrize("question", [
+    "Hvilke fire hovedspor deler man det daglige arbejde med produktforvaltning op i?",
+    "Hvilke to hovedspor er anvisningerne til OS2borgerPC delt op i?",  # a number word before the noun
+    "Hvem deltager fra Favrskov Komune i netværksmødet?",  # a name with a typo is still a known name
+])
+def test_named_and_which_questions_the_pages_answer_are_answered(assistant, question):
+    evidence = assistant.retrieve(question).judged
+    assert evidence.unknown_focus is None and evidence.unknown_name is None
+    assert assistant.ask(question).answered

@@ -14,7 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answer.expect import expected
+from assistant.answer.expect import NUMBER_WORDS, expected
+from assistant.lexical import tokenize
 from assistant.models import Chunk
 from assistant.retrieve import Passage, Snapshot
 
@@ -23,6 +24,8 @@ from assistant.retrieve import Passage, Snapshot
 COMMON_ZIPF = 6.0
 UNKNOWN_FLOOR = 0.15
 SUBJECT_COVERAGE = 0.3  # of the question's subject, around a sentence that states the fact asked for
+_WORD = re.compile(r"[^\W_][\w'’-]*")  # a word as typed, hyphens and apostrophes inside it kept
+_WHICH = re.compile(r"\bhvilk(?:en|et|e)\s+(.+)", re.IGNORECASE)  # "hvilken X ...": X is what is asked for
 
 # After . ! ? and before a capital or digit, but not after a list number ("1. Hackaton") or an
 # abbreviation that precedes numbers ("kl. 10:00", "nr. 5").
@@ -61,6 +64,8 @@ class QueryEvidence:
             return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
 
         rarest = idf("\x00never")
+        self.text = text
+        self._lexical = lexical
         self.analyzer = snapshot.analyzer
         self.terms: list[_Term] = []
         self._options: dict[str, tuple[str, ...]] = {}  # query term → the index terms that count as it
@@ -87,6 +92,48 @@ class QueryEvidence:
     def unknown_share(self) -> float:
         """Share of the question's weight on words the documentation never uses (after typo correction)."""
         return sum(t.weight for t in self.terms if not t.options) / self.total if self.total else 1.0
+
+    @property
+    def unknown_focus(self) -> str | None:
+        """The kind of thing a "hvilken X ...?" question asks for, when the documentation never
+        uses that word nor a synonym of it: "Hvilket antivirusprogram anbefales?" over pages that
+        never mention antivirus cannot be answered, however well "anbefales" and "BorgerPC" match."""
+        which = _WHICH.search(self.text)
+        if which is None:
+            return None
+        for token in tokenize(which.group(1)):
+            terms = self.analyzer.query_terms(token)
+            if not terms or token.isdigit() or token in NUMBER_WORDS:  # "hvilke fem trin", "hvilke de"
+                continue
+            # Known: the word, a typo correction or synonym of it, or every part of the compound
+            # ("baggrundsjobs" where the pages write "baggrund" and "jobs").
+            known = self._knows(terms[0].term) or (len(terms) > 1 and all(self._knows(t.term) for t in terms[1:]))
+            return None if known else token
+        return None
+
+    @property
+    def unknown_name(self) -> str | None:
+        """A name of several capitalised words ("Active Directory") that no passage has all of: the
+        question is about something the documentation never mentions (the first word of the
+        question is capitalised anyway and does not count)."""
+        tokens = list(_WORD.finditer(self.text))[1:]
+        group: list[str] = []
+        for i, token in enumerate([*tokens, None]):
+            word = token.group(0) if token else ""
+            joined = token is not None and group and self.text[tokens[i - 1].end() : token.start()].isspace()
+            if word[:1].isupper() and (joined or not group):
+                group.append(word)
+                continue
+            if len(group) >= 2:
+                terms = [t.term for w in group for t in self.analyzer.query_terms(w)[:1]]
+                if len(terms) >= 2 and not self._lexical.together(terms):
+                    return " ".join(group)
+            group = [word] if word[:1].isupper() else []
+        return None
+
+    def _knows(self, term: str) -> bool:
+        return bool(self._lexical.document_frequency(term) or self._lexical.correct(term) or any(
+            self._lexical.document_frequency(s) for s in self.analyzer.synonyms(term)))
 
     def options_of(self, word: str) -> frozenset[str]:
         """The index terms that count as one word of the question: itself or its typo corrections,

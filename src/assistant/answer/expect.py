@@ -22,13 +22,13 @@ if TYPE_CHECKING:
 
 Kind = Literal["price", "count", "amount", "date"]
 
-_NUMBER_WORDS = (
+NUMBER_WORDS = (
     "to tre fire fem seks syv otte ni ti elleve tolv tretten fjorten femten seksten sytten atten nitten tyve"
     " tredive fyrre halvtreds tres halvfjerds firs halvfems hundrede hundred tusind tusinde million millioner"
     " mio mia halvdelen dobbelt two three four five six seven eight nine ten eleven twelve twenty thirty"
     " forty fifty hundred thousand dozen"
 ).split()
-_NUMBER = rf"(?:(?<![^\W\d_])\d[\d.,:/]*(?:-\d[\d.,:/]*)?(?![^\W\d_])|\b(?:{'|'.join(_NUMBER_WORDS)})\b)"
+_NUMBER = rf"(?:(?<![^\W\d_])\d[\d.,:/]*(?:-\d[\d.,:/]*)?(?![^\W\d_])|\b(?:{'|'.join(NUMBER_WORDS)})\b)"
 _MONEY = re.compile(
     rf"{_NUMBER}\s*(?:-\s*{_NUMBER}\s*)?(?:kr\b|kroner|dkk|dk\b|,-|euro|eur\b|€|\$|%|procent|percent|"
     r"mio|mia|millioner|mill?\b|tusind|t\.\s*kr)|(?:kr\.?|dkk|€|\$)\s*\d|\b(?:gratis|free of charge|"
@@ -56,6 +56,8 @@ _PRICE_WORDS = frozenset(fold(w) for w in (
     " gebyr gebyret honorar honoraret cost costs price prices fee fees"
 ).split())
 _MONEY_NOUNS = frozenset("penge kroner kr midler euro money dollars".split())  # "hvor mange penge" asks a price
+# "Hvor meget betaler ...?" asks a price (while "Hvem betaler ...?" asks who).
+_PAY_WORDS = frozenset(fold(w) for w in "betale betaler betalte betalt pay pays paid".split())
 _COUNT = re.compile(r"\b(?:hvor mange|how many|antal(?:let)? (?:af )?|number of)\s+(\w+)", re.IGNORECASE)
 _AMOUNT = re.compile(r"\b(?:hvor meget|how much)\b", re.IGNORECASE)
 _WHEN = re.compile(r"\b(?:hvornår|hvornar|hvornaar|when|hvilken dato|what date|hvilket år|which year)\b",
@@ -99,10 +101,13 @@ def expected(question: str) -> Expectation | None:
     money = count is not None and fold(count.group(1).lower()) in _MONEY_NOUNS  # "hvor mange penge"
     if count and not money:
         return Expectation("count", count.group(0), count.group(1))
-    price = [w for w in tokenize(question) if fold(w) in _PRICE_WORDS]
+    words = tokenize(question)
+    price = [w for w in words if fold(w) in _PRICE_WORDS]
     if price or money:
         return Expectation("price", " ".join(price + ([count.group(0)] if count else [])))
     if amount := _AMOUNT.search(question):
+        if pay := [w for w in words if fold(w) in _PAY_WORDS]:
+            return Expectation("price", " ".join([amount.group(0), *pay]))
         return Expectation("amount", amount.group(0))
     if when := _WHEN.search(question):
         return Expectation("date", when.group(0))
