@@ -135,6 +135,12 @@ def _pack(blocks: list[str], prefix: str, count_tokens: TokenCounter, sizes: Chu
         # Counted once per candidate: tokenizing is most of the chunking time.
         tokens = count_tokens(prefix + "\n".join([*current, piece])) if current else 0
         if current and (tokens > sizes.max_tokens or tokens > sizes.target_tokens + (sizes.max_tokens - target) // 4):
+            # A line that announces what follows ("... på 3 forskellige måder:") goes with it.
+            if len(current) > 1 and current[-1].rstrip("*_ ").endswith(":") and \
+                    count_tokens(prefix + "\n".join([current[-1], piece])) <= sizes.max_tokens:
+                texts.append("\n".join(current[:-1]))
+                current = [current[-1], piece]
+                continue
             texts.append("\n".join(current))
             current = [piece]
         else:

@@ -76,3 +76,18 @@ def test_static_markdown_chunks_have_no_anchor():
 def test_page_with_only_front_matter_gets_one_chunk_with_its_title():
     chunks = chunk_page(page_from("---\ntitle: Tom side\n---\n"), count, SIZES)
     assert [c.text for c in chunks] == ["Tom side"]
+
+
+def test_a_line_that_announces_a_list_stays_with_the_list():
+    """Where a chunk must end, the line before the list ("... på 3 måder:") moves to the list's chunk.
+    More and more text before it moves the chunk boundary across the announcing line."""
+    items = "\n".join(f"- en {kind} hvor deltagerne arbejder sammen i to dage om en fælles løsning"
+                      for kind in ("Micro-Hackaton", "Leverandør Hackaton", "Open-Source Hackaton"))
+    for n in range(4, 14):
+        filler = "\n\n".join(f"Afsnit {i} beskriver baggrunden for hackatons i kommunerne og deres formål."
+                             for i in range(n))
+        page = page_from(f"---\ntitle: H\n---\n# H\n{filler}\n\n**Et Hackaton kan afvikles på 3 måder**:\n\n{items}\n")
+        chunks = chunk_page(page, count, SIZES)
+        intro = next(c for c in chunks if "på 3 måder" in c.text)
+        assert "Micro-Hackaton" in intro.text, (n, [c.text for c in chunks])
+        assert all(count(c.embed_text) <= 256 for c in chunks)
