@@ -25,6 +25,7 @@ COMMON_ZIPF = 6.0
 UNKNOWN_FLOOR = 0.15
 SUBJECT_COVERAGE = 0.3  # of the question's subject, around a sentence that states the fact asked for
 _WORD = re.compile(r"[^\W_][\w'’-]*")  # a word as typed, hyphens and apostrophes inside it kept
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s*)[\W_]*$")  # before a sentence's first word
 _WHICH = re.compile(r"\bhvilk(?:en|et|e)\s+(.+)", re.IGNORECASE)  # "hvilken X ...": X is what is asked for
 
 # After . ! ? and before a capital or digit, but not after a list number ("1. Hackaton") or an
@@ -115,8 +116,8 @@ class QueryEvidence:
     def unknown_name(self) -> str | None:
         """A name of several capitalised words ("Active Directory") that no passage has all of: the
         question is about something the documentation never mentions (the first word of the
-        question is capitalised anyway and does not count)."""
-        tokens = list(_WORD.finditer(self.text))[1:]
+        question, or of a sentence in it, is capitalised anyway and does not count)."""
+        tokens = [t for t in _WORD.finditer(self.text) if not _SENTENCE_START.search(self.text[: t.start()])]
         group: list[str] = []
         for i, token in enumerate([*tokens, None]):
             word = token.group(0) if token else ""
