@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
@@ -87,10 +88,11 @@ def is_published(relpath: str, config: SiteConfig) -> bool:
     return True
 
 
+@lru_cache(maxsize=65_536)  # a site's folders are asked about once per file in them
 def _matches(sub: str, part: str, patterns: tuple[str, ...]) -> bool:
     for pattern in patterns:
         p = pattern.strip("/")
-        if sub == p or part == p or fnmatch.fnmatch(sub, p):
+        if sub == p or part == p or fnmatch.fnmatchcase(sub, p):
             return True
     return False
 
