@@ -13,7 +13,10 @@
    Both run in the serving process, as the app's background re-ingest job does.
 5. The same serving process again: how long it takes to pick up the new index version (the first
    query after the update rebuilds the snapshot: chunks and BM25), then p50/p95/p99.
-With --profile, the ingests run under cProfile and print where their time went.
+With --profile, the ingests run under cProfile and print where their time went. With --fake-vectors,
+a hash of each text stands in for the model (random unit vectors): everything but embedding is measured
+in minutes, and relevance is meaningless. The no-change re-ingest runs twice: the first one after the
+full ingest pays for catching up with what that other process wrote.
 The site and index live in a temporary folder unless --keep DIR is given.
 """
 
@@ -29,11 +32,13 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from assistant.offline import go_offline
 from bench import SHARED, ingest_line
@@ -43,6 +48,7 @@ go_offline()
 from assistant.catalog import Catalog  # noqa: E402
 from assistant.embed import get_embedder  # noqa: E402
 from assistant.eval import Question, load_questions  # noqa: E402
+from assistant.models import sha1  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from bench.query import percentile, rss_mb  # noqa: E402
@@ -73,6 +79,28 @@ class Served:
     rss_mb: float
 
 
+class FakeVectors:
+    """Unit vectors seeded by a hash of the text: the model's shape, none of its cost or meaning."""
+
+    dimension = 384
+    max_tokens = 256
+
+    def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        vectors = np.stack([np.random.default_rng(int(sha1(t)[:12], 16)).standard_normal(self.dimension)
+                            for t in texts]).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def use_threads(self, threads: int) -> None:
+        pass
+
+
+def use_fake_vectors(settings: Settings) -> None:
+    import assistant.embed
+
+    key = (settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend)
+    assistant.embed._EMBEDDERS[key] = FakeVectors()  # type: ignore[assignment]
+
+
 def load_model(settings: Settings) -> None:
     """Model load (and a first ONNX export into cache_dir) is neither ingest nor query time."""
     get_embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend,
@@ -89,11 +117,14 @@ def ask_all(assistant: Assistant, questions: list[Question], n: int) -> list[flo
     return latencies
 
 
-def serve(conn: Connection, settings: Settings, questions: list[Question], n: int, profile: bool) -> None:
+def serve(conn: Connection, settings: Settings, questions: list[Question], n: int, profile: bool,
+          fake: bool = False) -> None:
     """The serving process: open the Assistant, then on request answer the questions ("ask") or
     re-ingest the site in this process ("ingest"), as the app's background job does: an embedded
     Chroma opened by this process does not see vectors that another process adds."""
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    if fake:
+        use_fake_vectors(settings)
     load_model(settings)
     started = time.perf_counter()
     assistant = Assistant.open(settings)
@@ -185,6 +216,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--profile", action="store_true", help="run the ingests under cProfile")
+    parser.add_argument("--fake-vectors", action="store_true", help="hash vectors instead of the model")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # in order with the serving process
     if args.keep and args.keep.exists() and any(args.keep.iterdir()):
@@ -200,6 +232,8 @@ def main() -> int:
             paths, seconds = timed(generate, site, args.pages, args.seed, args.shared)
             print(f"site: {len(paths)} pages generated in {seconds:.1f} s (seed {args.seed}) in {site}")
         settings = Settings(index_dir=work / "index")  # a new index, and with it a cold embedding cache
+        if args.fake_vectors:
+            use_fake_vectors(settings)
         load_model(settings)
 
         full = run_ingest(settings, site, args.profile)
@@ -209,7 +243,8 @@ def main() -> int:
 
         spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: its memory is the server's own
         parent, child = spawn.Pipe()
-        server = spawn.Process(target=serve, args=(child, settings, questions, args.n, args.profile))
+        server = spawn.Process(target=serve, args=(child, settings, questions, args.n, args.profile,
+                                                   args.fake_vectors))
         server.start()
         opened: Served = parent.recv()
         print(f"{'serving process':<22} opened in {opened.seconds:.1f} s (index, model, first query), "
@@ -219,6 +254,8 @@ def main() -> int:
 
         parent.send(("ingest", site))
         print(ingest_line("re-ingest, no change", parent.recv()))
+        parent.send(("ingest", site))
+        print(ingest_line("... and again", parent.recv()))
         before = text_hashes(settings.index_dir)
         changed = mutate(site, 0.01, args.seed)
         parent.send(("ingest", site))
