@@ -115,3 +115,17 @@ def test_every_chunk_url_is_a_file_of_the_jekyll_build_and_every_anchor_an_id(
     catalog.close()
     for _, chunk in chunks:
         built.check(chunk.url, chunk.path)
+
+
+def test_the_scale_benchmark_runs_end_to_end_without_the_model(tmp_path: Path):
+    """bench.scale --fake-vectors on a small site: every stage prints, and the update check holds."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "bench.scale", "--pages", "30", "--fake-vectors", "--n", "5",
+                             "--shared", str(SHARED)], capture_output=True, text=True, timeout=300,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr[-2000:]
+    for stage in ("full ingest", "re-ingest, no change", "... and again", "1% update", "queries after update"):
+        assert stage in result.stdout, stage
+    assert ": OK" in result.stdout and "MISMATCH" not in result.stdout
