@@ -109,8 +109,9 @@ class Assistant:
             # Mostly words the pages never use ("rødgrød", "fløde"): the topic is not in the docs.
             ok = coverage >= self.settings.abstain_coverage and evidence.unknown_share <= self.settings.abstain_unknown
             # "Hvilket antivirusprogram ...?" where the pages never name one: nothing to choose from.
-            ok = ok and evidence.unknown_focus is None
-        ok = ok and evidence.unknown_name is None  # "Active Directory", which no page names
+            # A name no page has ("Active Directory"): English questions translate names ("the
+            # Steering Group"), so only Danish ones are held to the pages' names.
+            ok = ok and evidence.unknown_focus is None and evidence.unknown_name is None
         ok = ok and any(evidence.states_expected(p.chunk) for p in passages[:ANSWER_TYPE_TOP])
         return Decision(ok, coverage, dense)
 

@@ -95,3 +95,11 @@ def test_named_and_which_questions_the_pages_answer_are_answered(assistant, ques
     evidence = assistant.retrieve(question).judged
     assert evidence.unknown_focus is None and evidence.unknown_name is None
     assert assistant.ask(question).answered
+
+
+def test_an_english_question_may_translate_a_name(assistant):
+    """"the Steering Group" is "styregruppen" on the pages: English questions are not held to the
+    pages' names, Danish ones are."""
+    question = "What does the Steering Group of OS2forms decide?"
+    assert assistant.retrieve(question).judged.unknown_name == "Steering Group"
+    assert assistant.ask(question).answered
