@@ -231,7 +231,9 @@ def main() -> int:
         else:
             paths, seconds = timed(generate, site, args.pages, args.seed, args.shared)
             print(f"site: {len(paths)} pages generated in {seconds:.1f} s (seed {args.seed}) in {site}")
-        settings = Settings(index_dir=work / "index")  # a new index, and with it a cold embedding cache
+        # A new index, and with it a cold embedding cache of its own (fake vectors must never reach a
+        # cache that a real ingest might read: ASSISTANT_EMBEDDING_CACHE_DIR is overridden).
+        settings = Settings(index_dir=work / "index", embedding_cache_dir=work / "index")
         if args.fake_vectors:
             use_fake_vectors(settings)
         load_model(settings)

@@ -13,12 +13,13 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import ftfy
 import markdown_it
+import yaml
 
+from assistant import models
 from assistant.errors import SourceError
 from assistant.models import Page, sha1
 from ingest.jekyll import SiteConfig, absolute_url, is_published, load_site_config, page_url_path
@@ -58,18 +59,22 @@ def markdown_files(root: Path, warnings: list[str]) -> list[str]:
     return found
 
 
-@lru_cache(maxsize=1)
 def _reader_version() -> bytes:
-    """The code that turns a file into a Page: a change to it (or to ftfy / markdown-it) reads every file again."""
-    digest = hashlib.sha1(f"{ftfy.__version__}\x00{markdown_it.__version__}".encode())
-    for module in ("site.py", "parse.py", "jekyll.py"):
-        digest.update((Path(__file__).parent / module).read_bytes())
+    """The code that turns a file into a Page, as loaded by this process (so at import: code updated
+    on disk under a running server is not what it reads with), with ftfy's, markdown-it's and PyYAML's
+    versions: a change to any of them reads every file again."""
+    digest = hashlib.sha1(f"{ftfy.__version__}\x00{markdown_it.__version__}\x00{yaml.__version__}".encode())
+    for path in (*(Path(__file__).parent / m for m in ("site.py", "parse.py", "jekyll.py")), Path(models.__file__)):
+        digest.update(path.read_bytes())
     return digest.digest()
+
+
+_READER_VERSION = _reader_version()
 
 
 def file_key(data: bytes, config: SiteConfig, source: str) -> str:
     settings = f"{source}\x00{config.url}\x00{config.baseurl}\x00{config.permalink}".encode()
-    return hashlib.sha1(_reader_version() + settings + b"\x00" + data).hexdigest()
+    return hashlib.sha1(_READER_VERSION + settings + b"\x00" + data).hexdigest()
 
 
 def scan_site(root: Path, source: str, site_url: str = "", known: Mapping[str, str] | None = None) -> SiteScan:

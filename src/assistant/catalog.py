@@ -99,8 +99,12 @@ class Catalog:
         self.db = _connect(self.path)
         self.db.executescript(_SCHEMA)
         if "file_key" not in {row[1] for row in self.db.execute("PRAGMA table_info(pages)")}:
-            with self.db:  # an index from before file keys: every file is read once more, then keyed
-                self.db.execute("ALTER TABLE pages ADD COLUMN file_key TEXT NOT NULL DEFAULT ''")
+            try:
+                with self.db:  # an index from before file keys: every file is read once more, then keyed
+                    self.db.execute("ALTER TABLE pages ADD COLUMN file_key TEXT NOT NULL DEFAULT ''")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
 
     @classmethod
     def open_existing(cls, index_dir: Path) -> Catalog:

@@ -36,9 +36,10 @@ MIN_SPLIT = 8  # shorter stems are rarely compounds worth splitting ("netværk" 
 MAX_WORD = 40  # longer "words" are hashes, URLs or unspaced CJK: never split or typo-corrected
 PART_WEIGHT = 0.5  # a query's compound parts count, but less than its whole words
 FUZZY_WEIGHT = 0.8  # a typo-corrected term counts a little less than one typed right
-# A query word's synonyms that the index knows share SYNONYM_WEIGHT of the word's weight, split by
-# the square root of their number: one synonym ("virkning" → effekt) counts nearly as the word, a
-# word of many senses ("gøre") spreads thin. Paraphrased questions meet the pages' own words.
+# Each of a query word's n synonyms that the index knows weighs SYNONYM_WEIGHT / √n of the word: one
+# synonym ("virkning" → effekt) counts nearly as the word, each of a word of many senses' ("gøre")
+# counts little, though together they weigh more (dividing by n instead ranked worse on the dev
+# sets). Paraphrased questions meet the pages' own words.
 SYNONYM_WEIGHT = 0.8
 MAX_FUZZY = 32  # typo look-ups per query: a pasted page of gibberish must not cost seconds
 # A query word weighs less the more common it is in Danish at large: in a docs site of a few hundred
@@ -352,7 +353,11 @@ class LexicalIndex:
         return int(self._ptr[t + 1] - self._ptr[t])
 
     def _correct(self, term: str) -> tuple[str, ...]:
-        """The nearest index terms to an unknown term (at most 2, most frequent first), or ()."""
+        """The nearest index terms to an unknown term (at most 2, most frequent first), or ().
+        Only plain words are corrected: the deletions of a long run of letters (or of unspaced CJK)
+        would cost seconds and gigabytes."""
+        if not (term.isascii() and term.isalpha() and len(term) <= MAX_WORD):
+            return ()
         limit = 2 if len(term) >= 8 else 1  # the typo budget
         found = {c: 0 for d in _deletes(term, limit) for c in self._neighbours.get(d, ())}
         for cand in found:

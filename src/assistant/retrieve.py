@@ -9,7 +9,7 @@ It does not write answers (answer/) nor know about HTTP (web/).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,6 +63,18 @@ class Snapshot:
     pages: int
     last_ingest: float | None
     sources: dict[str, int] = field(default_factory=dict)
+    # (source, path) → the heading every chunk of the page sits under (its H1), when there is one.
+    top_headings: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def top_headings(chunks: Iterable[Chunk]) -> dict[tuple[str, str], str]:
+    """Per page, the first heading of its chunks' heading paths when they all share it: the page's
+    top heading (an H1 over the whole page). Pages whose sections start at H2 have none."""
+    firsts: dict[tuple[str, str], set[str]] = {}
+    for chunk in chunks:
+        if chunk.headings:
+            firsts.setdefault((chunk.source, chunk.path), set()).add(chunk.headings[0])
+    return {page: next(iter(first)) for page, first in firsts.items() if len(first) == 1}
 
 
 @dataclass
@@ -154,7 +166,7 @@ class Retriever:
             pages, _ = catalog.counts()
             last = catalog.get_meta("last_ingest")
             self._snapshot = Snapshot(version, chunks, lexical, analyzer, pages,
-                                      float(last) if last else None, catalog.sources())
+                                      float(last) if last else None, catalog.sources(), top_headings(chunks.values()))
             return self._snapshot
 
     def search(self, query: Query | str, k: int = 8, filters: Filters | None = None,

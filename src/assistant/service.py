@@ -75,7 +75,7 @@ class Assistant:
         """Text pieces as they come, then the final Answer (whose text is authoritative)."""
         found = self.retrieve(question, history, filters)
         language = detect_language(found.question)
-        decision = self.decide(found.judged, found.passages, language)
+        decision = self.decide(found.judged, found.passages, language, found.evidence)
         if not decision.answer:
             answer = self.abstain(found.passages, language)
             yield from stream_words(answer.text)
@@ -95,7 +95,8 @@ class Assistant:
                 return Query(standalone)
         return carried
 
-    def decide(self, evidence: QueryEvidence, passages: list[Passage], language: str) -> Decision:
+    def decide(self, evidence: QueryEvidence, passages: list[Passage], language: str,
+               asked: QueryEvidence | None = None) -> Decision:
         """Answer only when the passages cover enough of the question (Danish) or are close enough
         in meaning (English, whose words Danish pages do not contain), and, when the question asks
         for a price, a count or a date, one of the best passages states one."""
@@ -111,7 +112,9 @@ class Assistant:
             # "Hvilket antivirusprogram ...?" where the pages never name one: nothing to choose from.
             # A name no page has ("Active Directory"): English questions translate names ("the
             # Steering Group"), so only Danish ones are held to the pages' names.
-            ok = ok and evidence.unknown_focus is None and evidence.unknown_name is None
+            # (Names and "hvilken X" of the question as asked, not of the terms a follow-up carries.)
+            asked = asked or evidence
+            ok = ok and asked.unknown_focus is None and asked.unknown_name is None
         ok = ok and any(evidence.states_expected(p.chunk) for p in passages[:ANSWER_TYPE_TOP])
         return Decision(ok, coverage, dense)
 

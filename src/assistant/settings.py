@@ -4,6 +4,8 @@ Command-line flags override fields with `settings.model_copy(update=...)`. Nothi
 environment at import time; call `Settings()` where the process starts and pass it down.
 """
 
+import logging
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -74,6 +76,12 @@ class Settings(BaseSettings):
     port: int = 7860
     allowed_origins: str = ""
     rate_limit_per_minute: int = 120  # per client, on /api/ (not admin or webhooks); 0 = off
+
+    def model_post_init(self, context: object, /) -> None:
+        if "ASSISTANT_LEXICAL_WEIGHT" in os.environ:  # a setting of earlier versions
+            logging.getLogger(__name__).warning(
+                "ASSISTANT_LEXICAL_WEIGHT is no longer read: BM25 has 1 − ASSISTANT_DENSE_WEIGHT of the fused "
+                "score (ASSISTANT_DENSE_WEIGHT_ENGLISH for English questions)")
 
     def chunking_signature(self) -> dict[str, int | str]:
         """What must match between the index and the process that queries it."""

@@ -109,24 +109,40 @@ def test_a_date_is_a_day_a_period_or_a_time(assistant, sentence, stated):
 
 
 def test_the_fact_must_be_stated_about_the_subject_not_only_on_a_page_about_it(assistant):
-    """A count on a page whose title names OS2forms is no count of OS2forms' users; under a section
-    heading that names the subject, or in a sentence that does, it is."""
+    """A count on a page whose top heading names OS2forms is no count of OS2forms' users; under a
+    section heading that names the subject, or in a sentence that does, it is."""
     from assistant.models import Chunk
 
     evidence = assistant.retrieve("Hvor mange kommuner bruger OS2forms i dag?").judged
+    page = "docs/Produktspecifikke-anvisninger/OS2forms/fordelingskomponenten.md"
+    top = assistant.retriever.snapshot().top_headings[("os2produktmodning", page)]
+    assert "OS2forms" in top
 
     def chunk(headings: tuple[str, ...], text: str) -> Chunk:
-        return Chunk(source="s", path="p.md", title="Etablering af OS2forms integration", breadcrumb=(),
-                     headings=headings, anchor="", url="p.html", date="", text=text, ordinal=0)
+        return Chunk(source="os2produktmodning", path=page, title="Fordelingskomponentens udviklingsplan",
+                     breadcrumb=(), headings=headings, anchor="", url="p.html", date="", text=text, ordinal=0)
 
-    assert not evidence.states_expected(chunk(("Etablering af OS2forms integration",),
-                                              "Faserne er:\n- Udvikling\n- TEST-opsætning i 3 kommuner."))
-    assert evidence.states_expected(chunk(("Etablering af OS2forms integration", "Brugere af OS2forms"),
-                                          "Status:\n- Udvikling\n- 42 kommuner."))
-    assert evidence.states_expected(chunk(("Etablering af OS2forms integration",),
-                                          "OS2forms bruges i dag af 42 kommuner."))
+    assert not evidence.states_expected(chunk((top,), "Faserne er:\n- Udvikling\n- TEST-opsætning i 3 kommuner."))
+    assert evidence.states_expected(chunk((top, "Brugere af OS2forms"), "Status:\n- Udvikling\n- 42 kommuner."))
+    assert evidence.states_expected(chunk((top,), "OS2forms bruges i dag af 42 kommuner."))
 
 
 def test_an_unanswered_count_abstains(assistant):
     answer = assistant.ask("Hvor mange kommuner bruger OS2forms i dag?")
     assert not answer.answered and answer.text.startswith("Det kan jeg ikke finde")
+
+
+def test_a_section_heading_names_the_subject_on_pages_without_a_top_heading(assistant):
+    """Pages whose sections start at H2 (most of os2borgerpc-docs) have no heading over the whole
+    page: a chunk's first heading is then its section, and it names the subject."""
+    from assistant.models import Chunk
+    from assistant.retrieve import top_headings
+
+    evidence = assistant.retrieve("Hvad koster et Micro Hackaton?").judged
+    price = Chunk(source="s", path="priser.md", title="Priser", breadcrumb=(), headings=("Micro Hackaton",),
+                  anchor="", url="p.html", date="", text="Det koster 63.000 kr.", ordinal=0)
+    assert evidence.states_expected(price)
+    other = Chunk(source="s", path="priser.md", title="Priser", breadcrumb=(), headings=("Leverandør Hackaton",),
+                  anchor="", url="p.html", date="", text="Det koster 90.000 kr.", ordinal=1)
+    assert top_headings([price, other]) == {}  # two sections, no heading over both
+    assert top_headings([price]) == {("s", "priser.md"): "Micro Hackaton"}

@@ -83,3 +83,22 @@ def test_a_line_the_page_repeats_is_said_once():
             "Skift adgangskode for superuser:\n- Skriv superusers adgangskode.\n- Skriv den nye adgangskode.")
     answer = _answer("Hvordan logger man ind som superuser og skifter adgangskode?", text)
     assert answer.count("Skriv superusers adgangskode.") == 1 and "Skriv den nye adgangskode. [1]" in answer
+
+
+def test_an_announced_numbered_list_after_the_best_sentence_is_a_list():
+    text = ("Installationen er nu færdig.\nFor at åbne admin-sitet gør du følgende:\n1. Åbn en browser\n"
+            "2. Skriv adressen\n3. Log ind")
+    answer = _answer("Hvornår er installationen færdig?", text)
+    assert answer.splitlines()[-3:] == ["- Åbn en browser [1]", "- Skriv adressen [1]", "- Log ind [1]"]
+
+
+def test_the_same_sentence_on_two_pages_is_said_and_cited_once():
+    chunks = {f"c{i}": _chunk(i, "Affald hentes om mandagen i hele kommunen.") for i in range(2)}
+    filler = {f"f{i}": _chunk(100 + i, f"Andet emne nummer {i} om vejret og havet.") for i in range(20)}
+    everything = chunks | filler
+    analyzer = DanishAnalyzer(c.embed_text for c in everything.values())
+    lexical = LexicalIndex(list(everything), [c.embed_text for c in everything.values()], analyzer)
+    snapshot = Snapshot(1, everything, lexical, analyzer, len(everything), None)
+    passages = [Passage(i, c, 1.0 - 0.1 * n) for n, (i, c) in enumerate(chunks.items())]
+    answer = ExtractiveAnswerer().answer(QueryEvidence("Hvornår hentes affald?", snapshot), passages, "da")
+    assert answer.text.count("mandagen") == 1 and [c.n for c in answer.citations] == [1]

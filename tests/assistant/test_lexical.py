@@ -320,3 +320,11 @@ def test_together_says_whether_one_passage_has_all_the_terms(small):
     assert not small.together(["netvark", "admin"])  # each in another passage
     assert small.together(["netvrk", "produktforvalt"])  # a typo is corrected first
     assert not small.together(["rodgrod"])
+
+
+def test_a_long_run_of_letters_is_not_typo_corrected(small):
+    """Its deletion neighbourhood would take seconds and gigabytes (a 1,800-letter "word")."""
+    start = time.perf_counter()
+    assert small.correct("qwrtpsdfghjklzxcvbnm" * 90) == () and small.correct("文档" * 500) == ()
+    assert not small.together(["qwrtpsdfghjklzxcvbnm" * 90, "netvark"])
+    assert time.perf_counter() - start < 1

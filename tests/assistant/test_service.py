@@ -103,3 +103,18 @@ def test_an_english_question_may_translate_a_name(assistant):
     question = "What does the Steering Group of OS2forms decide?"
     assert assistant.retrieve(question).judged.unknown_name == "Steering Group"
     assert assistant.ask(question).answered
+
+
+@pytest.mark.parametrize("question", [
+    "Hvem Leverer Vedligeholdelsen Af OS2forms?",  # Title Case
+    "HVEM LEVERER VEDLIGEHOLDELSEN AF OS2FORMS?",  # caps lock
+])
+def test_capitals_of_the_typing_style_are_no_names(assistant, question):
+    assert assistant.retrieve(question).evidence.unknown_name is None
+    assert assistant.ask(question).answered
+
+
+def test_the_old_lexical_weight_setting_is_reported(monkeypatch, caplog):
+    monkeypatch.setenv("ASSISTANT_LEXICAL_WEIGHT", "0.5")
+    assert Settings().dense_weight == 0.2
+    assert "ASSISTANT_LEXICAL_WEIGHT is no longer read" in caplog.text

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer.expect import NUMBER_WORDS, expected
-from assistant.lexical import tokenize
+from assistant.lexical import STOPWORDS, tokenize
 from assistant.models import Chunk
 from assistant.retrieve import Passage, Snapshot
 
@@ -67,6 +67,7 @@ class QueryEvidence:
         rarest = idf("\x00never")
         self.text = text
         self._lexical = lexical
+        self._top_headings = snapshot.top_headings
         self.analyzer = snapshot.analyzer
         self.terms: list[_Term] = []
         self._options: dict[str, tuple[str, ...]] = {}  # query term → the index terms that count as it
@@ -118,6 +119,8 @@ class QueryEvidence:
         question is about something the documentation never mentions (the first word of the
         question, or of a sentence in it, is capitalised anyway and does not count)."""
         tokens = [t for t in _WORD.finditer(self.text) if not _SENTENCE_START.search(self.text[: t.start()])]
+        if any(t.group(0)[:1].isupper() and t.group(0).lower() in STOPWORDS for t in tokens):
+            return None  # "Hvem Er …", "HVEM ER …": capitals that say nothing of names
         group: list[str] = []
         for i, token in enumerate([*tokens, None]):
             word = token.group(0) if token else ""
@@ -159,11 +162,17 @@ class QueryEvidence:
         for i, sentence in enumerate(lines):
             if self.expectation.stated_in(sentence, self):
                 near = " ".join(lines[max(0, i - 1) : i + 1])
-                section = " ".join(chunk.headings[1:])  # below the page's top heading ("Micro-Hackaton")
+                section = " ".join(self._section(chunk))
                 if self.subject_coverage(f"{context} {near}") >= SUBJECT_COVERAGE and \
                         self._names_subject(f"{section} {near}"):
                     return True
         return False
+
+    def _section(self, chunk: Chunk) -> tuple[str, ...]:
+        """The chunk's headings below the page's top heading ("Micro-Hackaton", not the H1 that is
+        over the whole page); all of them on a page whose sections start at H2."""
+        top = self._top_headings.get((chunk.source, chunk.path))
+        return chunk.headings[1:] if chunk.headings and chunk.headings[0] == top else chunk.headings
 
     def _names_subject(self, text: str) -> bool:
         """Whether the text (the sentence, the one before it, its section heading: not the page's

@@ -75,11 +75,18 @@ class ExtractiveAnswerer:
         chosen.sort(key=lambda c: (c.passage_rank, c.position))
         citations = CitationList()
         parts: list[str] = []
+        said: set[str] = set()
         for candidate in chosen:
+            lines = [_trim(candidate.sentence), *map(_item, candidate.items),
+                     *(_item(line) if _LIST_ITEM.match(line) else _trim(line) for line in candidate.follow)]
+            # A line the page repeats (the same step in two lists, the same sentence on two pages) is
+            # said once, and a source is cited only for what is said from it.
+            lines = [line for line in dict.fromkeys(lines) if line not in said]
+            if not lines:
+                continue
+            said.update(lines)
             n = citations.cite(passages[candidate.passage_rank], candidate.sentence)
-            lines = [_trim(candidate.sentence), *map(_item, candidate.items), *map(_trim, candidate.follow)]
-            # A line the page repeats (the same step in two lists) is said once.
-            parts.extend(f"{line} [{n}]" for line in lines if not any(p.startswith(f"{line} [") for p in parts))
+            parts.extend(f"{line} [{n}]" for line in lines)
         lead = LEAD_IN.get(language, "")
         body = "\n".join(parts) if any(p.startswith("- ") for p in parts) else " ".join(parts)
         text = f"{lead}\n{body}" if lead else body
