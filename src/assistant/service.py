@@ -74,7 +74,7 @@ class Assistant:
                filters: Filters | None = None) -> Iterator[str | Answer]:
         """Text pieces as they come, then the final Answer (whose text is authoritative)."""
         found = self.retrieve(question, history, filters)
-        language = detect_language(found.question)
+        language = found.query.language
         decision = self.decide(found.judged, found.passages, language, found.evidence)
         if not decision.answer:
             answer = self.abstain(found.passages, language)

@@ -5,7 +5,7 @@ import re
 from assistant.answer.evidence import QueryEvidence
 from assistant.answer.extractive import MAX_LIST_WORDS, ExtractiveAnswerer
 from assistant.lexical import DanishAnalyzer, LexicalIndex
-from assistant.models import Chunk
+from assistant.models import Answer, Chunk
 from assistant.retrieve import Passage, Snapshot
 
 
@@ -15,6 +15,10 @@ def _chunk(n: int, text: str) -> Chunk:
 
 
 def _answer(question: str, *texts: str) -> str:
+    return _answered(question, *texts).text
+
+
+def _answered(question: str, *texts: str) -> Answer:
     chunks = {f"c{i}": _chunk(i, t) for i, t in enumerate(texts)}
     filler = {f"f{i}": _chunk(100 + i, f"Andet emne nummer {i} om vejret og havet.") for i in range(20)}
     everything = chunks | filler  # a few unrelated passages, so that IDF means something
@@ -22,7 +26,7 @@ def _answer(question: str, *texts: str) -> str:
     lexical = LexicalIndex(list(everything), [c.embed_text for c in everything.values()], analyzer)
     snapshot = Snapshot(1, everything, lexical, analyzer, len(everything), None)
     passages = [Passage(i, c, 1.0 - 0.1 * n) for n, (i, c) in enumerate(chunks.items())]
-    return ExtractiveAnswerer().answer(QueryEvidence(question, snapshot), passages, "da").text
+    return ExtractiveAnswerer().answer(QueryEvidence(question, snapshot), passages, "da")
 
 
 def test_a_sentence_that_introduces_a_list_brings_its_items():
@@ -93,12 +97,6 @@ def test_an_announced_numbered_list_after_the_best_sentence_is_a_list():
 
 
 def test_the_same_sentence_on_two_pages_is_said_and_cited_once():
-    chunks = {f"c{i}": _chunk(i, "Affald hentes om mandagen i hele kommunen.") for i in range(2)}
-    filler = {f"f{i}": _chunk(100 + i, f"Andet emne nummer {i} om vejret og havet.") for i in range(20)}
-    everything = chunks | filler
-    analyzer = DanishAnalyzer(c.embed_text for c in everything.values())
-    lexical = LexicalIndex(list(everything), [c.embed_text for c in everything.values()], analyzer)
-    snapshot = Snapshot(1, everything, lexical, analyzer, len(everything), None)
-    passages = [Passage(i, c, 1.0 - 0.1 * n) for n, (i, c) in enumerate(chunks.items())]
-    answer = ExtractiveAnswerer().answer(QueryEvidence("Hvornår hentes affald?", snapshot), passages, "da")
+    sentence = "Affald hentes om mandagen i hele kommunen."
+    answer = _answered("Hvornår hentes affald?", sentence, sentence)
     assert answer.text.count("mandagen") == 1 and [c.n for c in answer.citations] == [1]
