@@ -53,17 +53,21 @@ def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-un
     Feedback goes to `feedback_db` (default: feedback.sqlite next to the index folder)."""
     from contextlib import asynccontextmanager
 
+    import anyio
     import gradio as gr
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
 
     from assistant.jobs import IngestJobs, Poller
     from assistant.service import Assistant
-    from assistant.web.admin import build_admin_router
+    from assistant.web.admin import AdminHeaders, build_admin_router
     from assistant.web.api import add_middleware, allowed_origins, build_router
+    from assistant.web.auth import install_log_redaction
     from assistant.web.chat import CSS, build_chat, theme
+    from assistant.web.common import friendly_error
     from assistant.web.feedback import FeedbackStore
     from assistant.web.widget import build_widget_router
+    from assistant.webhooks import RecentDeliveries
     from ingest.pipeline import ingest_sources_file
     from ingest.sources import load_sources
 
@@ -82,26 +86,40 @@ def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-un
     app.state.settings = settings
     app.state.feedback = FeedbackStore(feedback_db or Path(settings.index_dir).parent / "feedback.sqlite")
     app.state.feedback.purge(settings.retention_days)
-    app.state.jobs = IngestJobs(lambda: ingest_sources_file(settings).to_dict())
+    app.state.jobs = IngestJobs(lambda: ingest_sources_file(settings).to_dict(), disk=Path(settings.index_dir))
     app.state.git_sources = lambda: [s for s in load_sources(settings.sources_file) if s.git]
+    app.state.deliveries = RecentDeliveries()
+    install_log_redaction()
+    app.add_middleware(AdminHeaders)
     add_middleware(app, settings)
     app.include_router(build_router(app))
     app.include_router(build_admin_router())
     app.include_router(build_widget_router())
 
+    # Health checks run on the event loop or on their own two threads, never in the pool that
+    # answers questions: a hanging LLM must not make the process look dead.
+    health_threads = anyio.CapacityLimiter(2)
+
     @app.get("/healthz")
-    def healthz() -> dict:
+    @app.head("/healthz", include_in_schema=False)  # uptime monitors send HEAD
+    async def healthz() -> dict:
         return {"status": "ok"}
 
     @app.get("/readyz", response_model=None)
-    def readyz():  # type: ignore[no-untyped-def]  # no annotation: JSONResponse is imported locally, FastAPI can't resolve it
+    @app.head("/readyz", response_model=None, include_in_schema=False)
+    async def readyz():  # type: ignore[no-untyped-def]  # no annotation: JSONResponse is imported locally, FastAPI can't resolve it
         assistant = app.state.assistant
         if assistant is None:
             return JSONResponse({"ready": False, "detail": "Assistenten indlæses."}, status_code=503)
         try:
-            return JSONResponse({"ready": True, **assistant.status()})
+            status = await anyio.to_thread.run_sync(assistant.status, limiter=health_threads)
         except Exception as exc:  # noqa: BLE001
-            return JSONResponse({"ready": False, "detail": str(exc)}, status_code=503)
+            log.warning("readyz: %s", exc)
+            return JSONResponse({"ready": False, "detail": friendly_error(exc)}, status_code=503)
+        pool = anyio.to_thread.current_default_thread_limiter()
+        busy = pool.borrowed_tokens >= pool.total_tokens
+        return JSONResponse({"ready": True, "status": "degraded" if busy else "ok",
+                             "answer_threads": {"busy": pool.borrowed_tokens, "total": pool.total_tokens}, **status})
 
     app.state.assistant = Assistant.open(settings)
     chat = build_chat(lambda: app.state.assistant, app.state.feedback)
@@ -122,15 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.settings import Settings
 
     updates = {k: v for k, v in {"index_dir": args.index, "host": args.host, "port": args.port}.items() if v}
-    settings = Settings().model_copy(update=updates)
     try:
+        settings = Settings.load().model_copy(update=updates)
         ensure_index(settings)
         app = create_app(settings)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     log.info("serving on http://%s:%d", settings.host, settings.port)
-    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=2)
+    # proxy_headers off: the app reads X-Forwarded-For itself, only from ASSISTANT_TRUSTED_PROXIES.
+    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=2, proxy_headers=False)
     return 0
 
 

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             updates["index_dir"] = args.index
         if args.sources:
             updates["sources_file"] = args.sources
-        settings = Settings().model_copy(update=updates)
+        settings = Settings.load().model_copy(update=updates)
         if args.list:
             return list_chunks(settings)
         return run(settings, args)

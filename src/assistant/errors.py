@@ -10,7 +10,14 @@ Subclasses:
     StoreError          the vector store (embedded Chroma or a Chroma server) fails
     LLMError            the LLM server is down, slow or answers garbage
     QuestionError       a question that cannot be answered as asked (empty, too long)
+    StorageFullError    the disk is full: nothing could be written
+    ConfigError         a setting (ASSISTANT_* variable) is invalid
 """
+
+import errno
+import shutil
+import sqlite3
+from pathlib import Path
 
 
 class AssistantError(Exception):
@@ -47,3 +54,37 @@ class LLMError(AssistantError):
 
 class QuestionError(AssistantError):
     pass
+
+
+class StorageFullError(AssistantError):
+    pass
+
+
+class ConfigError(AssistantError):
+    pass
+
+
+def is_disk_full(exc: BaseException, folder: Path | None = None) -> bool:
+    """SQLite's "database or disk is full", or ENOSPC from the OS, anywhere in the exception's chain;
+    or a vague "disk I/O error" while `folder`'s disk has (almost) no space left."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if folder is not None and "i/o error" in str(seen).lower() and _free_bytes(folder) < 16 * 1024 * 1024:
+            return True
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if isinstance(seen, sqlite3.OperationalError | sqlite3.DatabaseError) and "full" in str(seen).lower():
+            return True
+        if "no space left on device" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _free_bytes(folder: Path) -> float:
+    for candidate in (folder, *folder.parents):
+        try:
+            return shutil.disk_usage(candidate).free
+        except OSError:
+            continue
+    return float("inf")

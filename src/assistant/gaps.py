@@ -34,6 +34,8 @@ class Gap:
 def group_gaps(items: list[dict[str, Any]], analyzer: DanishAnalyzer) -> list[Gap]:
     gaps: list[Gap] = []
     for item in items:
+        if not isinstance(item.get("question"), str):
+            continue  # a damaged row: skipped, the report goes on
         terms = set(analyzer.analyze(item["question"]))
         best, best_score = None, 0.0
         for gap in gaps:
@@ -48,16 +50,27 @@ def group_gaps(items: list[dict[str, Any]], analyzer: DanishAnalyzer) -> list[Ga
         best.reasons[item["reason"]] += 1
         best.terms |= terms
         for page in item.get("pages") or []:
-            best.pages[(page.get("title", ""), page.get("url", ""))] += 1
+            if isinstance(page, dict):
+                best.pages[(str(page.get("title", "")), str(page.get("url", "")))] += 1
     return sorted(gaps, key=lambda g: g.count, reverse=True)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula: OWASP's advice for CSV injection is
+    to prefix a cell that starts with = + - @ (or tab, return) with a single quote."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
 def gaps_csv(gaps: list[Gap]) -> str:
+    """The report as CSV; questions are typed by anyone, so every text cell is made spreadsheet-safe."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["count", "abstained", "thumbs_down", "example_questions", "closest_pages"])
     for gap in gaps:
         writer.writerow([gap.count, gap.reasons["abstained"], gap.reasons["thumbs down"],
-                         " | ".join(list(dict.fromkeys(gap.questions))[:5]),
-                         " | ".join(f"{t} <{u}>" for (t, u), _ in gap.pages.most_common(3))])
+                         spreadsheet_safe(" | ".join(list(dict.fromkeys(gap.questions))[:5])),
+                         spreadsheet_safe(" | ".join(f"{t} <{u}>" for (t, u), _ in gap.pages.most_common(3)))])
     return out.getvalue()

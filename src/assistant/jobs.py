@@ -13,8 +13,9 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, is_disk_full
 
 log = logging.getLogger("jobs")
 
@@ -38,8 +39,9 @@ class Job:
 class IngestJobs:
     """`run` is the work of one job (returns a report dict); it runs on one worker thread."""
 
-    def __init__(self, run: Callable[[], dict], keep: int = 50) -> None:
+    def __init__(self, run: Callable[[], dict], keep: int = 50, disk: Path | None = None) -> None:
         self._run = run
+        self._disk = disk  # the index folder: a failure while its disk is full says so
         self._keep = keep
         self._jobs: dict[str, Job] = {}
         self._queue: list[Job] = []
@@ -98,12 +100,16 @@ class IngestJobs:
             try:
                 job.report = self._run()
                 job.state = "done"
-            except AssistantError as exc:
-                job.state, job.error = "failed", str(exc)
-                log.warning("re-ingest %s failed: %s", job.id, exc)
             except Exception as exc:  # noqa: BLE001 - a job must never kill the worker
-                job.state, job.error = "failed", f"unexpected error: {exc}"
-                log.exception("re-ingest %s failed", job.id)
+                if is_disk_full(exc, self._disk):
+                    job.state, job.error = "failed", f"disken er fuld: frigør plads og genindlæs igen ({exc})"
+                    log.error("re-ingest %s failed: the disk is full (%s)", job.id, exc)
+                elif isinstance(exc, AssistantError):
+                    job.state, job.error = "failed", str(exc)
+                    log.warning("re-ingest %s failed: %s", job.id, exc)
+                else:
+                    job.state, job.error = "failed", f"unexpected error: {exc}"
+                    log.exception("re-ingest %s failed", job.id)
             finally:
                 job.finished = time.time()
                 with self._lock:

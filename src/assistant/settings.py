@@ -4,15 +4,24 @@ Command-line flags override fields with `settings.model_copy(update=...)`. Nothi
 environment at import time; call `Settings()` where the process starts and pass it down.
 """
 
+import ipaddress
 import logging
 import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.errors import ConfigError
+
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
+
+MIN_SECRET_CHARS = 24
+GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+# Placeholders that example files and tutorials use: a secret containing one is no secret.
+PLACEHOLDERS = ("change-me", "changeme", "change_me", "replace-me", "your-token", "your-secret", "example",
+                "xxxxxx")
 
 
 class Settings(BaseSettings):
@@ -75,13 +84,53 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     allowed_origins: str = ""
-    rate_limit_per_minute: int = 120  # per client, on /api/ (not admin or webhooks); 0 = off
+    rate_limit_per_minute: int = 120  # per client, on /api/ and every POST (not admin or webhooks); 0 = off
+    # Proxies whose X-Forwarded-For names the client (IPs or CIDRs, comma-separated), for the rate
+    # limit and the logs. Empty: the peer address is the client, and X-Forwarded-For is ignored.
+    trusted_proxies: str = ""
+
+    @field_validator("admin_token", "webhook_secret", "chroma_token", "llm_api_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("admin_token", "webhook_secret")
+    @classmethod
+    def _real_secret(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if any(p in value.lower() for p in PLACEHOLDERS):
+            raise ValueError(f"is a placeholder, not a secret: generate one with {GENERATE_SECRET}")
+        if len(value) < MIN_SECRET_CHARS:
+            raise ValueError(f"has {len(value)} characters; use at least {MIN_SECRET_CHARS}, e.g. from {GENERATE_SECRET}")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for entry in (e.strip() for e in value.split(",")):
+            if entry:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an IP address or network (e.g. 127.0.0.1, 172.16.0.0/12)") from None
+        return value
 
     def model_post_init(self, context: object, /) -> None:
         if "ASSISTANT_LEXICAL_WEIGHT" in os.environ:  # a setting of earlier versions
             logging.getLogger(__name__).warning(
                 "ASSISTANT_LEXICAL_WEIGHT is no longer read: BM25 has 1 − ASSISTANT_DENSE_WEIGHT of the fused "
                 "score (ASSISTANT_DENSE_WEIGHT_ENGLISH for English questions)")
+
+    @classmethod
+    def load(cls, **overrides: object) -> "Settings":
+        """Settings from the environment (then `overrides`), or ConfigError naming each bad variable."""
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            problems = "; ".join(f"ASSISTANT_{'_'.join(str(p) for p in e['loc']).upper()} {_reason(e)}"
+                                 for e in exc.errors())
+            raise ConfigError(f"Invalid settings: {problems}") from None
 
     def chunking_signature(self) -> dict[str, int | str]:
         """What must match between the index and the process that queries it."""
@@ -94,3 +143,8 @@ class Settings(BaseSettings):
         if self.embedding_backend != "torch":  # vectors differ slightly per backend
             signature["embedding_backend"] = self.embedding_backend
         return signature
+
+
+def _reason(error: object) -> str:
+    message = str(error.get("msg", "")) if isinstance(error, dict) else str(error)
+    return message.removeprefix("Value error, ")

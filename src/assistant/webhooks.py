@@ -1,28 +1,73 @@
-"""GitHub push webhooks: signature check (X-Hub-Signature-256) and which pushes trigger a re-ingest."""
+"""GitHub push webhooks: signature check (X-Hub-Signature-256), replays, and which pushes trigger a
+re-ingest. GitHub sends up to 25 MB per delivery; the body is hashed as it arrives."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import threading
+from collections import OrderedDict
 
 from ingest.sources import SourceSpec
 
 
+class Signature:
+    """HMAC-SHA256 of a body fed in pieces; keeps the body for reading once it is verified."""
+
+    def __init__(self, secret: str) -> None:
+        self._mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+        self._pieces: list[bytes] = []
+
+    def update(self, piece: bytes) -> None:
+        self._mac.update(piece)
+        self._pieces.append(piece)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self._pieces)
+
+    def matches(self, header: str | None) -> bool:
+        # As bytes: compare_digest raises TypeError on a str with non-ASCII characters ("sha256=æ").
+        if not header or not header.startswith("sha256="):
+            return False
+        return hmac.compare_digest(("sha256=" + self._mac.hexdigest()).encode(), header.strip().encode())
+
+
 def valid_signature(secret: str, body: bytes, header: str | None) -> bool:
     """HMAC-SHA256 of the raw body with the shared secret, compared in constant time."""
-    if not secret or not header or not header.startswith("sha256="):
+    if not secret:
         return False
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    # As bytes: compare_digest raises TypeError on a str with non-ASCII characters ("sha256=æ").
-    return hmac.compare_digest(expected.encode(), header.strip().encode())
+    signature = Signature(secret)
+    signature.update(body)
+    return signature.matches(header)
+
+
+class RecentDeliveries:
+    """The last `keep` X-GitHub-Delivery ids: a replayed delivery starts no second job."""
+
+    def __init__(self, keep: int = 1000) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._keep = keep
+        self._lock = threading.Lock()
+
+    def first_time(self, delivery: str) -> bool:
+        if not delivery:  # GitHub always sends one; a hand-made request without it is not deduplicated
+            return True
+        with self._lock:
+            if delivery in self._seen:
+                return False
+            self._seen[delivery] = None
+            while len(self._seen) > self._keep:
+                self._seen.popitem(last=False)
+            return True
 
 
 def push_matches(body: bytes, specs: list[SourceSpec]) -> bool:
     """A push to the branch of one of our git sources (any branch for a source without a branch)."""
     try:
         event = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         return False
     if not isinstance(event, dict):  # valid JSON, but not an event: [], "x", 1
         return False
@@ -30,14 +75,14 @@ def push_matches(body: bytes, specs: list[SourceSpec]) -> bool:
     if not ref.startswith("refs/heads/"):
         return False
     branch = ref.removeprefix("refs/heads/")
-    repository = event.get("repository") or {}
-    if not isinstance(repository, dict):
+    repository = event.get("repository")
+    if not isinstance(repository, dict):  # a push must say which repository it is for
         return False
     urls = {str(repository.get(k, "")).rstrip("/").removesuffix(".git") for k in ("clone_url", "html_url", "ssh_url", "git_url")}
     for spec in specs:
         if spec.git is None:
             continue
-        same_repo = spec.git.rstrip("/").removesuffix(".git") in urls or not any(urls)
+        same_repo = spec.git.rstrip("/").removesuffix(".git") in urls
         if same_repo and (spec.branch or repository.get("default_branch") or "main") == branch:
             return True
     return False

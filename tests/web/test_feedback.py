@@ -46,3 +46,67 @@ def test_questions_and_feedback_past_retention_are_purged_and_personal_data_mask
         store._db.execute("UPDATE questions SET created = ?", (_time.time() - 91 * 86400,))
         store._db.execute("UPDATE feedback SET created = ?", (_time.time() - 91 * 86400,))
     assert store.purge(90) == 2 and store.gap_questions(365) == [] and store.count() == 0
+
+
+def test_every_stored_text_field_is_masked(tmp_path):
+    store = FeedbackStore(tmp_path / "f.sqlite")
+    feedback_id = store.add(question="Hvad med 010190-1234?", answer="Ring 12-34-56-78 [1]", rating="down",
+                            citations=[{"n": 1, "title": "Kontakt o'brien@kommune.dk", "snippet": "tlf. +45-12345678",
+                                        "url": "https://x.dk/a.html"}], comment="min mail er a%b@x.dk")
+    got = store.get(feedback_id)
+    assert (got.question, got.answer, got.comment) == ("Hvad med [cpr]?", "Ring [telefon] [1]", "min mail er [e-mail]")
+    assert got.citations == [{"n": 1, "title": "Kontakt [e-mail]", "snippet": "tlf. [telefon]", "url": "https://x.dk/a.html"}]
+
+
+def test_a_lone_surrogate_is_stored_as_a_replacement_character(tmp_path):
+    store = FeedbackStore(tmp_path / "f.sqlite")
+    feedback_id = store.add(question="Hvad\ud800?", answer="a\udfff", rating="up", citations=[{"title": "x\ud83d"}])
+    assert store.log_question("spørg\udc00", True, [{"title": "t\ud800", "url": "u"}])
+    got = store.get(feedback_id)
+    assert (got.question, got.answer, got.citations) == ("Hvad\ufffd?", "a\ufffd", [{"title": "x\ufffd"}])
+    assert store.add(question="næste", answer="a", rating="up", citations=[]) == feedback_id + 1  # the connection is fine
+
+
+@pytest.fixture
+def full_disk(tmp_path):  # type: ignore[no-untyped-def]
+    """A real 2 MB filesystem (tmpfs), filled up after the test has put its files on it."""
+    import subprocess
+
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], check=True)
+
+    def fill() -> None:
+        with (mount / "filler").open("wb", buffering=0) as out:
+            try:
+                while True:
+                    out.write(b"\0" * 65536)
+            except OSError:
+                pass
+
+    yield mount, fill
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_loses_the_log_line_not_the_answer_and_feedback_says_why(full_disk, caplog):
+    from assistant.errors import StorageFullError
+
+    mount, fill = full_disk
+    store = FeedbackStore(mount / "feedback.sqlite")
+    assert store.log_question("før", True, [])
+    fill()
+    with caplog.at_level("WARNING"):
+        results = [store.log_question(f"spørgsmål {i} " + "x" * 2000, True, []) for i in range(200)]
+    assert not all(results) and "disken er fuld" in store.problem
+    assert caplog.text.count("question not logged") == 1  # once, not once per question
+    with pytest.raises(StorageFullError):
+        for i in range(200):
+            store.add(question=f"q{i} " + "y" * 2000, answer="a", rating="up", citations=[])
+
+
+def test_a_store_that_cannot_be_opened_keeps_working_in_memory(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("x")
+    store = FeedbackStore(blocked / "feedback.sqlite")
+    assert store.problem and store.log_question("q", True, [])
+    assert store.daily(1)[0]["questions"] == 1

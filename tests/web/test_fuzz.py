@@ -31,8 +31,8 @@ from schemathesis import GenerationMode
 from assistant.settings import Settings
 from tests.conftest import PRODUKTMODNING
 
-TOKEN = "fuzz-admin-token"
-SECRET = "fuzz-webhook-secret"
+TOKEN = "fuzz-admin-token-5d1e-77aa-30bf"
+SECRET = "fuzz-webhook-secret-9c3a-12ef"
 WEBHOOK = "/api/webhooks/github"
 SIGNATURE = "X-Hub-Signature-256"
 

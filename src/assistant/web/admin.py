@@ -1,44 +1,36 @@
 """Admin and webhook routes: re-ingest while serving, job status, the admin page and the docs-gap report.
 
-Admin routes need `Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>` (or `?token=` for the page and the
-CSV link); the GitHub webhook needs a valid `X-Hub-Signature-256`. Both are off until configured.
-Routes parse input, call the job runner / stores, shape output. Secrets never reach logs or replies.
+Admin routes take `Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>` (scripts) or the session cookie
+that the login form at /admin sets (auth.py: never a token in a URL); the GitHub webhook needs a
+valid `X-Hub-Signature-256`. Both are off until configured. Routes parse input, call the job
+runner / stores, shape output. Secrets never reach logs or replies.
 """
 
 from __future__ import annotations
 
-import hmac
 import html
 import json
 import logging
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.errors import AssistantError
 from assistant.gaps import gaps_csv, group_gaps
 from assistant.settings import Settings
-from assistant.webhooks import push_matches, valid_signature
+from assistant.web.auth import (
+    ADMIN_HEADERS,
+    csrf_token,
+    end_session,
+    new_session,
+    require_admin,
+    token_matches,
+)
+from assistant.webhooks import Signature, push_matches
 
 log = logging.getLogger("web.admin")
-
-
-def _token_from(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.query_params.get("token", "")
-
-
-def require_admin(request: Request) -> None:
-    settings: Settings = request.app.state.settings
-    if not settings.admin_token:
-        raise HTTPException(403, "Administration er slået fra: sæt ASSISTANT_ADMIN_TOKEN for at bruge den.")
-    given = _token_from(request)
-    if not given or not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
-        raise HTTPException(401, "Manglende eller forkert adgangsnøgle (Authorization: Bearer …).",
-                            headers={"WWW-Authenticate": "Bearer"})
 
 
 def _job_reply(request: Request, job: Any, created: bool) -> JSONResponse:
@@ -53,7 +45,7 @@ def build_admin_router() -> APIRouter:
 
     @router.post("/api/admin/reingest", summary="Re-ingest every source (background job)", status_code=202)
     def reingest(request: Request) -> JSONResponse:
-        require_admin(request)
+        require_admin(request, changes_state=True)
         job, created = request.app.state.jobs.submit("admin")
         return _job_reply(request, job, created)
 
@@ -70,12 +62,17 @@ def build_admin_router() -> APIRouter:
         settings: Settings = request.app.state.settings
         if not settings.webhook_secret:
             raise HTTPException(403, "Webhook er slået fra: sæt ASSISTANT_WEBHOOK_SECRET.")
-        body = await request.body()
-        if not valid_signature(settings.webhook_secret, body, request.headers.get("x-hub-signature-256")):
+        signature = Signature(settings.webhook_secret)
+        async for piece in request.stream():  # up to WEBHOOK_MAX_BYTES (the body limit of this route)
+            signature.update(piece)
+        if not signature.matches(request.headers.get("x-hub-signature-256")):
             log.warning("webhook refused: missing or wrong signature")
             raise HTTPException(401, "Manglende eller forkert signatur (X-Hub-Signature-256).")
+        body = signature.body
         if request.headers.get("x-github-event", "push") == "ping":
             return JSONResponse({"ok": True, "ping": True}, status_code=200)
+        if not request.app.state.deliveries.first_time(request.headers.get("x-github-delivery", "")):
+            return JSONResponse({"ignored": True, "detail": "Denne levering er allerede modtaget."}, status_code=200)
         if not push_matches(body, request.app.state.git_sources()):
             return JSONResponse({"ignored": True, "detail": "Push til en anden gren eller et andet repository."},
                                 status_code=202)
@@ -88,10 +85,41 @@ def build_admin_router() -> APIRouter:
         return Response(gaps_csv(_gaps(request)), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=dokumentationshuller.csv"})
 
-    @router.get("/admin", response_class=HTMLResponse, summary="Admin page")
+    @router.get("/admin", response_class=HTMLResponse, summary="Admin page (or its login form)")
     def admin_page(request: Request) -> HTMLResponse:
-        require_admin(request)
-        return HTMLResponse(render_admin(request))
+        settings: Settings = request.app.state.settings
+        if not settings.admin_token:
+            raise HTTPException(403, "Administration er slået fra: sæt ASSISTANT_ADMIN_TOKEN for at bruge den.")
+        if "token" in request.query_params:
+            return HTMLResponse(render_login("Adgangsnøglen sendes ikke i adressen: skriv den her."), status_code=401)
+        try:
+            session = require_admin(request)
+        except HTTPException:
+            return HTMLResponse(render_login(), status_code=401)
+        return HTMLResponse(render_admin(request, csrf_token(settings, session) if session else ""))
+
+    @router.post("/admin/login", response_class=HTMLResponse, summary="Log in to the admin page")
+    async def login(request: Request) -> Response:
+        settings: Settings = request.app.state.settings
+        if not settings.admin_token:
+            raise HTTPException(403, "Administration er slået fra: sæt ASSISTANT_ADMIN_TOKEN for at bruge den.")
+        try:
+            form = await request.form()
+        except Exception:  # noqa: BLE001 - a body that is no form is a failed login, not a 500
+            form = None
+        given = form.get("token") if form is not None else None
+        if not isinstance(given, str) or not token_matches(settings, given.strip()):
+            log.warning("admin login refused from %s", (request.client.host if request.client else "?"))
+            return HTMLResponse(render_login("Forkert adgangsnøgle."), status_code=401)
+        reply = RedirectResponse("/admin", status_code=303)
+        new_session(settings, reply)
+        return reply
+
+    @router.post("/admin/logout", summary="Log out of the admin page")
+    def logout() -> Response:
+        reply = RedirectResponse("/admin", status_code=303)
+        end_session(reply)
+        return reply
 
     return router
 
@@ -121,7 +149,21 @@ def _bars(daily: list[dict]) -> str:
     return "".join(parts)
 
 
-def render_admin(request: Request) -> str:
+def render_login(message: str = "") -> str:
+    note = f'<p role="alert" class="error">{html.escape(message)}</p>' if message else ""
+    return f"""<!doctype html><html lang="da"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Log ind · Dokumentationsassistenten</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}}
+input{{width:100%;padding:.5rem;font-size:1rem;margin:.3rem 0 1rem;box-sizing:border-box}}
+button{{background:#1d4ed8;color:#fff;border:0;border-radius:6px;padding:.6rem 1rem;font-size:1rem;cursor:pointer}}
+.error{{color:#b91c1c}}</style></head><body>
+<h1>Administration</h1>{note}
+<form method="post" action="/admin/login"><label for="token">Adgangsnøgle (ASSISTANT_ADMIN_TOKEN)</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+<button type="submit">Log ind</button></form></body></html>"""
+
+
+def render_admin(request: Request, csrf: str) -> str:
     assistant = request.app.state.assistant
     status = assistant.status()
     snapshot = assistant.retriever.snapshot()
@@ -140,33 +182,34 @@ def render_admin(request: Request) -> str:
         f"<tr><td>{g.count}</td><td>{html.escape(' | '.join(list(dict.fromkeys(g.questions))[:3]))}</td>"
         f"<td>{'<br>'.join(html.escape(t) for (t, _), _ in g.pages.most_common(3))}</td></tr>"
         for g in _gaps(request)[:20])
-    token = html.escape(_token_from(request), quote=True)
+    problem = request.app.state.feedback.problem
+    problem_note = f'<p role="alert">Spørgsmål gemmes ikke: {html.escape(problem)}.</p>' if problem else ""
     return f"""<!doctype html><html lang="da"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Administration · Dokumentationsassistenten</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="csrf-token" content="{html.escape(csrf, quote=True)}">
+<title>Administration · Dokumentationsassistenten</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#1a1a1a}}
 table{{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}}td,th{{border-bottom:1px solid #ddd;padding:.35rem;text-align:left;vertical-align:top}}
 button{{background:#1d4ed8;color:#fff;border:0;border-radius:6px;padding:.6rem 1rem;font-size:1rem;cursor:pointer}}
 pre{{background:#f4f4f4;padding:.75rem;overflow:auto;max-height:18rem}}</style></head><body>
-<h1>Administration</h1>
+<h1>Administration</h1><form method="post" action="/admin/logout"><button type="submit">Log ud</button></form>{problem_note}
 <h2>Kilder</h2><table><tr><th>Kilde</th><th>Sider</th><th>Tekststykker</th></tr>{rows}</table>
 <p>Indeksversion {status["version"]}: {status["pages"]} sider, {status["chunks"]} tekststykker.</p>
 <h2>Opdatering</h2><p><button id="reingest" type="button">Genindlæs dokumentationen</button> <span id="job" role="status" aria-live="polite"></span></p>
 <pre id="report">{html.escape(json.dumps(report, ensure_ascii=False, indent=2))}</pre>
 <h2>Spørgsmål pr. dag (30 dage)</h2><p>{asked} spørgsmål: {share}.</p>{_bars(daily)}
-<h2>Huller i dokumentationen</h2><p>Spørgsmål uden svar eller med 👎, grupperet. <a href="/api/admin/gaps.csv?token={token}">Hent som CSV</a></p>
+<h2>Huller i dokumentationen</h2><p>Spørgsmål uden svar eller med 👎, grupperet. <a href="/api/admin/gaps.csv">Hent som CSV</a></p>
 <table><tr><th>Antal</th><th>Eksempler</th><th>Nærmeste sider</th></tr>{gap_rows or '<tr><td colspan="3">Ingen endnu.</td></tr>'}</table>
 <script>
-const token = new URLSearchParams(location.search).get("token") || "";
-const headers = {{"Authorization": "Bearer " + token}};
+const headers = {{"X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content}};
 const show = (text) => {{ document.getElementById("job").textContent = text; }};
 document.getElementById("reingest").addEventListener("click", async () => {{
-  const reply = await fetch("/api/admin/reingest", {{method: "POST", headers}});
+  const reply = await fetch("/api/admin/reingest", {{method: "POST", headers, credentials: "same-origin"}});
   if (!reply.ok) {{ show("Kunne ikke starte: " + reply.status); return; }}
   const {{job}} = await reply.json();
   show("Job " + job.id + ": " + job.state);
   for (let i = 0; i < 600; i++) {{
     await new Promise((r) => setTimeout(r, 1000));
-    const state = await (await fetch("/api/admin/ingest/" + job.id, {{headers}})).json();
+    const state = await (await fetch("/api/admin/ingest/" + job.id, {{credentials: "same-origin"}})).json();
     show("Job " + state.id + ": " + state.state);
     if (state.state === "done" || state.state === "failed") {{
       document.getElementById("report").textContent = JSON.stringify(state, null, 2); break;
@@ -186,3 +229,26 @@ def _last_report(assistant: Any) -> dict:
     except AssistantError:
         return {}
     return json.loads(raw) if raw else {}
+
+
+class AdminHeaders:
+    """Admin pages and replies are never cached, framed or sent on as a Referer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not (path == "/admin" or path.startswith(("/admin/", "/api/admin/"))):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.decode("latin-1").lower() not in {h.lower() for h in ADMIN_HEADERS}]
+                headers += [(k.lower().encode(), v.encode()) for k, v in ADMIN_HEADERS.items()]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

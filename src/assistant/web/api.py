@@ -13,23 +13,26 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sse_starlette import EventSourceResponse
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from assistant.errors import AssistantError, QuestionError, StoreError
+from assistant.errors import AssistantError, QuestionError, StorageFullError, StoreError
 from assistant.models import Answer
 from assistant.retrieve import Filters
 from assistant.service import MAX_QUESTION_CHARS
@@ -66,10 +69,26 @@ class SearchRequest(BaseModel):
     filters: FilterModel | None = None
 
 
+class CitationIn(BaseModel):
+    """A citation as /api/ask gave it, sent back with feedback: only its known fields, as strings."""
+
+    model_config = ConfigDict(extra="ignore")
+    n: int = Field(0, ge=0, le=100)
+    title: str = Field("", max_length=500)
+    breadcrumb: str = Field("", max_length=1000)
+    heading: str = Field("", max_length=500)
+    url: str = Field("", max_length=2000)
+    fragment_url: str = Field("", max_length=4000)
+    snippet: str = Field("", max_length=2000)
+    score: float = Field(0.0, allow_inf_nan=False)
+    source: str = Field("", max_length=200)
+    path: str = Field("", max_length=1000)
+
+
 class FeedbackRequest(BaseModel):
     question: QuestionText
     answer: str = Field(max_length=20000)
-    citations: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+    citations: list[CitationIn] = Field(default_factory=list, max_length=20)
     rating: Literal["up", "down"]
     comment: str | None = Field(None, max_length=2000)
 
@@ -134,7 +153,8 @@ def build_router(app: FastAPI) -> APIRouter:
     @router.post("/feedback", summary="Store a 👍/👎 on an answer")
     def feedback(body: FeedbackRequest, request: Request) -> dict:
         feedback_id = request.app.state.feedback.add(
-            question=body.question, answer=body.answer, citations=body.citations, rating=body.rating,
+            question=body.question, answer=body.answer, citations=[c.model_dump(exclude_unset=True) for c in body.citations],
+            rating=body.rating,
             comment=(body.comment or "").strip(), channel="api")
         return {"ok": True, "id": feedback_id}
 
@@ -153,6 +173,12 @@ def build_router(app: FastAPI) -> APIRouter:
     @app.exception_handler(QuestionError)
     def question_error(_: Request, exc: QuestionError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(StorageFullError)
+    def storage_full(_: Request, exc: StorageFullError) -> JSONResponse:
+        log.error("%s", exc)
+        return JSONResponse({"detail": "Det kunne ikke gemmes lige nu: disken er fuld. Prøv igen senere."},
+                            status_code=503)
 
     @app.exception_handler(StoreError)
     def store_error(_: Request, exc: StoreError) -> JSONResponse:
@@ -205,24 +231,35 @@ def validation_message(errors: Any) -> str:
     return " ".join(messages) or "Forespørgslen er ugyldig."
 
 
-class BodyLimit:
-    """Refuses request bodies over `max_bytes` under `prefix` with 413: by Content-Length when sent,
-    and by counting the bytes as they arrive (chunked uploads have no Content-Length)."""
+WEBHOOK_MAX_BYTES = 25 * 1024 * 1024  # what GitHub sends at most per delivery
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, prefix: str = "/api/") -> None:
+
+class BodyLimit:
+    """Refuses request bodies over their limit with 413, on every route the app mounts: by
+    Content-Length when sent, and by counting the bytes as they arrive (chunked uploads have no
+    Content-Length). `limits` maps path prefixes to larger limits (the longest prefix wins)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.prefix = prefix
+        self.limits = sorted((limits or {}).items(), key=lambda item: -len(item[0]))
+
+    def limit_for(self, path: str) -> int:
+        return next((limit for prefix, limit in self.limits if path.startswith(prefix)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope["path"])
         length = Headers(scope=scope).get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await self._too_large(scope, receive, send)
+        if length is not None and (not length.strip().isdigit() or int(length) > limit):
+            await self._too_large(scope, receive, send, limit)
             return
-        # Read the body here (at most max_bytes are held) and hand it on in one piece.
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS") and length is None:
+            await self.app(scope, receive, send)  # no body: an SSE stream must not wait for one
+            return
+        # Read the body here (at most `limit` bytes are held) and hand it on in one piece.
         body = bytearray()
         more = True
         while more:
@@ -231,8 +268,8 @@ class BodyLimit:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                await self._too_large(scope, receive, send)
+            if len(body) > limit:
+                await self._too_large(scope, receive, send, limit)
                 return
         replayed = False
 
@@ -245,16 +282,43 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse({"detail": f"Forespørgslen er for stor: højst {self.max_bytes // 1024} KB."},
+    @staticmethod
+    async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        size = f"{limit // 1024 // 1024} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+        response = JSONResponse({"detail": f"Forespørgslen er for stor: højst {size}."},
                                 status_code=413, headers={"Connection": "close"})
         await response(scope, receive, send)
 
 
+# Gradio routes that take files or edit the app: the chat needs none of them.
+_REFUSED_GRADIO = ("/upload", "/process_recording", "/vibe-edit", "/undo-vibe-edit", "/vibe-code",
+                   "/vibe-starter-queries")
+
+
+class NoUploads:
+    """Refuses file uploads into Gradio (403): an anonymous visitor must not be able to store files."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "/gradio_api") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path.startswith(self.prefix):
+            rest = path[len(self.prefix):].rstrip("/")
+            content_type = Headers(scope=scope).get("content-type", "")
+            if rest.startswith(_REFUSED_GRADIO) or content_type.lower().startswith("multipart/"):
+                response = JSONResponse({"detail": "Upload af filer er slået fra."}, status_code=403)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class RateLimit:
-    """At most `per_minute` requests per client under `prefix` (a sliding one-minute window);
-    more get 429 with Retry-After. The client is the peer address, which uvicorn takes from
-    X-Forwarded-For when the request comes through a trusted proxy (nginx on 127.0.0.1)."""
+    """At most `per_minute` requests per client (a sliding one-minute window) to anything under
+    `prefix` and to every POST (Gradio's API included), except the `exempt` prefixes; more get 429
+    with Retry-After. The client is the peer address, or the address a trusted proxy gives in
+    X-Forwarded-For (ProxyHeadersMiddleware, `settings.trusted_proxies`). Counts are per process."""
 
     def __init__(self, app: ASGIApp, per_minute: int, prefix: str = "/api/", exempt: tuple[str, ...] = ()) -> None:
         self.app = app
@@ -266,7 +330,8 @@ class RateLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if (scope["type"] != "http" or self.per_minute <= 0 or not path.startswith(self.prefix)
+        counted = path.startswith(self.prefix) or scope.get("method") == "POST"
+        if (scope["type"] != "http" or self.per_minute <= 0 or not counted
                 or path.startswith(self.exempt) or scope.get("method") == "OPTIONS"):
             await self.app(scope, receive, send)
             return
@@ -298,10 +363,49 @@ def allowed_origins(settings: Settings) -> list[str]:
     return [origin.strip().rstrip("/") for origin in settings.allowed_origins.split(",") if origin.strip()]
 
 
+class MethodNotAllowed:
+    """405 with Allow for a route of the API asked with another method (`GET /api/ask`): without it
+    the chat mounted at / answers 404 for every such request. The routes are the app's OpenAPI paths."""
+
+    def __init__(self, app: ASGIApp, schema: Callable[[], dict[str, Any]]) -> None:
+        self.app = app
+        self.schema = schema
+        self._routes: list[tuple[re.Pattern[str], set[str]]] | None = None
+
+    def routes(self) -> list[tuple[re.Pattern[str], set[str]]]:
+        if self._routes is None:
+            self._routes = []
+            for path, operations in self.schema().get("paths", {}).items():
+                methods = {m.upper() for m in operations}
+                if "GET" in methods:
+                    methods.add("HEAD")
+                self._routes.append((compile_path(path)[0], methods | {"OPTIONS"}))
+        return self._routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for pattern, methods in self.routes():
+                if pattern.match(scope["path"]):
+                    if scope["method"] not in methods:
+                        allow = ", ".join(sorted(methods))
+                        response = JSONResponse({"detail": f"Metoden {scope['method']} bruges ikke her; brug {allow}."},
+                                                status_code=405, headers={"Allow": allow})
+                        await response(scope, receive, send)
+                        return
+                    break
+        await self.app(scope, receive, send)
+
+
 def add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Body limit inside, CORS outside (so a 413 still carries the CORS headers a browser needs)."""
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, prefix="/api/")
+    """From the inside out: 405s, body limits, uploads refused, rate limit, CORS (so a 413 or 429
+    still carries the CORS headers a browser needs), then the trusted proxy's client address."""
+    app.add_middleware(MethodNotAllowed, schema=app.openapi)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, limits={"/api/webhooks/": WEBHOOK_MAX_BYTES})
+    app.add_middleware(NoUploads)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, prefix="/api/",
                        exempt=("/api/admin/", "/api/webhooks/"))
     app.add_middleware(CORSMiddleware, allow_origins=allowed_origins(settings), allow_credentials=False,
                        allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["content-type"], max_age=600)
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    if proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)

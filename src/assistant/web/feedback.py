@@ -1,13 +1,17 @@
 """Feedback on answers (👍/👎 and an optional comment) and the log of questions, in a small SQLite file.
 
 One FeedbackStore owns one connection, shared by the API's worker threads and the Gradio chat
-behind a lock. Questions and comments are stored with personal data masked (privacy.py) and are
-deleted after the retention period. It stores; the docs-gap report (gaps.py) analyses.
+behind a lock. Every text it keeps (question, answer, comment, each citation field) is stored with
+personal data masked (privacy.py) and lone surrogates replaced, and is deleted after the retention
+period. Logging questions is best effort: a full or read-only disk never costs a person their
+answer (the failure is logged at most once a minute). It stores; the docs-gap report (gaps.py) analyses.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sqlite3
 import threading
 import time
@@ -15,7 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from assistant.errors import StorageFullError, is_disk_full
 from assistant.privacy import mask_personal_data
+
+log = logging.getLogger("feedback")
 
 Rating = Literal["up", "down"]
 
@@ -54,26 +61,60 @@ class Feedback:
     comment: str
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+LOG_EVERY_S = 60.0
+
+
+def clean_text(text: str) -> str:
+    """What is stored of a text: lone surrogates (JSON allows them, UTF-8 does not) replaced, personal
+    data masked."""
+    return mask_personal_data(_SURROGATE.sub("\ufffd", text))
+
+
+def clean_citation(citation: dict[str, Any]) -> dict[str, Any]:
+    return {str(key)[:64]: clean_text(value) if isinstance(value, str) else value
+            for key, value in citation.items() if isinstance(value, str | int | float | bool) or value is None}
+
+
 class FeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False)
-        with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
+        self._last_warning = float("-inf")
+        self.problem = ""  # why questions are not being kept, for the admin page; "" when all is well
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False)
+            with self._lock, self._db:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            # A full or read-only disk must not keep the assistant from answering: keep this run's
+            # feedback in memory and say so.
+            self.problem = _problem(self.path, exc)
+            log.error("%s; questions and feedback are kept in memory only until restart", self.problem)
+            self._db = sqlite3.connect(":memory:", check_same_thread=False)
             self._db.executescript(SCHEMA)
 
     def add(self, *, question: str, answer: str, citations: list[dict[str, Any]], rating: Rating,
             comment: str = "", channel: str = "api") -> int:
         if rating not in ("up", "down"):
             raise ValueError(f"rating must be 'up' or 'down', not {rating!r}")
+        try:
+            return self._insert_feedback(question, answer, citations, rating, comment, channel)
+        except (sqlite3.Error, OSError) as exc:
+            if is_disk_full(exc):
+                raise StorageFullError(f"Feedback could not be stored: {_problem(self.path, exc)}") from exc
+            raise
+
+    def _insert_feedback(self, question: str, answer: str, citations: list[dict[str, Any]], rating: Rating,
+                         comment: str, channel: str) -> int:
         with self._lock, self._db:
             cursor = self._db.execute(
                 "INSERT INTO feedback (created, channel, rating, question, answer, citations, comment)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), channel, rating, mask_personal_data(question), answer,
-                 json.dumps(citations, ensure_ascii=False), mask_personal_data(comment or "")),
+                (time.time(), channel, rating, clean_text(question), clean_text(answer),
+                 json.dumps([clean_citation(c) for c in citations], ensure_ascii=False), clean_text(comment or "")),
             )
             return int(cursor.lastrowid or 0)
 
@@ -89,19 +130,36 @@ class FeedbackStore:
                         citations=json.loads(row[6]), comment=row[7])
 
     def log_question(self, question: str, answered: bool, citations: list[dict[str, Any]],
-                     channel: str = "api") -> None:
-        pages = [{"title": c.get("title", ""), "url": c.get("url", "")} for c in citations[:3]]
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT INTO questions (created, channel, question, answered, pages) VALUES (?, ?, ?, ?, ?)",
-                (time.time(), channel, mask_personal_data(question), int(answered), json.dumps(pages, ensure_ascii=False)))
+                     channel: str = "api") -> bool:
+        """Keep a question for the statistics and the docs-gap report; False when it could not be kept
+        (the caller answers anyway)."""
+        pages = [clean_citation({"title": c.get("title", ""), "url": c.get("url", "")}) for c in citations[:3]]
+        try:
+            with self._lock, self._db:
+                self._db.execute(
+                    "INSERT INTO questions (created, channel, question, answered, pages) VALUES (?, ?, ?, ?, ?)",
+                    (time.time(), channel, clean_text(question), int(answered), json.dumps(pages, ensure_ascii=False)))
+        except (sqlite3.Error, OSError) as exc:
+            self.problem = _problem(self.path, exc)
+            now = time.monotonic()
+            if now - self._last_warning >= LOG_EVERY_S:
+                self._last_warning = now
+                log.warning("question not logged (answered anyway): %s", self.problem)
+            return False
+        self.problem = ""
+        return True
 
     def purge(self, retention_days: float) -> int:
         """Delete questions and feedback older than the retention period; returns rows deleted."""
         cutoff = time.time() - retention_days * 86400
-        with self._lock, self._db:
-            deleted = self._db.execute("DELETE FROM questions WHERE created < ?", (cutoff,)).rowcount
-            deleted += self._db.execute("DELETE FROM feedback WHERE created < ?", (cutoff,)).rowcount
+        try:
+            with self._lock, self._db:
+                deleted = self._db.execute("DELETE FROM questions WHERE created < ?", (cutoff,)).rowcount
+                deleted += self._db.execute("DELETE FROM feedback WHERE created < ?", (cutoff,)).rowcount
+        except (sqlite3.Error, OSError) as exc:
+            self.problem = _problem(self.path, exc)
+            log.error("old questions and feedback not deleted: %s", self.problem)
+            return 0
         return int(deleted)
 
     def daily(self, days: int = 30) -> list[dict[str, Any]]:
@@ -121,11 +179,9 @@ class FeedbackStore:
                 "SELECT question, pages FROM questions WHERE answered = 0 AND created >= ?", (since,)).fetchall()
             disliked = self._db.execute(
                 "SELECT question, citations FROM feedback WHERE rating = 'down' AND created >= ?", (since,)).fetchall()
-        out = [{"question": q, "reason": "abstained", "pages": json.loads(p)} for q, p in abstained]
-        out += [{"question": q, "reason": "thumbs down",
-                 "pages": [{"title": c.get("title", ""), "url": c.get("url", "")} for c in json.loads(c_)[:3]]}
-                for q, c_ in disliked]
-        return out
+        out = [{"question": q, "reason": "abstained", "pages": _pages(p)} for q, p in abstained]
+        out += [{"question": q, "reason": "thumbs down", "pages": _pages(c)} for q, c in disliked]
+        return [item for item in out if isinstance(item["question"], str)]
 
     def count(self) -> int:
         with self._lock:
@@ -134,3 +190,26 @@ class FeedbackStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _pages(raw: Any) -> list[dict[str, str]]:
+    """The first three pages of a stored JSON list, as {title, url} strings; a row written by an older
+    version or damaged by hand gives what can be read of it, never an exception."""
+    try:
+        items = json.loads(raw)
+    except (TypeError, ValueError, RecursionError):
+        return []
+    if not isinstance(items, list):
+        return []
+    pages = []
+    for item in items[:3]:
+        if isinstance(item, dict):
+            title, url = item.get("title", ""), item.get("url", "")
+            pages.append({"title": title if isinstance(title, str) else "", "url": url if isinstance(url, str) else ""})
+    return pages
+
+
+def _problem(path: Path, exc: BaseException) -> str:
+    if is_disk_full(exc):
+        return f"disken er fuld ({path}): frigør plads på disken"
+    return f"{path} kan ikke skrives ({exc})"
