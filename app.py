@@ -22,14 +22,21 @@ log = logging.getLogger("app")
 
 def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
     """Ingest the configured sources when the index has no pages yet."""
+    import sqlite3
     import time
 
     from assistant.catalog import open_catalog
-    from assistant.errors import IngestLockedError
+    from assistant.errors import IngestLockedError, is_disk_full
     from ingest.pipeline import ingest_sources_file
 
-    catalog = open_catalog(settings)
-    pages, _ = catalog.counts()
+    try:
+        catalog = open_catalog(settings)
+        pages, _ = catalog.counts()
+    except (sqlite3.Error, OSError) as exc:
+        if not is_disk_full(exc, Path(settings.index_dir)):
+            raise
+        log.error("the disk of %s is full: the index is served as it is, without ingesting", settings.index_dir)
+        return
     if pages:
         catalog.close()
         return

@@ -4,9 +4,20 @@ Order of work, chosen so that a crash or Ctrl-C at any point leaves the previous
   1. scan and chunk the sources (nothing written);
   2. embed new chunk texts (cached per batch, so a rerun resumes) and upsert their vectors;
   3. commit the catalog in one transaction — from here on queries see the new state;
-  4. delete vectors no longer live (and any left behind by an earlier crash).
+  4. delete vectors no longer live (and any left behind by an earlier crash);
+  5. check that every live chunk has a readable vector, writing missing ones again (store.check_vectors).
 An index built with other model/chunking settings lives in another collection, so even `--full`
 with a new model never touches the live vectors before its commit. A file lock keeps to one writer.
+
+Each step ends with a progress line on the `ingest` log (INFO, so on stderr in the CLI), named by a
+stable point: `progress <point>: <what>`, the point's name also in the record's `progress` attribute.
+    scanned              sources scanned and chunked; nothing written yet
+    embedded-batch-<n>   the n-th batch of new embeddings is in the embedding cache
+    vectors-stored       the new vectors are in the store; the catalog commit comes next
+    catalog-committed    the new version is live
+    stale-deleted        vectors no longer live are deleted
+    vectors-checked      every live chunk's vector was read (and missing ones written again)
+A run with nothing to write logs none of them. tests/ingest/test_faults.py kills the process at them.
 """
 
 from __future__ import annotations
@@ -18,16 +29,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from assistant.catalog import EmbeddingCache, PageChange, open_catalog
-from assistant.catalog_server import ServerCatalog, ServerLease
-from assistant.embed import embedding_key, get_embedder, load_token_counter
-from assistant.errors import EmbeddingError, IngestLockedError, SourceError
+from assistant.catalog import EmbeddingCache, PageChange, open_catalog, writer_lock
+from assistant.embed import SentenceTransformerEmbedder, embedding_key, get_embedder, load_token_counter
+from assistant.errors import EmbeddingError, SourceError
 from assistant.models import Chunk
 from assistant.settings import Settings
-from assistant.store import ChromaStore, collection_name, open_store
+from assistant.store import ChromaStore, VectorCheck, check_vectors, collection_name, open_store
 from ingest.chunk import ChunkSizes, chunk_page
 from ingest.site import scan_site
 from ingest.sources import SourceSpec, checkout
@@ -55,6 +64,7 @@ class IngestReport:
     chunks_cached: int = 0  # new chunks whose vector came from the cache
     chunks_written: int = 0
     vectors_deleted: int = 0
+    vectors: VectorCheck | None = None  # the check after the writes: live chunks without a readable vector
     seconds: float = 0.0
     version: int = 0
     dry_run: bool = False
@@ -78,6 +88,8 @@ class IngestReport:
             f"chunks {verb}: {self.chunks_written}; embeddings computed: {self.chunks_embedded}, "
             f"from cache: {self.chunks_cached}; {self.seconds:.2f} s"
         )
+        if self.vectors is not None and self.vectors.missing:
+            out.append(self.vectors.summary())
         return out
 
     def to_dict(self) -> dict:
@@ -115,35 +127,7 @@ def ingest_sources_file(settings: Settings, progress: bool = False) -> IngestRep
     return ingest(settings, load_sources(settings.sources_file), prune_unlisted=True, progress=progress)
 
 
-class _FileLock:
-    """One writer per embedded index: a lock file the OS releases if the process dies."""
-
-    def __init__(self, index_dir: Path) -> None:
-        self.index_dir = index_dir
-        self.lock = FileLock(str(index_dir / "ingest.lock"))
-
-    @property
-    def is_locked(self) -> bool:
-        return self.lock.is_locked
-
-    def acquire(self) -> None:
-        try:
-            self.lock.acquire(timeout=0)
-        except Timeout:
-            raise IngestLockedError(
-                f"Another ingest is running on {self.index_dir} (lock {self.lock.lock_file}); wait for it to finish"
-            ) from None
-
-    def release(self) -> None:
-        self.lock.release()
-
-
-def ingest_lock(settings: Settings) -> _FileLock | ServerLease:
-    if settings.chroma_host:
-        catalog = open_catalog(settings)
-        assert isinstance(catalog, ServerCatalog)
-        return ServerLease(catalog)
-    return _FileLock(Path(settings.index_dir))
+ingest_lock = writer_lock  # one ingest at a time: a lock file, or a lease in the Chroma server
 
 
 def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run: bool,
@@ -212,6 +196,8 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
         report.sources.extend(unlisted.values())
 
     report.chunks_written = len(new_chunks)
+    if (changes or rebuild) and not dry_run:
+        _progress("scanned", f"{len(changes)} pages to write or remove, {len(new_chunks)} new chunks")
     if new_keys and not dry_run:
         catalog.remember_file_keys(new_keys)
     if dry_run or (not changes and not rebuild):
@@ -223,9 +209,14 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
     store = open_store(settings, collection_name(settings.collection, signature))
     vectors = _embed(new_chunks, settings, report, progress)
     store.add([c.id for c in new_chunks], vectors, [c.text for c in new_chunks], [c.metadata() for c in new_chunks])
+    _progress("vectors-stored", f"{len(new_chunks)} vectors in {store.description}; committing the catalog")
     report.version = catalog.commit(changes, signature, _summary(report))
+    _progress("catalog-committed", f"version {report.version} is live")
     live = catalog.chunk_ids()
     report.vectors_deleted = _delete_stale(store, stale_ids - live, live, full_sweep=rebuild or bool(stale_ids))
+    _progress("stale-deleted", f"{report.vectors_deleted} vectors no longer live deleted")
+    report.vectors = check_vectors(store, lambda: dict(catalog.chunks()), settings, _model_embed(settings))
+    _progress("vectors-checked", report.vectors.summary())
     if old_signature is not None and old_signature != signature:
         open_store(settings, collection_name(settings.collection, old_signature)).drop()
     for source_report in report.sources:
@@ -239,33 +230,49 @@ def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progre
     """Vectors for the chunks: from the cache where possible, the rest from the model in batches."""
     cache = EmbeddingCache(Path(settings.embedding_cache_dir or settings.index_dir))
     model = embedding_key(settings.embedding_model, settings.embedding_backend)
-    hashes = [c.text_hash for c in chunks]
-    found = cache.get_many(model, hashes)
-    missing = list(dict.fromkeys(h for h in hashes if h not in found))
-    report.chunks_cached = sum(1 for h in hashes if h in found)
-    if missing:
-        embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size,
-                                settings.embedding_backend, settings.cache_dir)
-        if settings.chunk_max_tokens > embedder.max_tokens:
-            raise EmbeddingError(
-                f"chunk_max_tokens={settings.chunk_max_tokens} exceeds the model's input limit of "
-                f"{embedder.max_tokens} word pieces; text would be cut off. Lower ASSISTANT_CHUNK_MAX_TOKENS."
-            )
-        text_of = {c.text_hash: c.embed_text for c in chunks}
-        batch = settings.embedding_batch_size * 8
-        bar = tqdm(total=len(missing), desc="embedding", unit="chunk", disable=not progress)
-        for start in range(0, len(missing), batch):
-            part = missing[start : start + batch]
-            vectors = embedder.embed([text_of[h] for h in part])
-            cache.put_many(model, dict(zip(part, vectors, strict=True)))
-            found.update(zip(part, vectors, strict=True))
-            bar.update(len(part))
+    texts = {c.text_hash: c.embed_text for c in chunks}
+    bar = tqdm(desc="embedding", unit="chunk", disable=not progress)
+
+    def batch_done(number: int, batches: int, size: int) -> None:
+        bar.update(size)
+        _progress(f"embedded-batch-{number}", f"batch {number} of {batches} ({size} texts) embedded and cached")
+
+    try:
+        found, embedded = cache.vectors_for(model, texts, _model_embed(settings), settings.embedding_batch_size * 8,
+                                            batch_done)
+    finally:
         bar.close()
-        report.chunks_embedded = len(missing)
-    cache.close()
+        cache.close()
+    new = set(embedded)
+    report.chunks_embedded = len(embedded)
+    report.chunks_cached = sum(1 for c in chunks if c.text_hash not in new)
     if not chunks:
         return np.zeros((0, 1), dtype=np.float32)
-    return np.stack([found[h] for h in hashes])
+    return np.stack([found[c.text_hash] for c in chunks])
+
+
+def _model_embed(settings: Settings) -> Callable[[list[str]], np.ndarray]:
+    """The embedding model as a function of texts, loaded on its first call (most runs need none)."""
+    embedder: SentenceTransformerEmbedder | None = None
+
+    def embed(texts: list[str]) -> np.ndarray:
+        nonlocal embedder
+        if embedder is None:
+            embedder = get_embedder(settings.embedding_model, settings.embedding_batch_size,
+                                    settings.embedding_backend, settings.cache_dir)
+            if settings.chunk_max_tokens > embedder.max_tokens:
+                raise EmbeddingError(
+                    f"chunk_max_tokens={settings.chunk_max_tokens} exceeds the model's input limit of "
+                    f"{embedder.max_tokens} word pieces; text would be cut off. Lower ASSISTANT_CHUNK_MAX_TOKENS."
+                )
+        return embedder.embed(texts)
+
+    return embed
+
+
+def _progress(point: str, detail: str) -> None:
+    """A named point of the run (see the module docstring), logged as `progress <point>: <detail>`."""
+    log.info("progress %s: %s", point, detail, extra={"progress": point})
 
 
 def _delete_stale(store: ChromaStore, stale: set[str], live: set[str], full_sweep: bool) -> int:

@@ -3,6 +3,7 @@
 SQLite in the index folder. One ingest commits in one transaction, so a crash before the commit
 leaves the previous state whole; vectors added to the store before a crash are simply not live.
 The embedding cache (model + text hash → vector) lives in its own file and survives `--full`.
+The writer lock (one ingest, or one vector repair, at a time) is here too: it guards the index.
 """
 
 from __future__ import annotations
@@ -10,19 +11,20 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+from filelock import FileLock, Timeout
 
-from assistant.errors import IndexMismatchError, IndexMissingError, StoreError
+from assistant.errors import IndexMismatchError, IndexMissingError, IngestLockedError, StoreError
 from assistant.models import Chunk, Page
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
-    from assistant.catalog_server import ServerCatalog
+    from assistant.catalog_server import ServerCatalog, ServerLease
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -250,3 +252,68 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self.db.close()
+
+    def vectors_for(self, model: str, texts: Mapping[str, str], embed: Callable[[list[str]], np.ndarray],
+                    batch: int, on_batch: Callable[[int, int, int], None] | None = None,
+                    ) -> tuple[dict[str, np.ndarray], list[str]]:
+        """Vectors for `texts` (text hash → text to embed): from the cache, the rest embedded in batches
+        that are cached one by one, so that a run killed halfway resumes where it was.
+
+        Returns the vectors by text hash and the hashes the model embedded. `on_batch(number, of, size)`
+        is called after each batch is cached."""
+        found = self.get_many(model, list(texts))
+        missing = [h for h in texts if h not in found]
+        batches = (len(missing) + batch - 1) // batch
+        for number, start in enumerate(range(0, len(missing), batch), 1):
+            part = missing[start : start + batch]
+            vectors = embed([texts[h] for h in part])
+            self.put_many(model, dict(zip(part, vectors, strict=True)))
+            found.update(zip(part, vectors, strict=True))
+            if on_batch is not None:
+                on_batch(number, batches, len(part))
+        return found, missing
+
+
+class WriterLock(Protocol):
+    """One writer at a time per index: an ingest, or a repair of the vector store."""
+
+    @property
+    def is_locked(self) -> bool: ...
+    def acquire(self) -> None: ...  # raises IngestLockedError when another writer has it
+    def release(self) -> None: ...
+
+
+class FileWriterLock:
+    """The writer lock of an embedded index: a lock file the OS releases if the process dies."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.lock = FileLock(str(index_dir / "ingest.lock"))
+
+    @property
+    def is_locked(self) -> bool:
+        return self.lock.is_locked
+
+    def acquire(self) -> None:
+        try:
+            self.lock.acquire(timeout=0)
+        except Timeout:
+            raise IngestLockedError(
+                f"Another ingest is running on {self.index_dir} (lock {self.lock.lock_file}); wait for it to finish"
+            ) from None
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+def writer_lock(settings: Settings) -> FileWriterLock | ServerLease:
+    """The lock file next to an embedded index, or a lease record in the Chroma server's catalog."""
+    if settings.chroma_host:
+        from assistant.catalog_server import ServerCatalog, ServerLease
+
+        catalog = open_catalog(settings)
+        assert isinstance(catalog, ServerCatalog)
+        return ServerLease(catalog)
+    index_dir = Path(settings.index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return FileWriterLock(index_dir)

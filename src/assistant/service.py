@@ -6,18 +6,28 @@ is strong enough to answer, and has the configured answerer write the answer wit
 
 from __future__ import annotations
 
+import atexit
+import logging
+import shutil
+import sqlite3
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from assistant.answer import Answerer, AnswerRequest, final_answer, make_answerer
 from assistant.answer.citations import NOT_FOUND, not_found_answer  # noqa: F401 - NOT_FOUND re-exported
 from assistant.answer.evidence import QueryEvidence
 from assistant.answer.extractive import stream_words
-from assistant.errors import QuestionError
+from assistant.catalog import writer_lock
+from assistant.errors import AssistantError, QuestionError, StorageFullError, is_disk_full
 from assistant.language import detect_language
 from assistant.models import Answer
 from assistant.retrieve import Filters, Passage, Query, Retriever, condense
 from assistant.settings import Settings
+from assistant.store import VectorCheck, check_vectors
+
+log = logging.getLogger("assistant")
 
 MAX_QUESTION_CHARS = 2000
 ANSWER_TYPE_TOP = 5  # passages searched for the kind of fact a question asks for
@@ -46,10 +56,55 @@ class Assistant:
         self.settings = settings
         self.retriever = retriever
         self.answerer = answerer or make_answerer(settings)
+        self.vector_check = VectorCheck()  # of the index as opened: see check_vectors
+        self.read_only = ""  # why the index is served from a copy that re-ingests do not reach
 
     @classmethod
     def open(cls, settings: Settings) -> Assistant:
-        return cls(settings, Retriever.open(settings))
+        try:
+            assistant = cls(settings, Retriever.open(settings))
+        except (AssistantError, sqlite3.Error, OSError) as exc:
+            if settings.chroma_host or not is_disk_full(exc, Path(settings.index_dir)):
+                raise
+            return cls.open_copy_in_memory(settings)
+        assistant.check_vectors()
+        return assistant
+
+    @classmethod
+    def open_copy_in_memory(cls, settings: Settings) -> Assistant:
+        """Serve an embedded index whose disk is full: SQLite and Chroma cannot open a database they
+        cannot write to, so a copy in memory (/dev/shm) is opened instead. Re-ingests still write to
+        the real index (and fail until space is freed); this process serves the copy until restarted."""
+        index = Path(settings.index_dir)
+        size = sum(f.stat().st_size for f in index.rglob("*") if f.is_file())
+        for parent in (Path("/dev/shm"), Path(tempfile.gettempdir())):
+            try:
+                if shutil.disk_usage(parent).free > 2 * size + 64 * 1024 * 1024:
+                    copy = Path(tempfile.mkdtemp(prefix="assistant-index-", dir=parent))
+                    break
+            except OSError:
+                continue
+        else:
+            raise StorageFullError(f"The disk of the index {index} is full, and no other disk has room for a copy "
+                                   "of it: free some space and start again")
+        atexit.register(shutil.rmtree, copy, True)
+        shutil.copytree(index, copy / "index", ignore=shutil.ignore_patterns("*.lock"))
+        served = settings.model_copy(update={"index_dir": copy / "index",
+                                             "embedding_cache_dir": None})
+        assistant = cls(served, Retriever.open(served))
+        assistant.settings = settings  # re-ingests and the lock belong to the real index
+        assistant.read_only = (f"disken med indekset {index} er fuld: indekset vises fra en kopi i hukommelsen, "
+                               "og genindlæsning virker først, når der er frigjort plads og appen er genstartet")
+        log.error("The disk of %s is full: serving a read-only copy of the index from %s (%.1f MB). Free some "
+                  "space, then restart the app.", index, copy, size / 1e6)
+        return assistant
+
+    def check_vectors(self) -> VectorCheck:
+        """Every live chunk has a readable vector; the missing ones are written again (store.check_vectors)."""
+        retriever = self.retriever
+        self.vector_check = check_vectors(retriever.store, lambda: retriever.snapshot().chunks, self.settings,
+                                          retriever.embedder.embed, lambda: writer_lock(self.settings))
+        return self.vector_check
 
     def search(self, query: str, k: int = 8, filters: Filters | None = None) -> list[Passage]:
         return self.retrieve(query, None, filters, k).passages
@@ -124,7 +179,10 @@ class Assistant:
     def status(self) -> dict:
         snap = self.retriever.snapshot()
         return {"version": snap.version, "pages": snap.pages, "chunks": len(snap.chunks),
-                "sources": snap.sources, "last_ingest": snap.last_ingest}
+                "sources": snap.sources, "last_ingest": snap.last_ingest,
+                # live chunks whose vector could not be read when the index was opened, and how many were
+                # written again: {checked, missing, repaired, embedded, seconds, error, at}
+                "vectors": self.vector_check.to_dict(), **({"read_only": self.read_only} if self.read_only else {})}
 
 
 def clean_question(question: str) -> str:

@@ -3,6 +3,12 @@
 Holds one vector per chunk with its text and metadata; cosine distance; our own embeddings (never
 chromadb's default embedding function, which downloads a model). Which chunks are live is decided by
 the catalog (catalog.py), not here: a crashed ingest can leave vectors that no query will return.
+
+The other way round must not happen: a live chunk without a readable vector is one that dense
+search can never find, and embedded Chroma reports it only as "Error finding id" when the vector is
+read. `check_vectors` reads every live chunk's vector (in batches: ~0.4 s for 10,000) and writes the
+missing ones again, from the embedding cache or the model. It runs when the Assistant opens an
+index and after each ingest that wrote to it.
 """
 
 from __future__ import annotations
@@ -10,17 +16,24 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+import sqlite3
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from assistant.errors import StoreError
+from assistant.catalog import EmbeddingCache, WriterLock
+from assistant.embed import embedding_key
+from assistant.errors import AssistantError, IngestLockedError, StoreError
+from assistant.models import Chunk
 from assistant.settings import Settings
 
 log = logging.getLogger("store")
+
+CHECK_BATCH = 1000  # vectors per read in check_vectors (1,000: fewest seconds for 10,000 in a measurement)
 
 
 @dataclass
@@ -37,6 +50,7 @@ class VectorStore(Protocol):
     def ids(self) -> set[str]: ...
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]: ...
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+    def missing_vectors(self, ids: Sequence[str], batch: int = CHECK_BATCH) -> list[str]: ...
     def drop(self) -> None: ...
 
 
@@ -107,12 +121,50 @@ class ChromaStore:
                 try:
                     one = self._collection.get(ids=[chunk_id], include=["embeddings"])
                 except Exception as exc:  # noqa: BLE001
-                    log.warning("vector %s unreadable in %s: %s", chunk_id, self.description, exc)
+                    log.warning("vector %s unreadable in %s: %s; dense search misses its chunk until the "
+                                "vectors are repaired (restart the app, or run `python -m ingest`)",
+                                chunk_id, self.description, exc)
                     continue
                 pairs = zip(one["ids"], one["embeddings"], strict=True)
                 found.update((i, np.asarray(v, dtype=np.float32)) for i, v in pairs)
             return found
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(result["ids"], result["embeddings"], strict=True)}
+
+    def missing_vectors(self, ids: Sequence[str], batch: int = CHECK_BATCH) -> list[str]:
+        """The ids among `ids` without a readable vector: absent, unreadable ("Error finding id"), or
+        not finite. Reads the vectors themselves, `batch` at a time: listing ids is not enough, the
+        ids of unreadable vectors are listed."""
+        ids = list(ids)
+        missing: list[str] = []
+        for start in range(0, len(ids), batch):
+            missing.extend(self._unreadable(ids[start : start + batch], probe=True))
+        return missing
+
+    def _unreadable(self, ids: list[str], probe: bool = False) -> list[str]:
+        try:
+            result = self._collection.get(ids=ids, include=["embeddings"])
+        except Exception as exc:  # noqa: BLE001 - one unreadable id fails the whole read: halve to find it
+            if probe:  # a store that cannot even count is down, not damaged: StoreError, not 1,000 retries
+                self._call("count its vectors", self._collection.count)
+            if len(ids) == 1:
+                log.debug("vector %s unreadable in %s: %s", ids[0], self.description, exc)
+                return ids
+            if len(ids) <= 16:  # one by one from here: fewer reads than halving when most are unreadable
+                return [i for i in ids if self._unreadable([i])]
+            middle = len(ids) // 2
+            return self._unreadable(ids[:middle]) + self._unreadable(ids[middle:])
+        readable = {
+            i for i, v in zip(result["ids"], result["embeddings"], strict=True)
+            if v is not None and len(v) and bool(np.isfinite(np.asarray(v, dtype=np.float32)).all())
+        }
+        return [i for i in ids if i not in readable]
+
+    def close(self) -> None:
+        """Release this client: the next client of an embedded index in this process reads it from disk
+        (another process's writes included) instead of sharing this one's state."""
+        close = getattr(self.client, "close", None)
+        if close is not None:
+            close()
 
     def drop(self) -> None:
         """Delete the whole collection (an index built with settings no longer in use)."""
@@ -153,3 +205,99 @@ def open_store(settings: Settings, collection: str) -> ChromaStore:
     """Embedded Chroma under the index folder, or a Chroma server when chroma_host is set."""
     client, description = chroma_client(settings)
     return ChromaStore(client, collection, description)
+
+
+@dataclass
+class VectorCheck:
+    """What check_vectors found: live chunks (ids in the catalog) whose vector cannot be read."""
+
+    checked: int = 0  # live chunks whose vector was read
+    missing: int = 0  # of those, without a readable vector
+    repaired: int = 0  # of those, written again
+    embedded: int = 0  # of the repaired, embedded anew because the embedding cache had no vector
+    seconds: float = 0.0
+    error: str | None = None  # why missing vectors were not repaired
+    at: float | None = None  # when (Unix time)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        text = f"{self.checked} live chunks checked, {self.missing} without a readable vector, {self.repaired} repaired"
+        if self.embedded:
+            text += f" ({self.embedded} embedded anew: not in the embedding cache)"
+        return text + f"; {self.seconds:.2f} s"
+
+
+def check_vectors(store: VectorStore, live: Callable[[], Mapping[str, Chunk]], settings: Settings,
+                  embed: Callable[[list[str]], np.ndarray],
+                  writer_lock: Callable[[], WriterLock] | None = None) -> VectorCheck:
+    """Read the vector of every live chunk (`live()`: id → chunk) and write the missing ones again:
+    the vector from the embedding cache, else from `embed`, with the chunk's text and metadata.
+
+    `writer_lock` makes the index's writer lock, for callers that do not hold it (opening the
+    Assistant): it is taken only when something is missing, and if an ingest holds it the repair is
+    left to that ingest, which checks when it has written. Never raises for what it cannot read or
+    repair: it says so in `error` and in a warning."""
+    started = time.perf_counter()
+    chunks = live()
+    check = VectorCheck(checked=len(chunks), at=time.time())
+    try:
+        missing = store.missing_vectors(list(chunks))
+    except StoreError as exc:
+        check.error = f"the vectors could not be read: {exc}"
+        log.warning("Vector check of %s failed: %s", store.description, exc)
+        return check
+    check.missing = len(missing)
+    if missing:
+        lock: WriterLock | None = None
+        try:
+            if writer_lock is not None:
+                lock = writer_lock()
+                lock.acquire()
+            try:
+                if lock is not None:  # an ingest may have committed before the lock was ours
+                    chunks = live()
+                    missing = store.missing_vectors([i for i in missing if i in chunks])
+                    check.missing = len(missing)
+                check.repaired, check.embedded = _rewrite(store, [(i, chunks[i]) for i in missing], settings, embed)
+            finally:
+                if lock is not None and lock.is_locked:
+                    lock.release()
+        except IngestLockedError:
+            check.error = "an ingest is running; it checks and repairs the vectors when it has written them"
+        except (AssistantError, OSError, sqlite3.Error) as exc:  # e.g. a read-only index folder: open anyway
+            check.error = str(exc)
+    check.seconds = time.perf_counter() - started
+    if check.missing:
+        _warn(check, store.description)
+    return check
+
+
+def _rewrite(store: VectorStore, chunks: list[tuple[str, Chunk]], settings: Settings,
+             embed: Callable[[list[str]], np.ndarray]) -> tuple[int, int]:
+    """Upsert these chunks' vectors again. Returns (written, embedded by the model)."""
+    if not chunks:
+        return 0, 0
+    cache = EmbeddingCache(Path(settings.embedding_cache_dir or settings.index_dir))
+    model = embedding_key(settings.embedding_model, settings.embedding_backend)
+    try:
+        vectors, embedded = cache.vectors_for(model, {c.text_hash: c.embed_text for _, c in chunks}, embed,
+                                              settings.embedding_batch_size * 8)
+    finally:
+        cache.close()
+    store.add([i for i, _ in chunks], np.stack([vectors[c.text_hash] for _, c in chunks]),
+              [c.text for _, c in chunks], [c.metadata() for _, c in chunks])
+    return len(chunks), len(embedded)
+
+
+def _warn(check: VectorCheck, where: str) -> None:
+    if check.error is None and check.repaired == check.missing:
+        log.warning("%d of %d live chunks had no readable vector in %s (a writer killed mid-write can leave "
+                    "this); all were written again, %d of them from the embedding cache. Dense search finds them "
+                    "again; nothing more to do.", check.missing, check.checked, where, check.repaired - check.embedded)
+        return
+    log.warning("%d of %d live chunks have no readable vector in %s and %d were repaired: %s. Dense search "
+                "misses the rest until they are written again: restart the app when no ingest is running, or "
+                "rebuild the vectors with `python -m ingest --full`.", check.missing, check.checked, where,
+                check.repaired, check.error or "unknown cause")

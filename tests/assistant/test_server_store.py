@@ -99,3 +99,19 @@ def test_crash_before_the_head_switch_keeps_the_old_version(server_settings, tmp
     assert [c.text for _, c in open_catalog(server_settings).chunks()] == ["Gammel tekst."]
     assert run(server_settings, site).sources[0].changed == ["a.md"]
     assert [c.text for _, c in open_catalog(server_settings).chunks()] == ["Ny tekst."]
+
+
+def test_vectors_deleted_from_the_server_are_written_again_when_a_host_opens(server_settings, tmp_path):
+    site = make_site(tmp_path / "site", {"a.md": "Affald hentes om mandagen.", "b.md": "Haven lukker kl. 18."})
+    run(server_settings, site)
+    store = open_store(server_settings, collection_name(server_settings.collection, server_settings.chunking_signature()))
+    live = sorted(open_catalog(server_settings).chunk_ids())
+    store._collection.delete(ids=live[:1])
+    assert store.missing_vectors(live) == live[:1]
+    other_host = Assistant.open(server_settings.model_copy(update={"index_dir": tmp_path / "other"}))
+    vectors = other_host.status()["vectors"]
+    assert (vectors["checked"], vectors["missing"], vectors["repaired"]) == (len(live), 1, 1)
+    assert store.missing_vectors(live) == []
+    lease = ServerLease(open_catalog(server_settings))  # type: ignore[arg-type]
+    lease.acquire()  # the repair gave its lease back
+    lease.release()

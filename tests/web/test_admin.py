@@ -157,6 +157,7 @@ def test_login_sets_a_strict_httponly_secure_session_cookie_and_opens_the_page(b
     assert all(flag in cookie for flag in ("httponly", "secure", "samesite=strict", "max-age=")) and TOKEN.lower() not in cookie
     page = browser.get("/admin")
     assert page.status_code == 200 and "Indeksversion" in page.text and TOKEN not in page.text
+    assert "Vektorer kontrolleret ved start" in page.text
     assert 'href="/api/admin/gaps.csv"' in page.text
     assert browser.get("/api/admin/gaps.csv").status_code == 200
     browser.post("/admin/logout")

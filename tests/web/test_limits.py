@@ -240,3 +240,34 @@ def test_questions_are_answered_while_the_disk_of_the_question_log_is_full(index
             assert client.get("/readyz").status_code == 200
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_process_started_on_a_full_disk_serves_the_index_it_has(index_current, tmp_path):
+    import shutil
+
+    from app import create_app, ensure_index
+
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], check=True)
+    try:
+        shutil.copytree(index_current, mount / "index")
+        with (mount / "filler").open("wb", buffering=0) as out:
+            try:
+                while True:
+                    out.write(b"\0" * 65536)
+            except OSError:
+                pass
+        settings = Settings(index_dir=mount / "index", cache_dir=mount / "cache", rate_limit_per_minute=0)
+        ensure_index(settings)  # a full disk is not an empty index: nothing to ingest, no exception
+        with TestClient(create_app(settings, feedback_db=mount / "feedback.sqlite")) as client:
+            codes = [client.post("/api/ask", json={"question": f"Hvem leverer OS2forms? {i}"}).status_code for i in range(5)]
+            assert codes == [200] * 5
+            assert client.post("/api/ask", json={"question": "Hvad er OS2borgerPC?"}).json()["citations"]
+            ready = client.get("/readyz").json()
+            assert ready["ready"] and "fuld" in ready["read_only"]
+            job, _ = client.app.state.jobs.submit("test")
+            failed = client.app.state.jobs.wait(job.id, 300)
+            assert failed.state == "failed" and failed.error.startswith("disken er fuld"), failed.error
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -183,7 +183,12 @@ def render_admin(request: Request, csrf: str) -> str:
         f"<td>{'<br>'.join(html.escape(t) for (t, _), _ in g.pages.most_common(3))}</td></tr>"
         for g in _gaps(request)[:20])
     problem = request.app.state.feedback.problem
-    problem_note = f'<p role="alert">Spørgsmål gemmes ikke: {html.escape(problem)}.</p>' if problem else ""
+    notes = [f"Spørgsmål gemmes ikke: {problem}." if problem else "",
+             f"Indekset kan ikke opdateres: {status['read_only']}." if status.get("read_only") else ""]
+    problem_note = "".join(f'<p role="alert">{html.escape(n)}</p>' for n in notes if n)
+    vectors = status.get("vectors") or {}
+    vector_line = (f"Vektorer kontrolleret ved start: {vectors.get('checked', 0)}, manglede {vectors.get('missing', 0)}, "
+                   f"genskrevet {vectors.get('repaired', 0)}{'. ' + str(vectors['error']) if vectors.get('error') else ''}.")
     return f"""<!doctype html><html lang="da"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><meta name="csrf-token" content="{html.escape(csrf, quote=True)}">
 <title>Administration · Dokumentationsassistenten</title>
@@ -193,7 +198,7 @@ button{{background:#1d4ed8;color:#fff;border:0;border-radius:6px;padding:.6rem 1
 pre{{background:#f4f4f4;padding:.75rem;overflow:auto;max-height:18rem}}</style></head><body>
 <h1>Administration</h1><form method="post" action="/admin/logout"><button type="submit">Log ud</button></form>{problem_note}
 <h2>Kilder</h2><table><tr><th>Kilde</th><th>Sider</th><th>Tekststykker</th></tr>{rows}</table>
-<p>Indeksversion {status["version"]}: {status["pages"]} sider, {status["chunks"]} tekststykker.</p>
+<p>Indeksversion {status["version"]}: {status["pages"]} sider, {status["chunks"]} tekststykker. {html.escape(vector_line)}</p>
 <h2>Opdatering</h2><p><button id="reingest" type="button">Genindlæs dokumentationen</button> <span id="job" role="status" aria-live="polite"></span></p>
 <pre id="report">{html.escape(json.dumps(report, ensure_ascii=False, indent=2))}</pre>
 <h2>Spørgsmål pr. dag (30 dage)</h2><p>{asked} spørgsmål: {share}.</p>{_bars(daily)}
