@@ -59,14 +59,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(settings, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
     from ingest.pipeline import ingest
     from ingest.sources import load_sources, spec_from_argument
 
     if args.source:
-        spec = spec_from_argument(args.source, args.name, args.site_url)
-        specs = [replace(spec, branch=args.branch) if args.branch else spec]
+        specs = [spec_from_argument(args.source, args.name, args.site_url, args.branch)]
     else:
         specs = load_sources(settings.sources_file)
     report = ingest(

@@ -9,15 +9,20 @@ It does not run Liquid or render HTML: parse.py extracts the text.
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
+import os
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import yaml
+from yaml.composer import ComposerError
+
+from ingest.sources import SourceFileError, read_source_file
 
 # Jekyll's default `exclude:` list (Jekyll 4).
 DEFAULT_EXCLUDE = (
@@ -41,24 +46,36 @@ class SiteConfig:
         return (self.url.rstrip("/") + "/" + self.baseurl.strip("/")).rstrip("/")
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_CNAME_BYTES = 1024
+
+
 def load_site_config(root: Path, fallback_url: str = "") -> SiteConfig:
-    """Read `_config.yml`; the host comes from `url`, else the CNAME file, else `fallback_url`."""
+    """Read `_config.yml`; the host comes from `url`, else the CNAME file, else `fallback_url`.
+
+    Both files are read only when they are regular files inside the source folder (a symlink to
+    /proc/self/environ is not); a URL that is not a plain http(s) site URL, or a CNAME that is not a
+    hostname, is refused with a warning naming the file, and the next candidate is used.
+    """
     config = SiteConfig()
     raw: dict = {}
-    config_file = root / "_config.yml"
-    if config_file.is_file():
+    text = _read_config_file(root, "_config.yml", MAX_CONFIG_BYTES, config.warnings)
+    if text is not None:
         try:
-            loaded = yaml.safe_load(config_file.read_text(encoding="utf-8-sig"))
+            loaded = load_yaml(text)
             raw = loaded if isinstance(loaded, dict) else {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            config.warnings.append(f"{config_file}: invalid YAML ({_yaml_problem(exc)}); using defaults")
-    url = str(raw.get("url") or "").strip()
+        except yaml.YAMLError as exc:
+            config.warnings.append(f"{root / '_config.yml'}: invalid YAML ({_yaml_problem(exc)}); using defaults")
+    url = _checked_url(str(raw.get("url") or "").strip(), "_config.yml: url", config.warnings)
     baseurl = str(raw.get("baseurl") or "").strip()
-    if not url and (root / "CNAME").is_file():
-        cname = (root / "CNAME").read_text(encoding="utf-8", errors="replace").strip().splitlines()
-        url = f"https://{cname[0].strip()}" if cname else ""
+    problem = _baseurl_problem(baseurl)
+    if problem:
+        config.warnings.append(f"_config.yml: baseurl {_shown(baseurl)} refused ({problem}); using none")
+        baseurl = ""
     if not url:
-        url = fallback_url
+        url = _cname_url(root, config.warnings)
+    if not url:
+        url = _checked_url(fallback_url, "site_url of the source", config.warnings)
     # A `url` that already carries a path (https://host/Repo/) works like url + baseurl.
     config.url = url.rstrip("/")
     config.baseurl = baseurl.strip("/")
@@ -66,6 +83,155 @@ def load_site_config(root: Path, fallback_url: str = "") -> SiteConfig:
     config.exclude = DEFAULT_EXCLUDE + tuple(str(e) for e in raw.get("exclude") or ())
     config.include = tuple(str(e) for e in raw.get("include") or (".htaccess",))
     return config
+
+
+def _read_config_file(root: Path, name: str, max_bytes: int, warnings: list[str]) -> str | None:
+    """The text of a site's config file; None when there is none or it is refused (with a warning)."""
+    if not os.path.lexists(root / name):
+        return None
+    try:
+        data = read_source_file(root, name, max_bytes)
+    except SourceFileError as exc:
+        warnings.append(f"{exc}; ignored")
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        warnings.append(f"{name}: not UTF-8 text ({exc.reason}); ignored")
+        return None
+
+
+def _cname_url(root: Path, warnings: list[str]) -> str:
+    text = _read_config_file(root, "CNAME", MAX_CNAME_BYTES, warnings)
+    lines = (text or "").strip().splitlines()
+    if not lines:
+        return ""
+    host = lines[0].strip()
+    if not _is_hostname(host):
+        warnings.append(f"CNAME: {_shown(host)} is not a hostname; refused")
+        return ""
+    return f"https://{host}"
+
+
+def _checked_url(url: str, what: str, warnings: list[str]) -> str:
+    """`url` if it is a plain http(s) site URL, else "" and a warning naming where it came from."""
+    if not url:
+        return ""
+    problem = site_url_problem(url)
+    if problem:
+        warnings.append(f"{what} {_shown(url)} refused ({problem})")
+        return ""
+    return url
+
+
+def site_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the base of citation links (None when it can): scheme http(s), a host, no
+    user name or password, no query or fragment, no whitespace or control characters."""
+    if any(_is_control_or_space(ch) for ch in url):
+        return "whitespace or control characters"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return "not an http(s) URL"
+    if "@" in parts.netloc:
+        return "user name or password in the URL"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return "a query or fragment"
+    if "\\" in url:
+        return "a backslash"
+    try:
+        _ = parts.port  # raises ValueError for a port that is not a number in range
+    except ValueError:
+        return "an invalid port"
+    host = parts.hostname or ""
+    if not (_is_hostname(host) or _is_ip_address(host)):
+        return "no valid host"
+    return None
+
+
+def _baseurl_problem(baseurl: str) -> str | None:
+    if any(_is_control_or_space(ch) for ch in baseurl):
+        return "whitespace or control characters"
+    if any(ch in baseurl for ch in "\\?#"):
+        return "a backslash, '?' or '#'"
+    return None
+
+
+_HOST_LABEL = re.compile(r"[^\W_](?:[^\W_]|-){0,62}(?<!-)")
+
+
+def _is_hostname(host: str) -> bool:
+    labels = host.removesuffix(".").split(".")
+    return 0 < len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_control_or_space(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+
+
+def _shown(value: str) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+MAX_YAML_VALUES = 100_000  # after aliases are expanded: a "billion laughs" document has 10**9
+
+
+def load_yaml(text: str) -> object:
+    """yaml.safe_load for front matter and _config.yml, refusing (a YAMLError) a document whose
+    aliases expand to more than MAX_YAML_VALUES values or refer to themselves (PyYAML shares the
+    aliased objects, but str() of one expands it: it would never finish), or that nests too deeply
+    for PyYAML's recursive parser (a RecursionError otherwise)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, MAX_YAML_VALUES) > MAX_YAML_VALUES:
+            raise ComposerError(None, None, f"aliases expand to more than {MAX_YAML_VALUES:,} values", node.start_mark)
+        return loader.construct_document(node)
+    except RecursionError:
+        raise ComposerError(None, None, "nested too deeply", None) from None
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> int:
+    """How many values the node holds with every alias expanded, counted up to just past `limit`
+    (without recursion: the graph may be deep)."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        children = _yaml_children(node)
+        if children_done:
+            on_path.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[id(node)] > limit:
+                return sizes[id(node)]
+        elif id(node) in on_path:  # an alias inside what it names: endless when expanded
+            return limit + 1
+        elif id(node) not in sizes:
+            on_path.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+    return sizes[id(root)]
+
+
+def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _yaml_problem(exc: Exception) -> str:
@@ -103,8 +269,8 @@ def page_url_path(relpath: str, front_matter: dict | None, config: SiteConfig) -
         return "/" + relpath
     permalink = front_matter.get("permalink")
     if isinstance(permalink, str) and permalink.strip():
-        path = permalink.strip()
-        return path if path.startswith("/") else "/" + path
+        # Jekyll collapses repeated slashes: `//host/x` is a path on this site, not another host.
+        return re.sub(r"/{2,}", "/", "/" + permalink.strip())
     pure = PurePosixPath(relpath)
     stem_dir = "" if str(pure.parent) == "." else str(pure.parent) + "/"
     if pure.stem == "index":

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from html import unescape
 
 import ftfy
 import yaml
@@ -18,16 +19,18 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from assistant.models import Heading, Section
-from ingest.jekyll import kramdown_anchor
+from ingest.jekyll import kramdown_anchor, load_yaml
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a docs page this large is a mistake, not a page
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
-_LIQUID_COMMENT = re.compile(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", re.S)
-_LIQUID_RAW = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
-_LIQUID_TAG = re.compile(r"{%.*?%}", re.S)
-_LIQUID_OUTPUT = re.compile(r"{{.*?}}", re.S)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# Block openers and closers; the text between them is found with str.find / search, never with a
+# lazy `.*?` (which rescans to the end of the page from every opener that has no closer: quadratic).
+_COMMENT_OPEN = re.compile(r"{%-?\s*comment\s*-?%}")
+_COMMENT_CLOSE = re.compile(r"{%-?\s*endcomment\s*-?%}")
+_RAW_OPEN = re.compile(r"{%-?\s*raw\s*-?%}")
+_RAW_CLOSE = re.compile(r"{%-?\s*endraw\s*-?%}")
+_LIQUID_OPENER = re.compile(r"{[%{]")
 _IAL_LINE = re.compile(r"^[ \t]*\{:[^}\n]*\}[ \t]*$", re.M)  # kramdown `{: .no_toc }`, `{:toc}`
 _IAL_ID = re.compile(r"#([\w-]+)")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -100,22 +103,68 @@ def split_front_matter(text: str, name: str) -> tuple[dict | None, str, list[str
     # Keep line numbers of the body: blank lines stand in for the front matter.
     body = "\n" * match.group(0).count("\n") + body
     try:
-        data = yaml.safe_load(raw) if raw.strip() else {}
+        data = load_yaml(raw) if raw.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 2}" if mark is not None else "front matter"
+        where = f" at line {mark.line + 2}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        return {}, body, [f"{name}: invalid front matter at {where}: {problem}; body ingested anyway"]
+        return {}, body, [f"{name}: invalid front matter{where}: {problem}; body ingested anyway"]
     if not isinstance(data, dict):
         return {}, body, [f"{name}: front matter is not a mapping; ignored"]
     return data, body, []
 
 
 def strip_liquid(text: str) -> str:
-    text = _LIQUID_COMMENT.sub("", text)
-    text = _LIQUID_RAW.sub(lambda m: m.group(1), text)
-    text = _LIQUID_TAG.sub("", text)
-    return _LIQUID_OUTPUT.sub(_LIQUID_MARK, text)
+    """Comment blocks removed, raw blocks unwrapped, then `{% tags %}` removed and `{{ output }}`
+    marked; each pass in linear time."""
+    text = _replace_blocks(text, _COMMENT_OPEN, _COMMENT_CLOSE, keep_inside=False)
+    text = _replace_blocks(text, _RAW_OPEN, _RAW_CLOSE, keep_inside=True)
+    text = _replace_spans(text, "{%", "%}", lambda span: "")
+    return _replace_spans(text, "{{", "}}", lambda span: _LIQUID_MARK)
+
+
+def unclosed_liquid_at(text: str) -> int | None:
+    """Where a `{%` or `{{` opens that nothing after it can close (there is no `}` after it at all,
+    so it is not inside a tag, an output or a raw block either), or None. Liquid refuses such a
+    template: Jekyll does not build the page."""
+    opener = _LIQUID_OPENER.search(text, max(text.rfind("}") - 1, 0))
+    return opener.start() if opener else None
+
+
+def strip_html_comments(text: str) -> str:
+    """`<!-- … -->` replaced by the newlines it held (line numbers stay)."""
+    return _replace_spans(text, "<!--", "-->", lambda span: "\n" * span.count("\n"))
+
+
+def _replace_spans(text: str, opener: str, closer: str, replace: Callable[[str], str]) -> str:
+    """Each `opener … closer` (the nearest closer after it) replaced by `replace(span)`."""
+    parts: list[str] = []
+    pos = 0
+    while (start := text.find(opener, pos)) != -1:
+        end = text.find(closer, start + len(opener))
+        if end == -1:  # no closer after this opener: none after any later opener either
+            break
+        end += len(closer)
+        parts += (text[pos:start], replace(text[start:end]))
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _replace_blocks(text: str, opener: re.Pattern[str], closer: re.Pattern[str], keep_inside: bool) -> str:
+    """Each `{% x %} … {% endx %}` block removed, or replaced by what is inside it."""
+    parts: list[str] = []
+    pos = 0
+    while opening := opener.search(text, pos):
+        closing = closer.search(text, opening.end())
+        if closing is None:  # as in _replace_spans: no later block can close either (the tag pass
+            break  # removes their openers as tags)
+        parts.append(text[pos:opening.start()])
+        if keep_inside:
+            parts.append(text[opening.end():closing.start()])
+        pos = closing.end()
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 def parse_markdown_file(data: bytes, name: str) -> ParsedFile:
@@ -124,8 +173,17 @@ def parse_markdown_file(data: bytes, name: str) -> ParsedFile:
     warnings += fm_warnings
     # Liquid only runs on pages with front matter; a static file is served as it is.
     if front_matter is not None:
+        unclosed = unclosed_liquid_at(body)
+        if unclosed is not None:
+            line = body.count("\n", 0, unclosed) + 1
+            opening = body[unclosed:unclosed + 30].split("\n", 1)[0]
+            warnings.append(
+                f"{name}: line {line}: Liquid {opening!r} is never closed (Jekyll does not build such a page); "
+                "the text from there on is not ingested"
+            )
+            body = body[:unclosed]
         body = strip_liquid(body)
-    body = _HTML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), body)
+    body = strip_html_comments(body)
     sections, links = parse_sections(body)
     title = ""
     if front_matter and front_matter.get("title") is not None:
@@ -233,33 +291,70 @@ def _ial_ids_by_line(body: str) -> dict[int, str]:
     return ids
 
 
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in ("script", "style"):
-            self._skip += 1
-        elif tag in ("br", "p", "div", "li", "tr"):
-            self.parts.append("\n")
-        elif tag in ("td", "th"):
-            self.parts.append(" | ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
+_MARKUP_START = re.compile(r"<[a-zA-Z/!?]")
+_START_TAG = re.compile(r"<([a-zA-Z][^\t\n\r\f />\x00]*)")
+_TAG_STOP = re.compile(r"""(>)|=\s*(["'])""")  # a tag's end, or a quoted attribute value (which may hold `>`)
+_COMMENT_END = re.compile(r"--\s*>")
+_RAW_TEXT_END = {name: re.compile(rf"</\s*{name}\s*>", re.I) for name in ("script", "style")}
+_LINE_TAGS = ("br", "p", "div", "li", "tr")
 
 
 def html_to_text(html: str) -> str:
-    extractor = _TextExtractor()
-    extractor.feed(html)
-    extractor.close()
-    lines = (re.sub(r"\s+", " ", line).strip(" |") for line in "".join(extractor.parts).splitlines())
+    """The text of an HTML block: tags and comments dropped, a line break for each block tag, ` | `
+    before table cells, script and style contents dropped, entities decoded; a `<` that opens
+    nothing closed is text, as kramdown shows it.
+
+    One forward scan, linear in the block's length: html.parser (which gave the same text for
+    well-formed HTML) rescans to the end from every unclosed `<a ` or `<!--` (a 50 KB block took a
+    minute) and raises AssertionError on `<![x`.
+    """
+    parts: list[str] = []
+    pos = scan = 0  # the text from pos on is not added yet; the next markup is searched from scan
+    last_gt = html.rfind(">")
+    comments_close = True  # False once a `<!--` found no end: no later one can
+    quotes_hold = True  # False once a tag was not closed counting quoted values: malformed, so from
+    # there on a tag ends at its first `>` (as html.parser ends a tag with an unclosed quote)
+    while markup := _MARKUP_START.search(html, scan):
+        lt = markup.start()
+        tag = _START_TAG.match(html, lt)
+        name = tag.group(1).lower() if tag else ""
+        if html.startswith("<!--", lt):
+            close = _COMMENT_END.search(html, lt + 4) if comments_close else None
+            comments_close = close is not None
+            end = close.end() if close else -1
+        elif tag:
+            end = -1
+            if tag.end() <= last_gt:
+                end = _tag_end(html, tag.end()) if quotes_hold else -1
+                if end == -1:
+                    quotes_hold = False
+                    end = html.find(">", tag.end()) + 1
+        else:  # end tag, declaration, processing instruction
+            end = html.find(">", lt + 2) + 1 if lt + 2 <= last_gt else -1
+        if end == -1:  # opens nothing that is closed: text
+            scan = lt + 1
+            continue
+        parts.append(unescape(html[pos:lt]))
+        if name in _RAW_TEXT_END and not html.startswith("/>", end - 2):
+            close = _RAW_TEXT_END[name].search(html, end)  # its text is neither markup nor page text
+            end = close.end() if close else len(html)
+        elif name in _LINE_TAGS:
+            parts.append("\n")
+        elif name in ("td", "th"):
+            parts.append(" | ")
+        pos = scan = end
+    parts.append(unescape(html[pos:]))
+    lines = (re.sub(r"\s+", " ", line).strip(" |") for line in "".join(parts).splitlines())
     return "\n".join(line for line in lines if line)
 
+
+def _tag_end(html: str, pos: int) -> int:
+    """Index after the `>` that closes a tag whose attributes start at pos; -1 if it is not closed."""
+    while stop := _TAG_STOP.search(html, pos):
+        if stop.group(1):
+            return stop.end()
+        close = html.find(stop.group(2), stop.end())
+        if close == -1:
+            return -1
+        pos = close + 1
+    return -1

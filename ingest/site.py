@@ -1,16 +1,18 @@
 """Read one Jekyll source folder into Pages: only what the site publishes, at its published URL.
 
-Bad files (binary, undecodable, too large, unreadable symlinks) are skipped with a warning naming
-them; they never stop the run. Symlinks are not followed out of the source root, and folders reached
-through symlinks are not entered (no loops). A file whose key (its bytes, the site's URL settings and
-the reading code) is the one recorded at the last ingest is not parsed again: a re-ingest of a large
-unchanged site reads its files and parses nothing.
+Bad files (binary, undecodable, too large, unreadable symlinks, FIFOs and devices) are skipped with
+a warning naming them; they never stop the run. Symlinks are not followed out of the source root, and
+folders reached through symlinks are not entered (no loops). A page that takes longer than
+PARSE_BUDGET_SECONDS to parse is ingested, with a warning naming it. A file whose key (its bytes, the
+site's URL settings and the reading code) is the one recorded at the last ingest is not parsed again:
+a re-ingest of a large unchanged site reads its files and parses nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,10 @@ from assistant import models
 from assistant.errors import SourceError
 from assistant.models import Page, sha1
 from ingest.jekyll import SiteConfig, absolute_url, is_published, load_site_config, page_url_path
-from ingest.parse import ParseError, parse_markdown_file
+from ingest.parse import MAX_FILE_BYTES, ParseError, parse_markdown_file
+from ingest.sources import SourceFileError, read_source_file
+
+PARSE_BUDGET_SECONDS = 2.0  # a docs page parses in milliseconds; seconds mean pathological markup
 
 
 @dataclass
@@ -34,28 +39,17 @@ class SiteScan:
     unchanged: list[str] = field(default_factory=list)  # files with their recorded key: not parsed
 
 
-def markdown_files(root: Path, warnings: list[str]) -> list[str]:
-    """Relative paths of the markdown files under root, not following symlinks out of it."""
+def markdown_files(root: Path) -> list[str]:
+    """Relative paths of the markdown names under root; folders reached through symlinks are not
+    entered (no loops). Whether each may be read is read_source_file's call, when it is read."""
     found: list[str] = []
-    real_root = root.resolve()
     for folder, dirs, files in os.walk(root, followlinks=False):
         dirs.sort()
-        for name in sorted(files):
-            if not name.lower().endswith((".md", ".markdown")):
-                continue
-            path = Path(folder) / name
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                try:
-                    target = path.resolve(strict=True)
-                except (OSError, RuntimeError):
-                    warnings.append(f"{rel}: broken or looping symlink; skipped")
-                    continue
-                if not target.is_relative_to(real_root):
-                    warnings.append(f"{rel}: symlink points outside the source folder; not followed")
-                    continue
-            if path.is_file():
-                found.append(rel)
+        found.extend(
+            (Path(folder) / name).relative_to(root).as_posix()
+            for name in sorted(files)
+            if name.lower().endswith((".md", ".markdown"))
+        )
     return found
 
 
@@ -85,7 +79,7 @@ def scan_site(root: Path, source: str, site_url: str = "", known: Mapping[str, s
         raise SourceError(f"Source {source!r}: {root} is not a folder")
     config = load_site_config(root, site_url)
     scan = SiteScan(pages=[], warnings=list(config.warnings))
-    files = markdown_files(root, scan.warnings)
+    files = markdown_files(root)
     if not files:
         raise SourceError(f"Source {source!r}: no markdown files in {root}")
     for rel in files:
@@ -93,16 +87,23 @@ def scan_site(root: Path, source: str, site_url: str = "", known: Mapping[str, s
             scan.skipped.append(rel)
             continue
         try:
-            data = (root / rel).read_bytes()
+            data = read_source_file(root, rel, MAX_FILE_BYTES)
             key = file_key(data, config, source)
             if known and known.get(rel) == key:
                 scan.unchanged.append(rel)
                 continue
+            started = time.perf_counter()
             parsed = parse_markdown_file(data, rel)
-        except (ParseError, OSError) as exc:
+            seconds = time.perf_counter() - started
+        except (ParseError, SourceFileError) as exc:
             scan.warnings.append(f"{source}: {exc}; skipped")
             continue
         scan.warnings.extend(f"{source}: {w}" for w in parsed.warnings)
+        if seconds > PARSE_BUDGET_SECONDS:
+            scan.warnings.append(
+                f"{source}: {rel}: parsing took {seconds:.1f} s (budget {PARSE_BUDGET_SECONDS:g} s); "
+                "ingested, but check the page for runaway markup"
+            )
         front = parsed.front_matter
         if front is not None and front.get("redirect_to"):
             scan.skipped.append(rel)  # jekyll-redirect-from serves a redirect, not this text

@@ -1,7 +1,17 @@
+import os
 from collections import Counter
 from pathlib import Path
 
-from ingest.jekyll import absolute_url, is_published, kramdown_anchor, load_site_config, page_url_path
+import pytest
+
+from ingest.jekyll import (
+    DEFAULT_EXCLUDE,
+    absolute_url,
+    is_published,
+    kramdown_anchor,
+    load_site_config,
+    page_url_path,
+)
 
 
 def anchors(*headings: str) -> list[str]:
@@ -60,3 +70,68 @@ def test_invalid_config_yaml_warns_with_file_and_line(tmp_path: Path):
     (tmp_path / "_config.yml").write_text("title: x\nurl: [unclosed\n")
     config = load_site_config(tmp_path)
     assert config.warnings and "_config.yml" in config.warnings[0] and "line" in config.warnings[0]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        '"javascript:alert(1)"',
+        '"https://ex ample.dk"',
+        '"https://example.dk\\nSet-Cookie: x=1"',
+        '"https://user:secret@example.dk"',
+        '"https://example.dk/?utm=1"',
+        '"https://"',
+        '"ftp://example.dk"',
+        '"https://example.dk:99999"',
+    ],
+)
+def test_config_url_that_is_not_a_plain_http_site_url_is_refused_with_a_warning(tmp_path: Path, url: str):
+    (tmp_path / "_config.yml").write_text(f"url: {url}\n")
+    config = load_site_config(tmp_path, "https://fallback.dk")
+    assert config.url == "https://fallback.dk"
+    assert any(w.startswith("_config.yml: url") and "refused" in w for w in config.warnings)
+
+
+@pytest.mark.parametrize("baseurl", ['"/docs\\r\\nSet-Cookie: x"', '"\\\\evil.example"', '"/docs?x=1"', '"/my docs"'])
+def test_config_baseurl_with_control_characters_or_a_backslash_is_refused(tmp_path: Path, baseurl: str):
+    (tmp_path / "_config.yml").write_text(f"url: https://example.dk\nbaseurl: {baseurl}\n")
+    config = load_site_config(tmp_path)
+    assert config.base == "https://example.dk"
+    assert any(w.startswith("_config.yml: baseurl") for w in config.warnings)
+
+
+@pytest.mark.parametrize("cname", ["SECRET=hunter2", "evil.example/x", "https://docs.example.dk", "-x.dk", "a b.dk"])
+def test_cname_that_is_not_a_plain_hostname_is_refused(tmp_path: Path, cname: str):
+    (tmp_path / "CNAME").write_text(cname + "\n")
+    config = load_site_config(tmp_path, "https://fallback.dk")
+    assert config.url == "https://fallback.dk"
+    assert any(w.startswith("CNAME:") and "not a hostname" in w for w in config.warnings)
+
+
+def test_idn_and_ip_site_urls_are_accepted(tmp_path: Path):
+    (tmp_path / "CNAME").write_text("blåbær.example.dk\n")
+    assert load_site_config(tmp_path).url == "https://blåbær.example.dk"
+    (tmp_path / "_config.yml").write_text("url: http://127.0.0.1:4000\n")
+    assert load_site_config(tmp_path).url == "http://127.0.0.1:4000"
+
+
+def test_permalink_starting_with_two_slashes_stays_on_the_site():
+    config = load_site_config(Path("/nonexistent"))
+    assert page_url_path("a.md", {"permalink": "//evil.example/x"}, config) == "/evil.example/x"
+
+
+@pytest.mark.timeout(60)
+def test_config_yaml_alias_bomb_is_refused_not_expanded(tmp_path: Path):
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    (tmp_path / "_config.yml").write_text("\n".join(lines) + "\nexclude: *a8\n")
+    config = load_site_config(tmp_path)
+    assert config.exclude == DEFAULT_EXCLUDE
+    assert any("_config.yml" in w and "aliases" in w for w in config.warnings)
+
+
+@pytest.mark.timeout(60)
+def test_config_that_is_a_fifo_is_skipped_with_a_warning(tmp_path: Path):
+    os.mkfifo(tmp_path / "_config.yml")
+    config = load_site_config(tmp_path)
+    assert any(w.startswith("_config.yml: not a regular file") for w in config.warnings)

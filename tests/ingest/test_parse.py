@@ -1,8 +1,9 @@
+import time
 from pathlib import Path
 
 import pytest
 
-from ingest.parse import ParseError, decode_markdown, parse_markdown_file
+from ingest.parse import ParseError, decode_markdown, html_to_text, parse_markdown_file
 from tests.conftest import CORPUS, PRODUKTMODNING_OLD
 
 PAGE = b"""---
@@ -114,3 +115,70 @@ def test_tables_become_rows_of_cells(tmp_path: Path):
     data = b"---\ntitle: T\n---\n# Plan\n| Tid | Punkt |\n|---|---|\n| 10:00 | Velkomst |\n"
     parsed = parse_markdown_file(data, "t.md")
     assert parsed.sections[1].blocks == ["Tid | Punkt", "10:00 | Velkomst"]
+
+
+@pytest.mark.parametrize("opener", ["{% ", "{{ ", "<!-- ", "{% comment %}", "{% raw %}"])
+def test_five_megabytes_of_unclosed_openers_parse_in_linear_time(opener: str):
+    data = b"---\ntitle: x\n---\n" + opener.encode() * (5_000_000 // len(opener))
+    started = time.perf_counter()
+    parse_markdown_file(data, "x.md")
+    assert time.perf_counter() - started < 5  # about a second; before: 10 s at 100 KB, 96 s at 200 KB
+
+
+@pytest.mark.parametrize("markup", ["<a ", "<a x='", '<a x=">" ', "<!--", "<![", "</", "<?", "<script>"])
+def test_a_megabyte_of_unclosed_html_parses_in_linear_time(markup: str):
+    data = ("<div>\n" + markup * (1_000_000 // len(markup))).encode()
+    started = time.perf_counter()
+    parse_markdown_file(data, "x.md")
+    assert time.perf_counter() - started < 5  # under a second; html.parser took 52 s for 50 KB of `<a `
+
+
+def test_html_blocks_become_their_text():
+    html = (
+        '<table><tr><th>Navn</th><td title="a > b">Ø &amp; Å</td></tr></table>\n'
+        '<script>var p = "<p>";</script><style>p{}</style>\n'
+        '<p>Slut<br/>linje &lt;3</p><!-- note --><img alt="x"/>'
+    )
+    assert html_to_text(html) == "Navn | Ø & Å\nSlut\nlinje <3"
+
+
+def test_malformed_html_declaration_is_text_and_the_page_goes_on():
+    parsed = parse_markdown_file(b"<div>\n<![x y\n\nTekst efter.\n", "x.md")
+    assert parsed.sections[0].blocks == ["<![x y", "Tekst efter."]
+
+
+def test_unclosed_html_comment_leaves_the_rest_of_the_page_as_text_as_kramdown_does():
+    parsed = parse_markdown_file(b"---\ntitle: x\n---\nF\xc3\xb8r.\n\n<!-- glemt\n\nSynlig <b>fed</b> tekst.\n", "x.md")
+    assert "Synlig fed tekst." in "\n".join(parsed.sections[0].blocks)
+
+
+def test_unclosed_liquid_ends_the_text_with_a_warning_naming_file_and_line():
+    parsed = parse_markdown_file(b"---\ntitle: x\n---\nF\xc3\xb8r.\n\n{% include x\n\nEfter.\n", "x.md")
+    assert parsed.sections[0].blocks == ["Før."]
+    assert parsed.warnings == [
+        "x.md: line 6: Liquid '{% include x' is never closed (Jekyll does not build such a page); "
+        "the text from there on is not ingested"
+    ]
+
+
+def test_unclosed_liquid_inside_a_raw_block_is_text():
+    data = b"---\ntitle: x\n---\n{% raw %}Skriv {{ for at starte{% endraw %}\n\nMere tekst her.\n"
+    parsed = parse_markdown_file(data, "x.md")
+    assert parsed.sections[0].blocks == ["Skriv {{ for at starte", "Mere tekst her."]
+    assert parsed.warnings == []
+
+
+@pytest.mark.timeout(60)
+def test_front_matter_alias_bomb_is_refused_and_the_body_ingested():
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    data = ("---\n" + "\n".join(lines) + "\ntitle: *a8\n---\n# Overskrift\nTekst.\n").encode()
+    parsed = parse_markdown_file(data, "bomb.md")
+    assert parsed.title == "Overskrift" and parsed.front_matter == {}
+    assert any("bomb.md" in w and "aliases expand" in w for w in parsed.warnings)
+
+
+def test_front_matter_nested_too_deeply_is_refused_and_the_body_ingested():
+    parsed = parse_markdown_file(b"---\ntitle: " + b"[" * 100_000 + b"\n---\n# Overskrift\n", "dyb.md")
+    assert parsed.title == "Overskrift"
+    assert any("dyb.md" in w and "nested too deeply" in w for w in parsed.warnings)

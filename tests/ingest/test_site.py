@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import SourceError
+from ingest import site
 from ingest.site import scan_site
 
 FRONT = "---\ntitle: {t}\n---\n# {t}\nTekst om {t}.\n"
@@ -71,3 +72,46 @@ def test_invalid_front_matter_warns_and_the_page_is_still_ingested(tmp_path: Pat
     scan = scan_site(tmp_path, "s")
     assert scan.pages[0].sections[-1].blocks == ["Indhold."]
     assert any("side.md" in w and "line" in w for w in scan.warnings)
+
+
+@pytest.mark.parametrize("secret", ["file", "environ"])
+def test_cname_symlink_out_of_the_source_never_becomes_the_site_url(tmp_path: Path, secret: str):
+    root = tmp_path / "site"
+    write(root, "index.md", FRONT.format(t="Forside"))
+    write(tmp_path, "secret", "SECRET=hunter2\n")
+    target = tmp_path / "secret" if secret == "file" else Path("/proc/self/environ")
+    if not target.exists():
+        pytest.skip(f"no {target} here")
+    os.symlink(target, root / "CNAME")
+    scan = scan_site(root, "s", site_url="https://docs.example.dk")
+    assert [p.url for p in scan.pages] == ["https://docs.example.dk/"]
+    assert any(w.startswith("CNAME: symlink points outside") for w in scan.warnings)
+
+
+def test_config_symlink_out_of_the_source_is_not_read(tmp_path: Path):
+    root = tmp_path / "site"
+    write(root, "index.md", FRONT.format(t="Forside"))
+    write(tmp_path, "secret.yml", "url: https://SECRET-hunter2.example.dk\n")
+    os.symlink(tmp_path / "secret.yml", root / "_config.yml")
+    scan = scan_site(root, "s", site_url="https://docs.example.dk")
+    assert [p.url for p in scan.pages] == ["https://docs.example.dk/"]
+    assert any(w.startswith("_config.yml: symlink points outside") for w in scan.warnings)
+
+
+@pytest.mark.timeout(60)
+def test_fifo_named_like_markdown_is_skipped_with_a_warning_and_does_not_block(tmp_path: Path):
+    write(tmp_path, "ok.md", FRONT.format(t="OK"))
+    os.mkfifo(tmp_path / "x.md")
+    os.mkfifo(tmp_path / "CNAME")
+    scan = scan_site(tmp_path, "s")
+    assert [p.path for p in scan.pages] == ["ok.md"]
+    assert any("x.md: not a regular file" in w for w in scan.warnings)
+    assert any("CNAME: not a regular file" in w for w in scan.warnings)
+
+
+def test_page_that_parses_slower_than_the_budget_is_ingested_with_a_warning(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(site, "PARSE_BUDGET_SECONDS", 0.0)
+    write(tmp_path, "side.md", FRONT.format(t="Side"))
+    scan = scan_site(tmp_path, "s")
+    assert [p.path for p in scan.pages] == ["side.md"]
+    assert any(w.startswith("s: side.md: parsing took") and "budget" in w for w in scan.warnings)

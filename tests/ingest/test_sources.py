@@ -1,9 +1,13 @@
+import os
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from assistant.errors import SourceError
-from ingest.sources import load_sources, spec_from_argument
+from ingest import sources
+from ingest.sources import SourceFileError, SourceSpec, checkout, load_sources, read_source_file, spec_from_argument
 
 
 def test_sources_file_paths_are_relative_to_the_file(tmp_path: Path):
@@ -39,3 +43,123 @@ def test_command_line_source_can_be_a_folder_or_a_git_url(tmp_path: Path):
     assert spec_from_argument(str(tmp_path), None, None).name == tmp_path.name
     spec = spec_from_argument("https://github.com/OS2/docs.git", None, "https://os2.dk")
     assert (spec.name, spec.git, spec.site_url) == ("docs", "https://github.com/OS2/docs.git", "https://os2.dk")
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@x", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "index.md").write_text("---\ntitle: Forside\n---\nFørste version.\n", encoding="utf-8")
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("add", ".", cwd=repo)
+    git("commit", "-q", "-m", "v1", cwd=repo)
+    return repo
+
+
+@pytest.mark.parametrize("branch", ["main", None])
+def test_git_source_is_cloned_and_then_fetched(repo: Path, tmp_path: Path, branch: str | None):
+    spec = SourceSpec(name="docs", git=f"file://{repo}", branch=branch)
+    target = checkout(spec, tmp_path / "cache")
+    assert "Første version." in (target / "index.md").read_text(encoding="utf-8")
+    (repo / "index.md").write_text("---\ntitle: Forside\n---\nAnden version.\n", encoding="utf-8")
+    git("commit", "-q", "-am", "v2", cwd=repo)
+    assert checkout(spec, tmp_path / "cache") == target
+    assert "Anden version." in (target / "index.md").read_text(encoding="utf-8")
+
+
+def test_branch_git_would_read_as_an_option_is_refused_in_the_sources_file(repo: Path, tmp_path: Path):
+    file = tmp_path / "sources.toml"
+    file.write_text(f'[[source]]\nname = "docs"\ngit = "file://{repo}"\nbranch = "--upload-pack=touch x;true"\n')
+    with pytest.raises(SourceError, match=r"source #1 \(docs\): field 'branch' '--upload-pack"):
+        load_sources(file)
+
+
+def test_branch_option_injection_runs_nothing_when_an_existing_clone_is_fetched(repo: Path, tmp_path: Path):
+    cache = tmp_path / "cache"
+    checkout(SourceSpec(name="docs", git=f"file://{repo}"), cache)
+    marker = tmp_path / "pwned"
+    evil = SourceSpec(name="docs", git=f"file://{repo}", branch=f"--upload-pack=touch {marker};true")
+    with pytest.raises(SourceError, match="'docs': field 'branch'"):
+        checkout(evil, cache)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("branch", ["a..b", "a b", "x.lock", "@{-1}", "a:b", "/a", "-x", "a\nb"])
+def test_invalid_branch_names_are_refused(repo: Path, tmp_path: Path, branch: str):
+    with pytest.raises(SourceError, match="'branch'"):
+        checkout(SourceSpec(name="docs", git=f"file://{repo}", branch=branch), tmp_path / "cache")
+
+
+def test_ext_transport_is_refused_even_when_the_environment_allows_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("GIT_ALLOW_PROTOCOL", "ext:file:https:ssh")
+    marker = tmp_path / "pwned"
+    spec = SourceSpec(name="docs", git=f"ext::sh -c touch% {marker}")
+    with pytest.raises(SourceError, match="field 'git'.*transport"):
+        checkout(spec, tmp_path / "cache")
+    assert not marker.exists()
+
+
+def test_git_itself_only_gets_https_ssh_and_file_transports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Should a URL get past the check, git refuses the transport: the environment cannot widen it."""
+    monkeypatch.setenv("GIT_ALLOW_PROTOCOL", "ext")
+    marker = tmp_path / "pwned"
+    spec = SourceSpec(name="docs", git="unchecked")
+    with pytest.raises(SourceError, match="not allowed"):
+        sources._git(spec, ["clone", "--", f"ext::sh -c touch% {marker}", str(tmp_path / "clone")], timeout=30)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "-oProxyCommand=touch x",
+        "--upload-pack=touch x;true",
+        "ssh://-oProxyCommand=touch%20x/repo.git",
+        "git@-oProxyCommand=x:repo.git",
+        "git://example.org/repo.git",
+        "http://example.org/repo.git",
+        "fd::17",
+    ],
+)
+def test_git_urls_that_are_options_or_other_transports_are_refused(tmp_path: Path, url: str):
+    file = tmp_path / "sources.toml"
+    file.write_text(f'[[source]]\nname = "docs"\ngit = "{url}"\n')
+    with pytest.raises(SourceError, match=r"\(docs\): field 'git'"):
+        load_sources(file)
+    with pytest.raises(SourceError, match="field 'git'"):
+        checkout(SourceSpec(name="docs", git=url), tmp_path / "cache")
+
+
+def test_command_line_git_url_and_branch_are_checked():
+    with pytest.raises(SourceError, match="'x'.*field 'git'.*starts with '-'"):
+        spec_from_argument("-oProxyCommand=touch x.git", "x", None)
+    with pytest.raises(SourceError, match="field 'branch'"):
+        spec_from_argument("https://github.com/OS2/docs.git", None, None, branch="--upload-pack=x")
+    spec = spec_from_argument("git@github.com:OS2/docs.git", None, None, branch="release/2026")
+    assert (spec.name, spec.branch) == ("docs", "release/2026")
+
+
+def test_source_file_inside_the_root_is_read_through_a_symlink(tmp_path: Path):
+    (tmp_path / "a.md").write_bytes(b"# A\n")
+    os.symlink(tmp_path / "a.md", tmp_path / "b.md")
+    assert read_source_file(tmp_path, "b.md", 100) == b"# A\n"
+
+
+@pytest.mark.timeout(60)
+def test_source_files_that_are_not_regular_files_inside_the_root_are_refused(tmp_path: Path):
+    root = tmp_path / "site"
+    (root / ".git").mkdir(parents=True)
+    (root / ".git" / "config").write_text("[remote]\nurl = https://token@example.org\n")
+    (tmp_path / "outside.md").write_text("hemmelig")
+    os.symlink(tmp_path / "outside.md", root / "out.md")
+    os.symlink(root / ".git" / "config", root / "config.md")
+    os.mkfifo(root / "fifo.md")
+    (root / "big.md").write_bytes(b"x" * 101)
+    for rel, problem in [("out.md", "outside"), ("config.md", ".git"), ("fifo.md", "regular file"), ("big.md", "larger")]:
+        with pytest.raises(SourceFileError, match=f"{rel}: .*{re.escape(problem)}"):
+            read_source_file(root, rel, 100)
