@@ -123,3 +123,42 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+class SmallDisk:
+    """A real filesystem of a few MB (tmpfs, mounted by root as CI runs), to fill up on purpose."""
+
+    def __init__(self, path: Path, size: str) -> None:
+        import subprocess
+
+        self.path = path
+        path.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True)
+
+    def fill(self) -> None:
+        """Write until the disk refuses: what is on it stays, nothing more fits."""
+        with (self.path / "filler").open("wb", buffering=0) as out:
+            try:
+                while True:
+                    out.write(b"\0" * 65536)
+            except OSError:
+                pass
+
+    def unmount(self) -> None:
+        import subprocess
+
+        subprocess.run(["umount", "-l", str(self.path)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """small_disk("2m") → a SmallDisk under tmp_path, unmounted after the test."""
+    disks: list[SmallDisk] = []
+
+    def make(size: str) -> SmallDisk:
+        disks.append(SmallDisk(tmp_path / f"small-disk-{len(disks)}", size))
+        return disks[-1]
+
+    yield make
+    for disk in disks:
+        disk.unmount()

@@ -67,34 +67,13 @@ def test_a_lone_surrogate_is_stored_as_a_replacement_character(tmp_path):
     assert store.add(question="næste", answer="a", rating="up", citations=[]) == feedback_id + 1  # the connection is fine
 
 
-@pytest.fixture
-def full_disk(tmp_path):  # type: ignore[no-untyped-def]
-    """A real 2 MB filesystem (tmpfs), filled up after the test has put its files on it."""
-    import subprocess
-
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], check=True)
-
-    def fill() -> None:
-        with (mount / "filler").open("wb", buffering=0) as out:
-            try:
-                while True:
-                    out.write(b"\0" * 65536)
-            except OSError:
-                pass
-
-    yield mount, fill
-    subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def test_a_full_disk_loses_the_log_line_not_the_answer_and_feedback_says_why(full_disk, caplog):
+def test_a_full_disk_loses_the_log_line_not_the_answer_and_feedback_says_why(small_disk, caplog):
     from assistant.errors import StorageFullError
 
-    mount, fill = full_disk
-    store = FeedbackStore(mount / "feedback.sqlite")
+    disk = small_disk("2m")
+    store = FeedbackStore(disk.path / "feedback.sqlite")
     assert store.log_question("før", True, [])
-    fill()
+    disk.fill()
     with caplog.at_level("WARNING"):
         results = [store.log_question(f"spørgsmål {i} " + "x" * 2000, True, []) for i in range(200)]
     assert not all(results) and "disken er fuld" in store.problem

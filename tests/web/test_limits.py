@@ -215,59 +215,40 @@ def test_health_answers_while_every_answer_thread_is_busy(index_current, tmp_pat
         assert replies["ready"].json()["status"] == "degraded"  # type: ignore[attr-defined]
 
 
-def test_questions_are_answered_while_the_disk_of_the_question_log_is_full(index_current, tmp_path):
+def test_questions_are_answered_while_the_disk_of_the_question_log_is_full(index_current, tmp_path, small_disk):
     from app import create_app
 
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
-    try:
-        settings = Settings(index_dir=index_current, cache_dir=tmp_path / "cache", rate_limit_per_minute=0)
-        with TestClient(create_app(settings, feedback_db=mount / "feedback.sqlite")) as client:
-            with (mount / "filler").open("wb", buffering=0) as out:
-                try:
-                    while True:
-                        out.write(b"\0" * 65536)
-                except OSError:
-                    pass
-            codes = [client.post("/api/ask", json={"question": f"Hvem leverer OS2forms? {i} " + "x" * 1500}).status_code
-                     for i in range(30)]
-            assert codes == [200] * 30
-            feedback = [client.post("/api/feedback", json={"question": "q" * 1500, "answer": "a" * 15000, "rating": "up"})
-                        for _ in range(30)]
-            refused = [f for f in feedback if f.status_code != 200]
-            assert refused and all(f.status_code == 503 and "disken er fuld" in f.json()["detail"] for f in refused)
-            assert client.get("/readyz").status_code == 200
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+    disk = small_disk("1m")
+    settings = Settings(index_dir=index_current, cache_dir=tmp_path / "cache", rate_limit_per_minute=0)
+    with TestClient(create_app(settings, feedback_db=disk.path / "feedback.sqlite")) as client:
+        disk.fill()
+        codes = [client.post("/api/ask", json={"question": f"Hvem leverer OS2forms? {i} " + "x" * 1500}).status_code
+                 for i in range(30)]
+        assert codes == [200] * 30
+        feedback = [client.post("/api/feedback", json={"question": "q" * 1500, "answer": "a" * 15000, "rating": "up"})
+                    for _ in range(30)]
+        refused = [f for f in feedback if f.status_code != 200]
+        assert refused and all(f.status_code == 503 and "disken er fuld" in f.json()["detail"] for f in refused)
+        assert client.get("/readyz").status_code == 200
 
 
-def test_a_process_started_on_a_full_disk_serves_the_index_it_has(index_current, tmp_path):
+def test_a_process_started_on_a_full_disk_serves_the_index_it_has(index_current, small_disk):
     import shutil
 
     from app import create_app, ensure_index
 
-    mount = tmp_path / "small-disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], check=True)
-    try:
-        shutil.copytree(index_current, mount / "index")
-        with (mount / "filler").open("wb", buffering=0) as out:
-            try:
-                while True:
-                    out.write(b"\0" * 65536)
-            except OSError:
-                pass
-        settings = Settings(index_dir=mount / "index", cache_dir=mount / "cache", rate_limit_per_minute=0)
-        ensure_index(settings)  # a full disk is not an empty index: nothing to ingest, no exception
-        with TestClient(create_app(settings, feedback_db=mount / "feedback.sqlite")) as client:
-            codes = [client.post("/api/ask", json={"question": f"Hvem leverer OS2forms? {i}"}).status_code for i in range(5)]
-            assert codes == [200] * 5
-            assert client.post("/api/ask", json={"question": "Hvad er OS2borgerPC?"}).json()["citations"]
-            ready = client.get("/readyz").json()
-            assert ready["ready"] and "fuld" in ready["read_only"]
-            job, _ = client.app.state.jobs.submit("test")
-            failed = client.app.state.jobs.wait(job.id, 300)
-            assert failed.state == "failed" and failed.error.startswith("disken er fuld"), failed.error
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+    disk = small_disk("64m")
+    mount = disk.path
+    shutil.copytree(index_current, mount / "index")
+    disk.fill()
+    settings = Settings(index_dir=mount / "index", cache_dir=mount / "cache", rate_limit_per_minute=0)
+    ensure_index(settings)  # a full disk is not an empty index: nothing to ingest, no exception
+    with TestClient(create_app(settings, feedback_db=mount / "feedback.sqlite")) as client:
+        codes = [client.post("/api/ask", json={"question": f"Hvem leverer OS2forms? {i}"}).status_code for i in range(5)]
+        assert codes == [200] * 5
+        assert client.post("/api/ask", json={"question": "Hvad er OS2borgerPC?"}).json()["citations"]
+        ready = client.get("/readyz").json()
+        assert ready["ready"] and "fuld" in ready["read_only"]
+        job, _ = client.app.state.jobs.submit("test")
+        failed = client.app.state.jobs.wait(job.id, 300)
+        assert failed.state == "failed" and failed.error.startswith("disken er fuld"), failed.error
