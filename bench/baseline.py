@@ -24,7 +24,7 @@ from bench import SHARED
 
 go_offline()
 
-from assistant.embed import resolve_model  # noqa: E402
+from assistant.embed import prompts, resolve_model  # noqa: E402
 from assistant.eval import load_questions, metrics, ranks  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
@@ -38,8 +38,11 @@ class LangchainPipeline:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
         from transformers import AutoTokenizer
 
-        path = resolve_model(model)
-        self.embeddings = HuggingFaceEmbeddings(model_name=path, encode_kwargs={"normalize_embeddings": True})
+        path = resolve_model(model, folder / "model-cache")
+        prompt = prompts(model, path)
+        self.embeddings = HuggingFaceEmbeddings(
+            model_name=path, encode_kwargs={"normalize_embeddings": True, "prompt": prompt["passage"]},
+            query_encode_kwargs={"normalize_embeddings": True, "prompt": prompt["query"]})
         self.splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
             AutoTokenizer.from_pretrained(path), chunk_size=200, chunk_overlap=20)
         self.folder = folder

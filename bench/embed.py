@@ -36,7 +36,8 @@ from bench import SHARED
 go_offline()
 
 from assistant.catalog import EmbeddingCache  # noqa: E402
-from assistant.embed import BACKENDS, SentenceTransformerEmbedder, embedding_key, load_token_counter  # noqa: E402
+from assistant.embed import BACKENDS, Embedder, embedding_key, load_token_counter  # noqa: E402
+from assistant.embed import make_embedder as new_embedder  # noqa: E402
 from assistant.eval import load_questions, metrics  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ingest.chunk import ChunkSizes, chunk_page  # noqa: E402
@@ -63,18 +64,18 @@ class Row:
 
 def site_chunks(settings: Settings, root: Path):  # type: ignore[no-untyped-def]
     """The chunks ingest makes of a site (same scan, same sizes, same token counter)."""
-    count = load_token_counter(settings.embedding_model)
+    count = load_token_counter(settings.embedding_model, settings.cache_dir)
     sizes = ChunkSizes(settings.chunk_max_tokens, settings.chunk_target_tokens, settings.chunk_min_tokens)
     return [c for page in scan_site(root, root.name).pages for c in chunk_page(page, count, sizes)]
 
 
-def make_embedder(settings: Settings, backend: str, cache_dir: Path) -> SentenceTransformerEmbedder:
-    embedder = SentenceTransformerEmbedder(settings.embedding_model, settings.embedding_batch_size, backend, cache_dir)
-    embedder.embed(["opvarmning"])  # load (and for ONNX export once) outside the timings
+def make_embedder(settings: Settings, backend: str, cache_dir: Path) -> Embedder:
+    embedder = new_embedder(settings.embedding_model, settings.embedding_batch_size, backend, cache_dir)
+    embedder.embed_passages(["opvarmning"])  # load (and for ONNX export once) outside the timings
     return embedder
 
 
-def measure_speed(rows: dict[str, Row], embedders: dict[str, SentenceTransformerEmbedder], texts: list[str],
+def measure_speed(rows: dict[str, Row], embedders: dict[str, Embedder], texts: list[str],
                   rounds: int) -> None:
     threads = os.cpu_count() or 1
     for _ in range(rounds):
@@ -83,23 +84,23 @@ def measure_speed(rows: dict[str, Row], embedders: dict[str, SentenceTransformer
             for batch in BATCHES:
                 embedder.batch_size = batch
                 started = time.perf_counter()
-                vectors = embedder.embed(texts)
+                vectors = embedder.embed_passages(texts)
                 rows[backend].speed.setdefault(batch, []).append(len(texts) / (time.perf_counter() - started))
                 rows[backend].vectors[batch] = vectors
 
 
-def measure_query(rows: dict[str, Row], embedders: dict[str, SentenceTransformerEmbedder], questions: list[str]) -> None:
+def measure_query(rows: dict[str, Row], embedders: dict[str, Embedder], questions: list[str]) -> None:
     for backend, embedder in embedders.items():
         embedder.use_threads(1)  # as a serving process (settings.query_threads)
         times = []
         for question in questions:
             started = time.perf_counter()
-            embedder.embed([question])
+            embedder.embed_queries([question])
             times.append(1000 * (time.perf_counter() - started))
         rows[backend].query_ms = statistics.median(times)
 
 
-def evaluate_backend(row: Row, embedder: SentenceTransformerEmbedder, base: Settings, shared: Path, work: Path,
+def evaluate_backend(row: Row, embedder: Embedder, base: Settings, shared: Path, work: Path,
                      known: dict[str, np.ndarray]) -> None:
     from assistant.eval import evaluate
     from assistant.retrieve import Retriever
@@ -122,7 +123,7 @@ def evaluate_backend(row: Row, embedder: SentenceTransformerEmbedder, base: Sett
         by_hash = {c.text_hash: c.embed_text for c in chunks}
         missing = [h for h in by_hash if h not in known]
         if missing:
-            known.update(zip(missing, embedder.embed([by_hash[h] for h in missing]), strict=True))
+            known.update(zip(missing, embedder.embed_passages([by_hash[h] for h in missing]), strict=True))
         (folder / "embeddings").mkdir(parents=True, exist_ok=True)
         cache = EmbeddingCache(folder / "embeddings")
         vectors = {h: known[h] for h in by_hash}
@@ -143,7 +144,7 @@ def evaluate_backend(row: Row, embedder: SentenceTransformerEmbedder, base: Sett
         row.dense5[site] = dense_only_hit5(retriever, embedder, load_questions(shared / "eval" / questions_file))
 
 
-def dense_only_hit5(retriever, embedder: SentenceTransformerEmbedder, questions) -> float:  # type: ignore[no-untyped-def]
+def dense_only_hit5(retriever, embedder: Embedder, questions) -> float:  # type: ignore[no-untyped-def]
     """Page hit@5 of cosine ranking alone: the fused score weighs BM25 0.7, which hides the vectors."""
     from assistant.eval import ranks
 
@@ -153,7 +154,7 @@ def dense_only_hit5(retriever, embedder: SentenceTransformerEmbedder, questions)
     matrix = np.stack([stored[i] for i in ids])
     rows = []
     for q in questions:
-        scores = matrix @ embedder.embed([q.question])[0]
+        scores = matrix @ embedder.embed_queries([q.question])[0]
         top = [snap.chunks[ids[i]] for i in np.argsort(-scores)[:10]]
         rows.append((q, ranks(q, [(c.path, c.headings, c.covers) for c in top])))
     return metrics(rows)["page hit@5"]

@@ -42,7 +42,7 @@ def main() -> int:
 
     settings = Settings()
     get_embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend,
-                 settings.cache_dir).embed(["opvarmning"])  # model load (and a first ONNX export) is not ingest time
+                 settings.cache_dir).embed_passages(["opvarmning"])  # model load (and a first ONNX export) is not ingest time
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp) / "a", cache_dir=Path(tmp) / "cache")
         full = step("full ingest (2026-07-14)", settings, current)

@@ -85,7 +85,10 @@ class FakeVectors:
     dimension = 384
     max_tokens = 256
 
-    def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_passages(texts)
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         vectors = np.stack([np.random.default_rng(int(sha1(t)[:12], 16)).standard_normal(self.dimension)
                             for t in texts]).astype(np.float32)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -104,7 +107,7 @@ def use_fake_vectors(settings: Settings) -> None:
 def load_model(settings: Settings) -> None:
     """Model load (and a first ONNX export into cache_dir) is neither ingest nor query time."""
     get_embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend,
-                 settings.cache_dir).embed(["opvarmning"])
+                 settings.cache_dir).embed_passages(["opvarmning"])
 
 
 def ask_all(assistant: Assistant, questions: list[Question], n: int) -> list[float]:

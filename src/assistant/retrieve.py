@@ -177,7 +177,7 @@ class Retriever:
         allowed = {i for i, c in snap.chunks.items() if filters.allows(c)} if filters.active else None
         pool = max(MIN_POOL, k * 5)
         lexical = snap.lexical.search(query.lexical_text, pool, allowed)
-        vector = self.embedder.embed([query.dense_text])[0]
+        vector = self.embedder.embed_queries([query.dense_text])[0]
         dense = self._dense(vector, pool, snap, allowed)
         # Lexical hits outside the dense pool still get their true similarity, so that a strong BM25
         # match is not lost for want of a dense rank (the model separates Danish poorly).

@@ -103,7 +103,7 @@ class Assistant:
         """Every live chunk has a readable vector; the missing ones are written again (store.check_vectors)."""
         retriever = self.retriever
         self.vector_check = check_vectors(retriever.store, lambda: retriever.snapshot().chunks, self.settings,
-                                          retriever.embedder.embed, lambda: writer_lock(self.settings))
+                                          retriever.embedder.embed_passages, lambda: writer_lock(self.settings))
         return self.vector_check
 
     def search(self, query: str, k: int = 8, filters: Filters | None = None) -> list[Passage]:

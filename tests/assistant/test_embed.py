@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from assistant.embed import (
-    SentenceTransformerEmbedder,
+    Embedder,
     embedding_key,
     get_embedder,
     load_token_counter,
+    make_embedder,
     resolve_model,
 )
 from assistant.errors import EmbeddingError
@@ -29,7 +30,7 @@ DANISH = [
 
 @pytest.fixture(scope="module")
 def torch_vectors() -> np.ndarray:
-    return get_embedder(BUNDLED_MODEL).embed(DANISH)
+    return get_embedder(BUNDLED_MODEL).embed_passages(DANISH)
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +39,8 @@ def export_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("onnx-cache")
 
 
-def onnx_embedder(backend: str, cache: Path, batch_size: int = 8) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(BUNDLED_MODEL, batch_size, backend, cache)
+def onnx_embedder(backend: str, cache: Path, batch_size: int = 8) -> Embedder:
+    return make_embedder(BUNDLED_MODEL, batch_size, backend, cache)
 
 
 def test_bundled_model_loads_offline_and_gives_normalised_384_d_vectors(torch_vectors):
@@ -48,7 +49,7 @@ def test_bundled_model_loads_offline_and_gives_normalised_384_d_vectors(torch_ve
     assert embedder.dimension == 384 and embedder.max_tokens == 256
     assert torch_vectors.shape == (len(DANISH), 384) and torch_vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(torch_vectors, axis=1), 1.0, atol=1e-5)
-    assert embedder.embed([]).shape == (0, 384)
+    assert embedder.embed_passages([]).shape == (0, 384)
 
 
 def test_token_counter_counts_special_tokens_without_padding_or_truncation():
@@ -62,7 +63,7 @@ def test_onnx_int8_vectors_agree_with_torch_and_the_export_goes_to_the_cache_fol
     model_folder = Path(resolve_model(BUNDLED_MODEL))
     before = sorted(p.relative_to(model_folder) for p in model_folder.rglob("*"))
     embedder = onnx_embedder("onnx-int8", export_cache)
-    vectors = embedder.embed(DANISH)
+    vectors = embedder.embed_passages(DANISH)
     assert vectors.shape == (len(DANISH), 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert (vectors * torch_vectors).sum(axis=1).min() >= 0.95
@@ -79,10 +80,10 @@ def test_onnx_int8_vectors_agree_with_torch_and_the_export_goes_to_the_cache_fol
 
 def test_an_existing_export_is_reused_not_made_again(export_cache):
     first = onnx_embedder("onnx-int8", export_cache)
-    first.embed(["opvarmning"])
+    first.embed_passages(["opvarmning"])
     stamp = (first.export_dir / "model.onnx").stat().st_mtime_ns
     second = onnx_embedder("onnx-int8", export_cache)
-    second.embed(["opvarmning"])
+    second.embed_passages(["opvarmning"])
     assert second.export_dir == first.export_dir
     assert (second.export_dir / "model.onnx").stat().st_mtime_ns == stamp
     assert sorted(p.name for p in (export_cache / "onnx").iterdir() if p.is_dir()) == [first.export_dir.name]
@@ -90,8 +91,8 @@ def test_an_existing_export_is_reused_not_made_again(export_cache):
 
 def test_onnx_fp32_matches_torch_and_padding_does_not_change_a_vector(export_cache, torch_vectors):
     embedder = onnx_embedder("onnx", export_cache, batch_size=4)
-    batched = embedder.embed(DANISH)  # one batch: the short texts are padded to the longest
-    one_by_one = np.vstack([embedder.embed([text]) for text in DANISH])
+    batched = embedder.embed_passages(DANISH)  # one batch: the short texts are padded to the longest
+    one_by_one = np.vstack([embedder.embed_passages([text]) for text in DANISH])
     assert (batched * torch_vectors).sum(axis=1).min() > 0.9999
     assert np.allclose(batched, one_by_one, atol=1e-4)
     assert embedder.export_dir is not None and embedder.export_dir.name.startswith(f"{BUNDLED_MODEL}-onnx-")
@@ -100,20 +101,20 @@ def test_onnx_fp32_matches_torch_and_padding_does_not_change_a_vector(export_cac
 def test_onnx_threads_are_set_on_the_onnxruntime_session(export_cache):
     embedder = onnx_embedder("onnx-int8", export_cache)
     embedder.use_threads(1)
-    embedder.embed(["opvarmning"])
+    embedder.embed_passages(["opvarmning"])
     assert embedder.onnx.session.get_session_options().intra_op_num_threads == 1
     embedder.use_threads(2)  # an existing session is recreated with the new count
     assert embedder.onnx.session.get_session_options().intra_op_num_threads == 2
-    assert embedder.embed(["opvarmning"]).shape == (1, 384)
+    assert embedder.embed_passages(["opvarmning"]).shape == (1, 384)
 
 
 def test_a_missing_model_gives_a_clear_embedding_error(tmp_path):
-    embedder = SentenceTransformerEmbedder("no-such-model-on-this-machine")
+    embedder = make_embedder("no-such-model-on-this-machine")
     with pytest.raises(EmbeddingError, match="(?s)no-such-model-on-this-machine.*ASSISTANT_EMBEDDING_MODEL"):
-        embedder.embed(["hej"])
-    onnx = SentenceTransformerEmbedder("no-such-model-on-this-machine", backend="onnx-int8", cache_dir=tmp_path)
+        embedder.embed_passages(["hej"])
+    onnx = make_embedder("no-such-model-on-this-machine", backend="onnx-int8", cache_dir=tmp_path)
     with pytest.raises(EmbeddingError, match="(?s)no-such-model-on-this-machine.*local folder"):
-        onnx.embed(["hej"])
+        onnx.embed_passages(["hej"])
     assert not (tmp_path / "onnx").exists()
 
 
