@@ -21,7 +21,9 @@ log = logging.getLogger("app")
 
 
 def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
-    """Ingest the configured sources when the index has no pages yet."""
+    """Ingest the configured sources when the index has no pages yet, and re-embed it once when it was
+    built with another embedding model or chunking (an upgrade): the new vectors go to their own
+    collection and the old index stays whole until the new one is committed."""
     import sqlite3
     import time
 
@@ -37,12 +39,18 @@ def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
             raise
         log.error("the disk of %s is full: the index is served as it is, without ingesting", settings.index_dir)
         return
-    if pages:
+    recorded = catalog.signature() if pages else None
+    full = bool(recorded) and recorded != settings.chunking_signature()
+    if pages and not full:
         catalog.close()
         return
-    log.info("index %s is empty: ingesting %s", settings.index_dir, settings.sources_file)
+    if full:
+        log.warning("index %s was built with %s; the settings say %s: re-embedding it once (progress below), "
+                    "then serving", settings.index_dir, (recorded or {}).get("embedding_model"), settings.embedding_model)
+    else:
+        log.info("index %s is empty: ingesting %s", settings.index_dir, settings.sources_file)
     try:
-        report = ingest_sources_file(settings, progress=True)
+        report = ingest_sources_file(settings, progress=True, full=full)
     except IngestLockedError:  # another instance builds it: wait for its first version
         log.info("another process is ingesting; waiting for it to finish")
         while not catalog.counts()[0]:

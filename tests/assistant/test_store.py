@@ -87,15 +87,33 @@ def test_opening_embeds_a_deleted_vector_the_cache_does_not_have(index_current, 
     assert all(float(np.dot(before[i], after[i])) > 0.97 for i in damaged)
 
 
-def test_vectors_that_are_listed_but_unreadable_are_found_and_written_again(index_current, tmp_path):
+@pytest.fixture(scope="module")
+def large_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings]:
+    """A synthetic site of ~1,500 chunks (more than Chroma's sync threshold of 1,000) with hash vectors
+    (bench.scale's FakeVectors, under a batch size of its own so that no real embedder is replaced):
+    enough for Chroma to persist its HNSW files."""
+    from bench.scale import use_fake_vectors
+    from bench.synth import generate
+    from ingest.pipeline import ingest
+    from ingest.sources import SourceSpec
+
+    work = tmp_path_factory.mktemp("large")
+    generate(work / "site", pages=320, seed=3)
+    settings = Settings(index_dir=work / "index", cache_dir=work / "cache", embedding_batch_size=7)
+    use_fake_vectors(settings)
+    ingest(settings, [SourceSpec(name="stor", path=work / "site")], progress=False)
+    return work / "index", settings
+
+
+def test_vectors_that_are_listed_but_unreadable_are_found_and_written_again(large_index, tmp_path):
     """Chroma's HNSW files gone while its SQLite still lists the ids: reading a vector fails with
     "Error finding id" (as after a writer was killed), and listing ids finds nothing wrong."""
     index_dir = tmp_path / "index"
-    shutil.copytree(index_current, index_dir)
+    shutil.copytree(large_index[0], index_dir)
     for segment in (index_dir / "chroma").iterdir():
         if segment.is_dir():
             shutil.rmtree(segment)
-    settings = Settings(index_dir=index_dir)
+    settings = large_index[1].model_copy(update={"index_dir": index_dir})
     ids = live_ids(index_dir)
     assert store_of(settings).ids() == set(ids)  # every id listed...
     with pytest.raises(Exception, match="Error finding id"):

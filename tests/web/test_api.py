@@ -73,7 +73,7 @@ def test_search_filters_by_path_prefix(client):
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz").json()
-    assert ready["ready"] and ready["chunks"] > 400 and ready["pages"] > 60
+    assert ready["ready"] and ready["chunks"] > 300 and ready["pages"] > 60
 
 
 def test_readiness_is_503_until_the_assistant_is_loaded(client):
