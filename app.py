@@ -76,11 +76,12 @@ def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-un
     from assistant.jobs import IngestJobs, Poller
     from assistant.service import Assistant
     from assistant.web.admin import AdminHeaders, build_admin_router
-    from assistant.web.api import add_middleware, allowed_origins, build_router
+    from assistant.web.api import build_router
     from assistant.web.auth import install_log_redaction
     from assistant.web.chat import CSS, build_chat, theme
     from assistant.web.common import friendly_error
     from assistant.web.feedback import FeedbackStore
+    from assistant.web.middleware import add_middleware, allowed_origins
     from assistant.web.widget import build_widget_router
     from assistant.webhooks import RecentDeliveries
     from ingest.pipeline import ingest_sources_file

@@ -79,9 +79,7 @@ def test_cname_symlink_out_of_the_source_never_becomes_the_site_url(tmp_path: Pa
     root = tmp_path / "site"
     write(root, "index.md", FRONT.format(t="Forside"))
     write(tmp_path, "secret", "SECRET=hunter2\n")
-    target = tmp_path / "secret" if secret == "file" else Path("/proc/self/environ")
-    if not target.exists():
-        pytest.skip(f"no {target} here")
+    target = tmp_path / "secret" if secret == "file" else Path("/proc/self/environ")  # Linux: always there
     os.symlink(target, root / "CNAME")
     scan = scan_site(root, "s", site_url="https://docs.example.dk")
     assert [p.url for p in scan.pages] == ["https://docs.example.dk/"]

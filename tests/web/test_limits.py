@@ -137,7 +137,7 @@ def test_known_routes_with_another_method_are_405_and_health_answers_head(limite
 def test_a_content_length_with_surrounding_whitespace_is_read_as_its_number():
     import asyncio
 
-    from assistant.web.api import BodyLimit
+    from assistant.web.middleware import BodyLimit
 
     seen: list[bytes] = []
 

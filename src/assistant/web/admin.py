@@ -236,6 +236,10 @@ def _last_report(assistant: Any) -> dict:
     return json.loads(raw) if raw else {}
 
 
+_ADMIN_HEADER_ITEMS = [(k.lower().encode(), v.encode()) for k, v in ADMIN_HEADERS.items()]
+_ADMIN_HEADER_NAMES = {k for k, _ in _ADMIN_HEADER_ITEMS}
+
+
 class AdminHeaders:
     """Admin pages and replies are never cached, framed or sent on as a Referer."""
 
@@ -250,9 +254,8 @@ class AdminHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.decode("latin-1").lower() not in {h.lower() for h in ADMIN_HEADERS}]
-                headers += [(k.lower().encode(), v.encode()) for k, v in ADMIN_HEADERS.items()]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _ADMIN_HEADER_NAMES]
+                headers += _ADMIN_HEADER_ITEMS
                 message = {**message, "headers": headers}
             await send(message)
 
