@@ -21,15 +21,15 @@ log = logging.getLogger("app")
 
 
 def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
-    """Ingest the configured sources when the index has no pages yet, and re-embed it once when it was
-    built with another embedding model or chunking (an upgrade): the new vectors go to their own
-    collection and the old index stays whole until the new one is committed."""
+    """Ingest the index's sources (a new index: the sources file) when it has no pages yet, and re-embed
+    it once when it was built with another embedding model or chunking (an upgrade): the new vectors go
+    to their own collection and the old index stays whole until the new one is committed."""
     import sqlite3
     import time
 
     from assistant.catalog import open_catalog
-    from assistant.errors import IngestLockedError, is_disk_full
-    from ingest.pipeline import ingest_sources_file
+    from assistant.errors import IngestLockedError, SourceError, StoreError, is_disk_full
+    from ingest.pipeline import reingest, stale_app_addresses
 
     try:
         catalog = open_catalog(settings)
@@ -41,16 +41,27 @@ def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
         return
     recorded = catalog.signature() if pages else None
     full = bool(recorded) and recorded != settings.chunking_signature()
-    if pages and not full:
+    # With a Chroma server, instances on other ports would take turns: there it follows ASSISTANT_PUBLIC_URL only.
+    try:
+        moved = (stale_app_addresses(catalog.recorded_sources(), settings) if pages and not full
+                 and (settings.public_url or not settings.chroma_host) else [])
+    except (StoreError, SourceError) as exc:  # a damaged list of sources: served as it is, re-ingests say why
+        log.warning("%s", exc)
+        moved = []
+    if pages and not full and not moved:
         catalog.close()
         return
-    if full:
+    if moved:
+        log.info("the app's address is now %s: re-ingesting %s so that its citations link there",
+                 settings.public_base(), ", ".join(moved))
+    elif full:
         log.warning("index %s was built with %s; the settings say %s: re-embedding it once (progress below), "
                     "then serving", settings.index_dir, (recorded or {}).get("embedding_model"), settings.embedding_model)
     else:
-        log.info("index %s is empty: ingesting %s", settings.index_dir, settings.sources_file)
+        log.info("index %s is empty: ingesting %s", settings.index_dir,
+                 "its sources" if catalog.recorded_sources() else settings.sources_file)
     try:
-        report = ingest_sources_file(settings, progress=True, full=full)
+        report = reingest(settings, progress=True, full=full)
     except IngestLockedError:  # another instance builds it: wait for its first version
         log.info("another process is ingesting; waiting for it to finish")
         while not catalog.counts()[0]:
@@ -58,15 +69,37 @@ def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
         catalog.close()
         return
     catalog.close()
+    log_report(report)
+
+
+def log_report(report) -> None:  # type: ignore[no-untyped-def]
+    """The ingest report in the log: a source that failed, or warned, at WARNING."""
     for line in report.lines():
-        log.info("ingest: %s", line)
+        failed = any(line.startswith(f"{s.name}: FAILED") for s in report.sources)
+        log.log(logging.WARNING if failed else logging.INFO, "ingest: %s", line)
+    warned = sum(len(s.warnings) for s in report.sources)
+    if warned:
+        log.warning("ingest: %d warnings (above); the report lists them", warned)
+
+
+def served_sites(settings) -> list[tuple[str, Path, str]]:  # type: ignore[no-untyped-def]
+    """(path, folder, name) of the sources the app serves itself (site_url = "/guide/")."""
+    from ingest.source_set import sources_of_index
+    from ingest.sources import is_app_path
+
+    try:
+        specs = sources_of_index(settings).specs
+    except Exception as exc:  # noqa: BLE001 - the chat is served all the same
+        log.warning("the sites the app serves itself are not served: %s", exc)
+        return []
+    return [(s.site_url, s.path, s.name) for s in specs if is_app_path(s.site_url) and s.path is not None]
 
 
 def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-untyped-def]
     """The FastAPI app: JSON API under /api, the widget at /widget.js and /widget, the chat at /.
 
     Feedback goes to `feedback_db` (default: feedback.sqlite next to the index folder)."""
-    from contextlib import asynccontextmanager
+    from contextlib import asynccontextmanager, nullcontext
 
     import anyio
     import gradio as gr
@@ -74,6 +107,8 @@ def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-un
     from fastapi.responses import JSONResponse
 
     from assistant.jobs import IngestJobs, Poller
+    from assistant.llms_txt import build_llms_router
+    from assistant.mcp.http import mount_mcp
     from assistant.service import Assistant
     from assistant.web.admin import AdminHeaders, build_admin_router
     from assistant.web.api import build_router
@@ -81,16 +116,18 @@ def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-un
     from assistant.web.chat import CSS, build_chat, theme
     from assistant.web.common import friendly_error
     from assistant.web.feedback import FeedbackStore
+    from assistant.web.guide import build_guide_router
     from assistant.web.middleware import add_middleware, allowed_origins
     from assistant.web.widget import build_widget_router
     from assistant.webhooks import RecentDeliveries
-    from ingest.pipeline import ingest_sources_file
-    from ingest.sources import load_sources
+    from ingest.pipeline import reingest
+    from ingest.source_set import sources_of_index
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         poller = Poller(app.state.jobs, settings.poll_interval) if settings.poll_interval > 0 else None
-        yield
+        async with mcp_sessions.run() if mcp_sessions is not None else nullcontext():  # /mcp's task group
+            yield
         if poller:
             poller.stop()
         app.state.feedback.close()
@@ -102,8 +139,9 @@ def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-un
     app.state.settings = settings
     app.state.feedback = FeedbackStore(feedback_db or Path(settings.index_dir).parent / "feedback.sqlite")
     app.state.feedback.purge(settings.retention_days)
-    app.state.jobs = IngestJobs(lambda: ingest_sources_file(settings).to_dict(), disk=Path(settings.index_dir))
-    app.state.git_sources = lambda: [s for s in load_sources(settings.sources_file) if s.git]
+    # Re-ingests (admin, webhook, polling) read the sources the index records, never the sources file.
+    app.state.jobs = IngestJobs(lambda: reingest(settings).to_dict(), disk=Path(settings.index_dir))
+    app.state.git_sources = lambda: [s for s in sources_of_index(settings).specs if s.git]
     app.state.deliveries = RecentDeliveries()
     install_log_redaction()
     app.add_middleware(AdminHeaders)
@@ -111,6 +149,10 @@ def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-un
     app.include_router(build_router(app))
     app.include_router(build_admin_router())
     app.include_router(build_widget_router())
+    app.include_router(build_guide_router(served_sites(settings)))  # /guide/: the user guide
+    app.include_router(build_llms_router())  # /llms.txt, /llms-full.txt, /llms/{source}.txt
+    mcp_sessions = (mount_mcp(app, settings, lambda: app.state.assistant, app.state.feedback)
+                    if settings.mcp_enabled else None)  # /mcp, before the chat takes /
 
     # Health checks run on the event loop or on their own two threads, never in the pool that
     # answers questions: a hanging LLM must not make the process look dead.

@@ -1,4 +1,7 @@
-"""Command line of the ingest pipeline: `python -m ingest --help`."""
+"""Command line of the ingest pipeline: `python -m ingest --help`.
+
+Without source arguments it re-ingests the sources the index records (a new index: the sources
+file); the list changes only with --sources FILE, --add-source, --remove-source or --source."""
 
 from __future__ import annotations
 
@@ -16,11 +19,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m ingest",
         description="Ingest Jekyll documentation sites into the assistant's index (incremental).",
     )
-    parser.add_argument("--source", help="a site folder or git URL (default: every source in the sources file)")
-    parser.add_argument("--name", help="name of the --source (default: its folder or repository name)")
-    parser.add_argument("--site-url", help="published URL of the --source when _config.yml does not give it")
-    parser.add_argument("--branch", help="git branch of the --source")
-    parser.add_argument("--sources", type=Path, help="sources file (default: corpus/sources.toml)")
+    parser.add_argument("--source", help="ingest only this site folder or git URL now (added to the index's sources "
+                                         "when new; default: every source the index was built from)")
+    parser.add_argument("--add-source", metavar="FOLDER_OR_GIT_URL",
+                        help="add a site to the index's sources (or replace the one of the same --name), then re-ingest")
+    parser.add_argument("--remove-source", metavar="NAME", action="append", default=[],
+                        help="remove a source and its pages from the index (repeatable)")
+    parser.add_argument("--name", help="name of the --source/--add-source (default: its folder or repository name)")
+    parser.add_argument("--site-url", help="published URL of the --source/--add-source when its _config.yml (url) and "
+                                           "CNAME do not give it; needed for citation links")
+    parser.add_argument("--branch", help="git branch of the --source/--add-source")
+    parser.add_argument("--sources", type=Path, help="make the index's sources those of this file (a new index "
+                                                     "reads ASSISTANT_SOURCES_FILE, default corpus/sources.toml)")
     parser.add_argument("--index", type=Path, help="index folder (default: data/index)")
     parser.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     parser.add_argument("--full", action="store_true", help="re-chunk every page (and switch model/chunking)")
@@ -59,17 +69,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(settings, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from assistant.errors import SourceError
     from ingest.pipeline import ingest
     from ingest.sources import load_sources, spec_from_argument
 
-    if args.source:
-        specs = [spec_from_argument(args.source, args.name, args.site_url, args.branch)]
+    if args.source and (args.add_source or args.remove_source or args.sources):
+        raise SourceError("--source ingests one site now; use it alone, or --sources/--add-source/--remove-source")
+    given = args.source or args.add_source
+    if not given and (args.name or args.site_url or args.branch):
+        raise SourceError("--name, --site-url and --branch describe a --source or --add-source")
+    spec = spec_from_argument(given, args.name, args.site_url, args.branch) if given else None
+    progress = not args.quiet and sys.stderr.isatty()
+    if spec is not None and args.source:
+        report = ingest(settings, [spec], full=args.full, dry_run=args.dry_run, progress=progress)
     else:
-        specs = load_sources(settings.sources_file)
-    report = ingest(
-        settings, specs, full=args.full, dry_run=args.dry_run, prune_unlisted=not args.source,
-        progress=not args.quiet and sys.stderr.isatty(),
-    )
+        report = ingest(
+            settings, load_sources(settings.sources_file) if args.sources else None,
+            add=[spec] if spec else [], remove=args.remove_source, prune_unlisted=True,
+            full=args.full, dry_run=args.dry_run, progress=progress,
+        )
     if args.dry_run:
         print("dry run: nothing written")
     for line in report.lines():

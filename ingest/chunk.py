@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.models import Chunk, Heading, Page, Section
+from assistant.text import CODE_FENCE
 
 TokenCounter = Callable[[str], int]  # word pieces of a text, special tokens included
 
@@ -151,9 +152,12 @@ def _pack(blocks: list[str], prefix: str, count_tokens: TokenCounter, sizes: Chu
 
 
 def _split_to_fit(block: str, budget: int, count_tokens: TokenCounter) -> list[str]:
-    """A block that is too long splits at sentence, then word boundaries."""
+    """A block that is too long splits at sentence, then word boundaries; a code block at line
+    boundaries, each piece a code block of its own."""
     if count_tokens(block) <= budget:
         return [block]
+    if block.startswith(CODE_FENCE + "\n") and block.endswith("\n" + CODE_FENCE):
+        return _split_code(block.split("\n")[1:-1], budget, count_tokens)
     out: list[str] = []
     current = ""
     for sentence in _SENTENCE_END.split(block):
@@ -171,6 +175,21 @@ def _split_to_fit(block: str, budget: int, count_tokens: TokenCounter) -> list[s
             current = candidate
     if current:
         out.append(current)
+    return out
+
+
+def _split_code(lines: list[str], budget: int, count_tokens: TokenCounter) -> list[str]:
+    fenced = lambda body: f"{CODE_FENCE}\n" + "\n".join(body) + f"\n{CODE_FENCE}"  # noqa: E731
+    out: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        for piece in _split_words(line, budget - count_tokens(fenced([])), count_tokens) if line.strip() else [line]:
+            if current and count_tokens(fenced([*current, piece])) > budget:
+                out.append(fenced(current))
+                current = []
+            current.append(piece)
+    if current:
+        out.append(fenced(current))
     return out
 
 

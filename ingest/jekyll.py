@@ -39,6 +39,7 @@ class SiteConfig:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     include: tuple[str, ...] = (".htaccess",)
     warnings: list[str] = field(default_factory=list)
+    url_from: str = ""  # where `url` came from: "_config.yml", "CNAME", "site_url", "inferred" or "" (none)
 
     @property
     def base(self) -> str:
@@ -50,8 +51,9 @@ MAX_CONFIG_BYTES = 1024 * 1024
 MAX_CNAME_BYTES = 1024
 
 
-def load_site_config(root: Path, fallback_url: str = "") -> SiteConfig:
-    """Read `_config.yml`; the host comes from `url`, else the CNAME file, else `fallback_url`.
+def load_site_config(root: Path, fallback_url: str = "", inferred_url: str = "") -> SiteConfig:
+    """Read `_config.yml`; the host comes from `url`, else the CNAME file, else `fallback_url` (the
+    source's site_url), else `inferred_url` (GitHub Pages' address for a git source's remote).
 
     Both files are read only when they are regular files inside the source folder (a symlink to
     /proc/self/environ is not); a URL that is not a plain http(s) site URL, or a CNAME that is not a
@@ -67,6 +69,7 @@ def load_site_config(root: Path, fallback_url: str = "") -> SiteConfig:
         except yaml.YAMLError as exc:
             config.warnings.append(f"{root / '_config.yml'}: invalid YAML ({_yaml_problem(exc)}); using defaults")
     url = _checked_url(str(raw.get("url") or "").strip(), "_config.yml: url", config.warnings)
+    config.url_from = "_config.yml" if url else ""
     baseurl = str(raw.get("baseurl") or "").strip()
     problem = _baseurl_problem(baseurl)
     if problem:
@@ -74,8 +77,13 @@ def load_site_config(root: Path, fallback_url: str = "") -> SiteConfig:
         baseurl = ""
     if not url:
         url = _cname_url(root, config.warnings)
+        config.url_from = "CNAME" if url else ""
     if not url:
         url = _checked_url(fallback_url, "site_url of the source", config.warnings)
+        config.url_from = "site_url" if url else ""
+    if not url:
+        url = _checked_url(inferred_url, "inferred site URL", config.warnings)
+        config.url_from = "inferred" if url else ""
     # A `url` that already carries a path (https://host/Repo/) works like url + baseurl.
     config.url = url.rstrip("/")
     config.baseurl = baseurl.strip("/")

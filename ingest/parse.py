@@ -1,8 +1,11 @@
 """Markdown file → Page: text encoding repair, front matter, Liquid removal, heading structure.
 
 Reads a file the way Jekyll + kramdown (GFM input) see it and returns plain-text sections under
-their headings with kramdown's heading ids. It does not decide what is published (jekyll.py) nor cut
-chunks (chunk.py).
+their headings with kramdown's heading ids: text a reader can be quoted, not markdown. A table row
+names its fields from the header ("Tid: 12.00 - 12.45; Punkt: Frokost"), links become their text, stray
+emphasis marks and broken link syntax go, a Mermaid Gantt chart becomes its tasks and dates, other
+diagrams are dropped, and code stays code: a fenced block (CODE_FENCE lines around it) that answers
+never quote as prose. It does not decide what is published (jekyll.py) nor cut chunks (chunk.py).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from assistant.models import Heading, Section
+from assistant.text import CODE_FENCE
 from ingest.jekyll import kramdown_anchor, load_yaml
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a docs page this large is a mistake, not a page
@@ -36,6 +40,20 @@ _IAL_ID = re.compile(r"#([\w-]+)")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _DANISH = re.compile(r"[æøåÆØÅ]")
 _LIQUID_MARK = "\u2063"  # invisible separator: marks where Liquid output was removed
+DIAGRAMS = frozenset({"mermaid", "plantuml", "puml", "dot", "graphviz", "flowchart", "sequence"})
+# Markup a reader should never see that markdown-it leaves as text: "(Roller)[https://…]" (link
+# syntax the wrong way round), footnote marks, a task list's "[ ]", brackets of an undefined reference
+# link ("[tekst]", which would also read as a citation marker), unpaired emphasis marks and ticks.
+_TEXT_CLEANUPS = (
+    (re.compile(r"\(([^()\n]+)\)\[(?:https?://|/|\.|#)[^\]\s]*\]"), r"\1"),
+    (re.compile(r"\[\^[^\]\n]*\]"), ""),
+    (re.compile(r"^\[[ xX]\]\s+"), ""),
+    (re.compile(r"\[([^\[\]\n]*)\]"), r"\1"),
+    (re.compile(r"\*+|(?<![\w])_+(?![\w])|`+"), ""),
+)
+_GANTT_SKIP = re.compile(r"^(?:gantt|dateformat|axisformat|tickinterval|excludes|includes|todaymarker|weekday|%%)",
+                         re.I)
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
 class ParseError(Exception):
@@ -208,6 +226,8 @@ def parse_sections(body: str) -> tuple[list[Section], list[str]]:
     links: list[str] = []
     list_depth = 0
     row: list[str] = []
+    header: list[str] = []  # the table's column names
+    in_head = False
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -231,17 +251,26 @@ def parse_sections(body: str) -> tuple[list[Section], list[str]]:
             list_depth += 1
         elif tok.type in ("bullet_list_close", "ordered_list_close"):
             list_depth -= 1
+        elif tok.type in ("thead_open", "thead_close"):
+            in_head = tok.type == "thead_open"
+            header = [] if in_head else header
         elif tok.type == "tr_open":
             row = []
         elif tok.type == "inline" and tokens[i - 1].type in ("th_open", "td_open"):
-            row.append(_inline_text(tok, links).strip())
+            row.append(clean_text(_inline_text(tok, links)))
         elif tok.type == "tr_close":
-            if any(row):
-                sections[-1].blocks.append(" | ".join(row))
+            if in_head:
+                header = row
+            elif any(row):
+                _add_block(sections[-1], table_row(header, row), 0)
         elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
             _add_block(sections[-1], _inline_text(tok, links), list_depth)
         elif tok.type in ("fence", "code_block"):
-            _add_block(sections[-1], tok.content.rstrip(), 0)
+            language = tok.info.strip().split(maxsplit=1)[0].lower() if tok.info.strip() else ""
+            if language == "mermaid" and tok.content.lstrip().lower().startswith("gantt"):
+                sections[-1].blocks.extend(gantt_tasks(tok.content))
+            elif language not in DIAGRAMS and tok.content.strip():
+                sections[-1].blocks.append(f"{CODE_FENCE}\n{tok.content.strip(chr(10))}\n{CODE_FENCE}")
         elif tok.type == "html_block":
             _add_block(sections[-1], html_to_text(tok.content), 0)
         i += 1
@@ -254,10 +283,54 @@ def _add_block(section: Section, text: str, list_depth: int) -> None:
         text = text.replace(_LIQUID_MARK, "")
         if len(re.findall(r"\w{2,}", text)) <= 4:
             return
-    text = re.sub(r"[ \t]+", " ", text).strip()
+    text = clean_text(text)
     if not re.search(r"\w", text):
         return
     section.blocks.append(("  " * (list_depth - 1) + "- " + text) if list_depth else text)
+
+
+def clean_text(text: str) -> str:
+    """A block's text without the markup markdown-it leaves in it (see _TEXT_CLEANUPS)."""
+    for pattern, replacement in _TEXT_CLEANUPS:
+        text = pattern.sub(replacement, text)
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def table_row(header: list[str], row: list[str]) -> str:
+    """A table row as text whose fields are named by the header: "Tid: 12.00; Punkt: Frokost"."""
+    fields = []
+    for column, cell in enumerate(row):
+        if not cell:
+            continue
+        name = header[column] if column < len(header) else ""
+        fields.append(f"{name}: {cell}" if name and name.casefold() != cell.casefold() else cell)
+    text = "; ".join(fields)
+    return text if text.endswith((".", "!", "?", ":")) else text + "."
+
+
+def gantt_tasks(source: str) -> list[str]:
+    """A Mermaid Gantt chart as text: its title, then each task with its dates and section
+    ("- Forårs samlingen (Formelle Netværksmøder): 2027-05-10 – 2027-05-30")."""
+    blocks: list[str] = []
+    section = ""
+    for raw in source.splitlines():
+        line = raw.strip()
+        if not line or _GANTT_SKIP.match(line):
+            continue
+        keyword, _, rest = line.partition(" ")
+        if keyword.lower() == "title":
+            blocks.append(clean_text(rest) + ":")
+        elif keyword.lower() == "section":
+            section = clean_text(rest)
+        elif ":" in line:
+            name, _, spec = line.partition(":")
+            name = clean_text(name)
+            dates = _ISO_DATE.findall(spec)
+            if not re.search(r"\w", name) or not dates:
+                continue
+            where = f" ({section})" if section else ""
+            blocks.append(f"- {name}{where}: {' – '.join(dates[:2])}")
+    return blocks
 
 
 def _inline_text(inline: Token, links: list[str]) -> str:

@@ -8,6 +8,8 @@ Order of work, chosen so that a crash or Ctrl-C at any point leaves the previous
   5. check that every live chunk has a readable vector, writing missing ones again (store.check_vectors).
 An index built with other model/chunking settings lives in another collection, so even `--full`
 with a new model never touches the live vectors before its commit. A file lock keeps to one writer.
+Which sources a run reads, and the list of sources the index records (written with the pages), are
+decided in ingest/source_set.py; a git source that cannot be fetched is read from its clone or snapshot.
 
 Each step ends with a progress line on the `ingest` log (INFO, so on stderr in the CLI), named by a
 stable point: `progress <point>: <what>`, the point's name also in the record's `progress` attribute.
@@ -37,9 +39,12 @@ from assistant.errors import EmbeddingError, SourceError
 from assistant.models import Chunk
 from assistant.settings import Settings
 from assistant.store import ChromaStore, VectorCheck, check_vectors, collection_name, open_store
+from assistant.text import in_context, sentence_hash
+from assistant.text import sentences as sentences_of
 from ingest.chunk import ChunkSizes, chunk_page
 from ingest.site import scan_site
-from ingest.sources import SourceSpec, checkout
+from ingest.source_set import SourceChanges, index_sources, merged, recorded_specs, source_changes, with_changes
+from ingest.sources import SourceSpec, checkout, github_pages_url, is_app_path
 
 log = logging.getLogger("ingest")
 
@@ -54,6 +59,7 @@ class SourceReport:
     unchanged: list[str] = field(default_factory=list)
     chunks: int = 0  # live chunks of this source after the run
     warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # e.g. read from the snapshot: git could not fetch
     error: str | None = None
 
 
@@ -62,19 +68,22 @@ class IngestReport:
     sources: list[SourceReport]
     chunks_embedded: int = 0  # embeddings computed by the model in this run
     chunks_cached: int = 0  # new chunks whose vector came from the cache
+    sentences_embedded: int = 0  # prose sentences of new chunks embedded for answers (answer/meaning.py)
     chunks_written: int = 0
     vectors_deleted: int = 0
     vectors: VectorCheck | None = None  # the check after the writes: live chunks without a readable vector
     seconds: float = 0.0
     version: int = 0
     dry_run: bool = False
+    source_changes: SourceChanges = field(default_factory=SourceChanges)  # to the index's list of sources
+    notices: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
         return any(s.error for s in self.sources)
 
     def lines(self) -> list[str]:
-        out = []
+        out = [*self.source_changes.lines(), *(f"notice: {n}" for n in self.notices)]
         for s in self.sources:
             if s.error:
                 out.append(f"{s.name}: FAILED — {s.error}")
@@ -83,6 +92,7 @@ class IngestReport:
                 f"{s.name}: {len(s.added)} added, {len(s.changed)} changed, {len(s.removed)} removed, "
                 f"{len(s.unchanged)} unchanged pages"
             )
+            out.extend(f"{s.name}: notice: {n}" for n in s.notices)
         verb = "would write" if self.dry_run else "written"
         out.append(
             f"chunks {verb}: {self.chunks_written}; embeddings computed: {self.chunks_embedded}, "
@@ -98,40 +108,60 @@ class IngestReport:
 
 def ingest(
     settings: Settings,
-    specs: Sequence[SourceSpec],
+    specs: Sequence[SourceSpec] | None,
     *,
+    add: Sequence[SourceSpec] = (),
+    remove: Sequence[str] = (),
     full: bool = False,
     dry_run: bool = False,
     prune_unlisted: bool = False,
     progress: bool = True,
     on_warning: Callable[[str], None] = log.warning,
+    on_notice: Callable[[str], None] = log.info,
 ) -> IngestReport:
-    """Bring the index up to date with the given sources. Raises IngestLockedError if one runs."""
+    """Bring the index up to date with the given sources. Raises IngestLockedError if one runs.
+
+    `specs` None: the sources the index records (ingest/source_set.py), pages of any others removed.
+    With `prune_unlisted` the index's sources become `specs` (pages of the others removed); without,
+    `specs` are added to (or replace, by name) the recorded ones, which are not read this run.
+    `add` and `remove` (names) change the list first. The new list is recorded with the pages."""
     index_dir = Path(settings.index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     lock = ingest_lock(settings)
     if not dry_run:
         lock.acquire()
     try:
-        return _run(settings, specs, full=full, dry_run=dry_run, prune_unlisted=prune_unlisted,
-                    progress=progress, on_warning=on_warning)
+        return _run(settings, specs, add=add, remove=remove, full=full, dry_run=dry_run,
+                    prune_unlisted=prune_unlisted, progress=progress, on_warning=on_warning, on_notice=on_notice)
     finally:
         if lock.is_locked:
             lock.release()
 
 
+def reingest(settings: Settings, progress: bool = False, full: bool = False) -> IngestReport:
+    """The sources the index is built from (a new index: the sources file): what the admin button, the
+    webhook, polling and `python -m ingest` without arguments run."""
+    return ingest(settings, None, progress=progress, full=full)
+
+
 def ingest_sources_file(settings: Settings, progress: bool = False, full: bool = False) -> IngestReport:
-    """Every source of the sources file, pruning sources no longer listed (the default run)."""
+    """Every source of the sources file, which becomes the index's list of sources (`--sources FILE`)."""
     from ingest.sources import load_sources
 
     return ingest(settings, load_sources(settings.sources_file), prune_unlisted=True, progress=progress, full=full)
 
 
+def published_site_url(spec: SourceSpec, settings: Settings) -> str:
+    """The source's site_url, with a path (`/guide/`: served by this app) made absolute with its address."""
+    return settings.public_base() + spec.site_url if is_app_path(spec.site_url) else spec.site_url
+
+
 ingest_lock = writer_lock  # one ingest at a time: a lock file, or a lease in the Chroma server
 
 
-def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run: bool,
-         prune_unlisted: bool, progress: bool, on_warning: Callable[[str], None]) -> IngestReport:
+def _run(settings: Settings, specs: Sequence[SourceSpec] | None, *, add: Sequence[SourceSpec], remove: Sequence[str],
+         full: bool, dry_run: bool, prune_unlisted: bool, progress: bool, on_warning: Callable[[str], None],
+         on_notice: Callable[[str], None]) -> IngestReport:
     started = time.perf_counter()
     index_dir = Path(settings.index_dir)
     catalog = open_catalog(settings)
@@ -142,6 +172,10 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
     rebuild = full or old_signature is None or old_signature != signature
     known = catalog.pages()
     report = IngestReport(sources=[], dry_run=dry_run)
+    old_records = catalog.recorded_sources()
+    specs, records, prune_unlisted = _source_list(catalog, settings, specs, add, remove, prune_unlisted, known, report)
+    for notice in report.notices:
+        on_notice(notice)
     changes: list[PageChange] = []
     new_chunks: list[Chunk] = []
     stale_ids: set[str] = set()
@@ -153,13 +187,17 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
         source_report = SourceReport(spec.name, spec.location)
         report.sources.append(source_report)
         try:
-            root = checkout(spec, Path(settings.cache_dir))
+            folder = checkout(spec, Path(settings.cache_dir))
             keys = {} if rebuild else {path: rec.file_key for (src, path), rec in known.items() if src == spec.name}
-            scan = scan_site(root, spec.name, spec.site_url, keys)
-        except SourceError as exc:
+            inferred = "" if spec.site_url else github_pages_url(spec.git) or ""
+            scan = scan_site(folder.root, spec.name, published_site_url(spec, settings), keys, inferred)
+        except SourceError as exc:  # its pages stay as they are
             source_report.error = str(exc)
             on_warning(str(exc))
             continue
+        for notice in ([folder.notice] if folder.notice else []) + scan.notices:
+            source_report.notices.append(notice)
+            on_notice(f"{spec.name}: {notice}")
         for warning in scan.warnings:
             source_report.warnings.append(warning)
             on_warning(warning)
@@ -185,12 +223,12 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
             changes.append(PageChange(spec.name, path, None))
             stale_ids.update(record.chunk_ids)
 
-    if prune_unlisted:  # a source taken out of sources.toml takes its pages with it
+    if prune_unlisted:  # a source taken out of the list takes its pages with it
         listed = {spec.name for spec in specs}
         unlisted: dict[str, SourceReport] = {}
         for (src, path), record in known.items():
             if src not in listed:
-                unlisted.setdefault(src, SourceReport(src, "(no longer listed)")).removed.append(path)
+                unlisted.setdefault(src, SourceReport(src, "(removed from the sources)")).removed.append(path)
                 changes.append(PageChange(src, path, None))
                 stale_ids.update(record.chunk_ids)
         report.sources.extend(unlisted.values())
@@ -201,6 +239,8 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
     if new_keys and not dry_run:
         catalog.remember_file_keys(new_keys)
     if dry_run or (not changes and not rebuild):
+        if records != old_records and not dry_run:  # the list changed, no page did
+            catalog.record_sources(records)
         report.version = catalog.version
         report.seconds = time.perf_counter() - started
         catalog.close()
@@ -210,7 +250,7 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
     vectors = _embed(new_chunks, settings, report, progress)
     store.add([c.id for c in new_chunks], vectors, [c.text for c in new_chunks], [c.metadata() for c in new_chunks])
     _progress("vectors-stored", f"{len(new_chunks)} vectors in {store.description}; committing the catalog")
-    report.version = catalog.commit(changes, signature, _summary(report))
+    report.version = catalog.commit(changes, signature, _summary(report), sources=records)
     _progress("catalog-committed", f"version {report.version} is live")
     live = catalog.chunk_ids()
     report.vectors_deleted = _delete_stale(store, stale_ids - live, live, full_sweep=rebuild or bool(stale_ids))
@@ -226,22 +266,64 @@ def _run(settings: Settings, specs: Sequence[SourceSpec], *, full: bool, dry_run
     return report
 
 
+def _source_list(catalog, settings: Settings, specs: Sequence[SourceSpec] | None,  # type: ignore[no-untyped-def]
+                 add: Sequence[SourceSpec], remove: Sequence[str], prune_unlisted: bool,
+                 known: dict, report: IngestReport) -> tuple[list[SourceSpec], list[dict], bool]:
+    """(the sources this run reads, the index's list of sources after it, whether pages of sources not
+    read are removed); the changes to the list and notices go into the report."""
+    old = catalog.recorded_sources()
+    page_sources = sorted({source for source, _ in known})
+    if specs is None:
+        plan = index_sources(catalog, Path(settings.sources_file), settings.index_dir)
+        base, prune = plan.specs, True
+        report.notices.extend(plan.notices)
+    else:
+        base, prune = list(specs), prune_unlisted
+    if add or remove:
+        base, prune = with_changes(base, add, remove), True
+    if prune:
+        records = [spec.to_record() for spec in base]
+    else:
+        records = [spec.to_record() for spec in merged(recorded_specs(old or [], settings.index_dir), page_sources, base)]
+    for record in records:  # a site the app serves: at which address its citations were made
+        if is_app_path(record.get("site_url", "")):
+            record["published_at"] = published_site_url(SourceSpec.from_record(record, "the index"), settings)
+    before = old if old is not None else [{"name": name} for name in page_sources]
+    report.source_changes = source_changes(before, records)
+    return base, records, prune
+
+
+def stale_app_addresses(recorded: Sequence[dict] | None, settings: Settings) -> list[str]:
+    """Sources the app serves itself whose citations were made for another address of the app
+    (another ASSISTANT_PUBLIC_URL or port): a re-ingest gives them this one."""
+    return [r["name"] for r in recorded or () if r.get("published_at")
+            and r["published_at"] != published_site_url(SourceSpec.from_record(r, "the index"), settings)]
+
+
 def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progress: bool) -> np.ndarray:
-    """Vectors for the chunks: from the cache where possible, the rest from the model in batches."""
+    """Vectors for the chunks: from the cache where possible, the rest from the model in batches.
+    The prose sentences of the chunks are embedded into the cache too, for answers to read
+    (answer/meaning.py)."""
     cache = EmbeddingCache(Path(settings.embedding_cache_dir or settings.index_dir))
     model = embedding_key(settings.embedding_model, settings.embedding_backend)
+    embed = _model_embed(settings)
+    batch = settings.embedding_batch_size * 8
     texts = {c.text_hash: c.embed_text for c in chunks}
-    bar = tqdm(desc="embedding", unit="chunk", disable=not progress)
-
-    def batch_done(number: int, batches: int, size: int) -> None:
-        bar.update(size)
-        _progress(f"embedded-batch-{number}", f"batch {number} of {batches} ({size} texts) embedded and cached")
-
+    sentences = {sentence_hash(s): s for c in chunks for s in in_context(sentences_of(c.text), c.heading or c.title)}
     try:
-        found, embedded = cache.vectors_for(model, texts, _model_embed(settings), settings.embedding_batch_size * 8,
-                                            batch_done)
+        with tqdm(desc="embedding", unit="chunk", disable=not progress) as bar:
+            def batch_done(number: int, batches: int, size: int) -> None:
+                bar.update(size)
+                _progress(f"embedded-batch-{number}", f"batch {number} of {batches} ({size} texts) embedded and cached")
+
+            found, embedded = cache.vectors_for(model, texts, embed, batch, batch_done)
+        with tqdm(desc="embedding sentences", unit="sentence", disable=not progress) as bar:
+            def sentences_done(number: int, batches: int, size: int) -> None:
+                bar.update(size)
+                _progress(f"sentences-batch-{number}", f"sentence batch {number} of {batches} embedded and cached")
+
+            report.sentences_embedded = len(cache.vectors_for(model, sentences, embed, batch, sentences_done)[1])
     finally:
-        bar.close()
         cache.close()
     new = set(embedded)
     report.chunks_embedded = len(embedded)
@@ -292,6 +374,8 @@ def _summary(report: IngestReport) -> dict:
             for s in report.sources
         },
         "chunks_embedded": report.chunks_embedded,
+        "source_changes": report.source_changes.lines(),
+        "notices": [*report.notices, *(f"{s.name}: {n}" for s in report.sources for n in s.notices)],
         "finished": time.time(),
     }
 

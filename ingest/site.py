@@ -37,6 +37,7 @@ class SiteScan:
     warnings: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # unpublished markdown, for the report
     unchanged: list[str] = field(default_factory=list)  # files with their recorded key: not parsed
+    notices: list[str] = field(default_factory=list)  # worth knowing, nothing wrong: e.g. an inferred site URL
 
 
 def markdown_files(root: Path) -> list[str]:
@@ -71,14 +72,23 @@ def file_key(data: bytes, config: SiteConfig, source: str) -> str:
     return hashlib.sha1(_READER_VERSION + settings + b"\x00" + data).hexdigest()
 
 
-def scan_site(root: Path, source: str, site_url: str = "", known: Mapping[str, str] | None = None) -> SiteScan:
-    """The site's pages; files whose key is `known[path]` are listed in `unchanged` instead."""
+def scan_site(root: Path, source: str, site_url: str = "", known: Mapping[str, str] | None = None,
+              inferred_url: str = "") -> SiteScan:
+    """The site's pages; files whose key is `known[path]` are listed in `unchanged` instead.
+    `inferred_url` is the site's address when nothing in it (nor `site_url`) says (sources.github_pages_url)."""
     if not root.exists():
         raise SourceError(f"Source {source!r}: folder {root} does not exist — check corpus/sources.toml")
     if not root.is_dir():
         raise SourceError(f"Source {source!r}: {root} is not a folder")
-    config = load_site_config(root, site_url)
+    config = load_site_config(root, site_url, inferred_url)
     scan = SiteScan(pages=[], warnings=list(config.warnings))
+    if config.url_from == "inferred":
+        scan.notices.append(f"no url in _config.yml, no CNAME and no site_url: citations link to "
+                            f"{config.base}/, inferred from its GitHub remote (set site_url to change it)")
+    elif not config.url_from:
+        scan.warnings.append(f"{source}: no published URL (no url in _config.yml, no CNAME, no site_url): citations "
+                             "show the page title and path without a link. Give the site's address with "
+                             "`--site-url https://…` or site_url = \"https://…\" in sources.toml")
     files = markdown_files(root)
     if not files:
         raise SourceError(f"Source {source!r}: no markdown files in {root}")
@@ -119,7 +129,8 @@ def scan_site(root: Path, source: str, site_url: str = "", known: Mapping[str, s
                 title=parsed.title,
                 breadcrumb=breadcrumb,
                 date=str((front or {}).get("date") or ""),
-                content_hash=sha1(f"{url}\x00{parsed.text}"),
+                # how the text is read is part of it: a page is chunked again when the reader changes
+                content_hash=sha1(f"{_READER_VERSION.hex()}\x00{url}\x00{parsed.text}"),
                 rendered=front is not None,
                 sections=parsed.sections,
                 links=parsed.links,

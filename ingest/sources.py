@@ -1,22 +1,27 @@
 """Where sites come from: `corpus/sources.toml`, local folders and git repositories.
 
-A git source is cloned (shallow) into the cache folder, or pulled when it is there already. A source
-that cannot be read raises SourceError naming it; the pipeline reports it and goes on with the rest.
+A git source is cloned (shallow) into the cache folder, or pulled when it is there already. When git
+cannot fetch it (no internet), an earlier clone is read, or else the source's `snapshot` folder (a copy
+shipped with the assistant), with a notice saying so. A source that cannot be read at all raises
+SourceError naming it; the pipeline reports it, keeps its pages, and goes on with the rest.
 Git only ever gets a checked URL (https, ssh or a local path; never one that git could read as an
 option, nor a transport that runs commands such as `ext::`) and a checked branch name, after `--`.
 Every file the ingest reads from a source goes through read_source_file: a regular file inside the
 source folder, of bounded size, or nothing.
+It does not decide which sources an ingest reads (ingest/source_set.py does).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
 import subprocess
+import time
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,11 +34,39 @@ class SourceSpec:
     path: Path | None = None  # a local folder
     git: str | None = None  # or a git URL
     branch: str | None = None
-    site_url: str = ""  # used when _config.yml and CNAME do not give the site's URL
+    site_url: str = ""  # used when _config.yml and CNAME do not give the site's URL; "/x/": served by the app
+    snapshot: Path | None = None  # a git source's folder to read when git cannot fetch it
+    origin: str = field(default="", compare=False)  # where it was named, for messages: a file, "the index"
 
     @property
     def location(self) -> str:
-        return self.git or str(self.path)
+        return self.git or (str(self.path) if self.path is not None else "(no recorded location)")
+
+    def to_record(self) -> dict[str, str]:
+        """What the index records of the source (catalog `sources`): only the fields that are set."""
+        record = {"name": self.name, "path": str(self.path) if self.path is not None else "", "git": self.git or "",
+                  "branch": self.branch or "", "site_url": self.site_url,
+                  "snapshot": str(self.snapshot) if self.snapshot is not None else ""}
+        return {k: v for k, v in record.items() if v}
+
+    @classmethod
+    def from_record(cls, record: object, where: str) -> SourceSpec:
+        """A source as the index recorded it; SourceError naming `where` when the record is damaged."""
+        if not isinstance(record, dict) or not isinstance(record.get("name"), str) or not record["name"].strip():
+            raise SourceError(f"{where}: a recorded source is damaged ({_shown(record)}); "
+                              "name the sources again with `python -m ingest --sources FILE`")
+        values = {k: record.get(k) or "" for k in ("path", "git", "branch", "site_url", "snapshot")}
+        if not all(isinstance(v, str) for v in values.values()):
+            raise SourceError(f"{where}: recorded source {record['name']!r} is damaged ({_shown(record)})")
+        problem = git_source_problem(values["git"] or None, values["branch"] or None)
+        if problem:
+            raise SourceError(f"{where}: recorded source {record['name']!r}: {problem}")
+        return cls(name=record["name"], path=Path(values["path"]) if values["path"] else None,
+                   git=values["git"] or None, branch=values["branch"] or None, site_url=values["site_url"],
+                   snapshot=Path(values["snapshot"]) if values["snapshot"] else None, origin=RECORDED)
+
+
+_FIELDS = {"name", "path", "git", "branch", "site_url", "snapshot"}
 
 
 def load_sources(file: Path) -> list[SourceSpec]:
@@ -42,34 +75,14 @@ def load_sources(file: Path) -> list[SourceSpec]:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SourceError(f"Sources file {file} does not exist — create it or set ASSISTANT_SOURCES_FILE") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"Sources file {file} cannot be read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SourceError(f"Sources file {file} is not valid TOML: {exc}") from None
     entries = data.get("source")
     if not isinstance(entries, list) or not entries:
         raise SourceError(f"Sources file {file} lists no [[source]] entries")
-    specs: list[SourceSpec] = []
-    for number, entry in enumerate(entries, 1):
-        where = f"{file}, source #{number}"
-        if not isinstance(entry, dict):
-            raise SourceError(f"{where}: expected a table with name and path or git")
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise SourceError(f"{where}: field 'name' is missing")
-        if bool(entry.get("path")) == bool(entry.get("git")):
-            raise SourceError(f"{where} ({name}): give exactly one of 'path' or 'git'")
-        problem = git_source_problem(entry.get("git"), entry.get("branch"))
-        if problem:
-            raise SourceError(f"{where} ({name}): {problem}")
-        path = (file.parent / entry["path"]).resolve() if entry.get("path") else None
-        specs.append(
-            SourceSpec(
-                name=name.strip(),
-                path=path,
-                git=entry.get("git"),
-                branch=entry.get("branch") or None,
-                site_url=str(entry.get("site_url") or ""),
-            )
-        )
+    specs = [_entry_spec(file, number, entry) for number, entry in enumerate(entries, 1)]
     names = [s.name for s in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -77,16 +90,95 @@ def load_sources(file: Path) -> list[SourceSpec]:
     return specs
 
 
+def _entry_spec(file: Path, number: int, entry: object) -> SourceSpec:
+    where = f"{file}, source #{number}"
+    if not isinstance(entry, dict):
+        raise SourceError(f"{where}: expected a table with name and path or git")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise SourceError(f"{where}: field 'name' is missing")
+    where = f"{where} ({name})"
+    unknown = sorted(set(entry) - _FIELDS)
+    if unknown:
+        raise SourceError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}; "
+                          f"a source has {', '.join(sorted(_FIELDS))}")
+    for key in _FIELDS - {"name"}:
+        if key in entry and not isinstance(entry[key], str):
+            raise SourceError(f"{where}: field {key!r} must be a string, not {_shown(entry[key])}")
+    if bool(entry.get("path")) == bool(entry.get("git")):
+        raise SourceError(f"{where}: give exactly one of 'path' or 'git'")
+    if entry.get("snapshot") and not entry.get("git"):
+        raise SourceError(f"{where}: field 'snapshot' is the fallback of a 'git' source; a 'path' source needs none")
+    problem = git_source_problem(entry.get("git"), entry.get("branch"))
+    if problem:
+        raise SourceError(f"{where}: {problem}")
+    site_url = str(entry.get("site_url") or "").strip()
+    problem = site_url_problem(site_url) if site_url else None
+    if problem:
+        raise SourceError(f"{where}: field 'site_url' {_shown(site_url)} {problem}")
+    return SourceSpec(
+        name=name.strip(),
+        path=(file.parent / entry["path"]).resolve() if entry.get("path") else None,
+        git=entry.get("git") or None,
+        branch=entry.get("branch") or None,
+        site_url=site_url,
+        snapshot=(file.parent / entry["snapshot"]).resolve() if entry.get("snapshot") else None,
+        origin=str(file),
+    )
+
+
+def site_url_problem(url: str) -> str | None:
+    """Why a source's `site_url` cannot be used (None when it can): an http(s) site URL, or a path
+    such as `/guide/` for a site the assistant serves itself."""
+    from ingest.jekyll import site_url_problem as http_url_problem
+
+    if is_app_path(url):
+        return None
+    if url.startswith("/"):
+        return "is neither an http(s) URL nor a plain path such as /guide/"
+    problem = http_url_problem(url)
+    return f"is refused ({problem}); give the published address, e.g. https://org.github.io/repo/" if problem else None
+
+
+_APP_PATH = re.compile(r"/(?:[\w~-][\w.~-]*/)+")
+
+
+def is_app_path(site_url: str) -> bool:
+    """`/guide/`: a site the assistant serves itself under that path (web/guide.py)."""
+    return bool(_APP_PATH.fullmatch(site_url))
+
+
+_GITHUB = re.compile(r"(?:https://|ssh://git@|git@)github\.com[/:]([A-Za-z0-9-]+)/([\w.-]+?)(?:\.git)?/?", re.ASCII)
+
+
+def github_pages_url(git: str | None) -> str | None:
+    """Where GitHub Pages publishes a repository: https://ORG.github.io/REPO/, or https://ORG.github.io/
+    for the ORG.github.io repository; None for a remote that is not on github.com."""
+    match = _GITHUB.fullmatch(git or "")
+    if not match:
+        return None
+    owner, repo = match.group(1).lower(), match.group(2)
+    host = f"{owner}.github.io"
+    return f"https://{host}/" if repo.lower() == host else f"https://{host}/{repo}/"
+
+
 def spec_from_argument(argument: str, name: str | None, site_url: str | None, branch: str | None = None) -> SourceSpec:
-    """`--source PATH|GIT_URL` (and `--branch`) from the command line."""
+    """`--source PATH|GIT_URL` (and `--branch`, `--site-url`) from the command line."""
+    site_url = (site_url or "").strip()
     if is_git_url(argument):
         default = re.sub(r"\.git$", "", argument.rstrip("/").rsplit("/", 1)[-1])
         problem = git_source_problem(argument, branch)
         if problem:
             raise SourceError(f"Source {name or default!r} (--source {argument!r}): {problem}")
-        return SourceSpec(name=name or default, git=argument, branch=branch or None, site_url=site_url or "")
-    path = Path(argument).resolve()
-    return SourceSpec(name=name or path.name, path=path, site_url=site_url or "")
+        spec = SourceSpec(name=name or default, git=argument, branch=branch or None, site_url=site_url,
+                          origin="the command line")
+    else:
+        path = Path(argument).resolve()
+        spec = SourceSpec(name=name or path.name, path=path, site_url=site_url, origin="the command line")
+    problem = site_url_problem(site_url) if site_url else None
+    if problem:
+        raise SourceError(f"Source {spec.name!r}: --site-url {_shown(site_url)} {problem}")
+    return spec
 
 
 def is_git_url(argument: str) -> bool:
@@ -158,33 +250,84 @@ def _shown(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def checkout(spec: SourceSpec, cache_dir: Path, timeout: float = 120) -> Path:
-    """The local folder of a source: its path, or an up-to-date clone of its git repository."""
+@dataclass(frozen=True)
+class Checkout:
+    root: Path  # the folder to read
+    notice: str = ""  # why it is not the up-to-date clone (an earlier clone, or the snapshot), for the report
+
+
+# When a source can fall back, git gets this long: no internet must not hold up a start for minutes.
+FALLBACK_TIMEOUT = 60.0
+
+
+def checkout(spec: SourceSpec, cache_dir: Path, timeout: float = 120) -> Checkout:
+    """The local folder of a source: its path, or an up-to-date clone of its git repository; when git
+    cannot fetch, an earlier clone or the snapshot folder, with a notice (SourceError without either)."""
     if spec.path is not None:
-        return spec.path
-    assert spec.git is not None
+        if not spec.path.exists():
+            raise SourceError(_missing_folder(spec, spec.path))
+        return Checkout(spec.path)
+    if spec.git is None:
+        raise SourceError(f"Source {spec.name!r} has no recorded folder or git URL (the index was built before "
+                          f"it recorded its sources): name it once with `python -m ingest --add-source FOLDER_OR_GIT_URL "
+                          f"--name {spec.name}`, or remove it with `--remove-source {spec.name}`; its pages are kept")
     problem = git_source_problem(spec.git, spec.branch)
     if problem:
-        raise SourceError(f"Source {spec.name!r}: {problem} — check corpus/sources.toml")
+        raise SourceError(f"Source {spec.name!r}: {problem} — check {spec.origin or 'corpus/sources.toml'}")
     # The name is the folder: never '.', '..' or a hidden folder.
     target = cache_dir / "git" / re.sub(r"^\.", "_", re.sub(r"[^\w.-]", "_", spec.name))
+    try:
+        _fetch(spec, target, min(timeout, FALLBACK_TIMEOUT) if spec.snapshot else timeout)
+        return Checkout(target)
+    except SourceError as exc:
+        reason = str(exc).removeprefix(f"Source {spec.name!r}: ")
+        if (target / ".git").is_dir():
+            fetched = time.strftime("%Y-%m-%d %H:%M", time.localtime((target / ".git").stat().st_mtime))
+            return Checkout(target, f"{reason}; reading the clone fetched {fetched}")
+        if spec.snapshot is None:
+            raise SourceError(f"Source {spec.name!r}: {reason}; the index keeps its last version") from None
+        if not spec.snapshot.is_dir():
+            raise SourceError(f"Source {spec.name!r}: {reason}, and its snapshot folder {spec.snapshot} does not exist — "
+                              f"check {spec.origin or 'corpus/sources.toml'}; the index keeps its last version") from None
+        return Checkout(spec.snapshot, f"{reason}; reading the snapshot {spec.snapshot} instead")
+
+
+def _fetch(spec: SourceSpec, target: Path, timeout: float) -> None:
+    assert spec.git is not None
     if (target / ".git").is_dir():
         branch = spec.branch or "HEAD"
         _git(spec, ["-C", str(target), "fetch", "--depth", "1", "--", "origin", branch], timeout)
         _git(spec, ["-C", str(target), "reset", "--hard", "FETCH_HEAD"], timeout)
+        (target / ".git").touch()  # its time is the time of the last fetch (the notice above says it)
+        return
+    if target.exists():  # what an interrupted clone left: git clones only into an empty folder
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    command = ["clone", "--depth", "1"]
+    if spec.branch:
+        command += ["--branch", spec.branch]
+    _git(spec, [*command, "--", spec.git, str(target)], timeout)
+
+
+RECORDED = "the sources recorded in the index"  # SourceSpec.origin of a source read from the catalog
+
+
+def _missing_folder(spec: SourceSpec, folder: Path) -> str:
+    if spec.origin == RECORDED:
+        fix = (f"point the source at its folder with `python -m ingest --add-source FOLDER --name {spec.name}`, "
+               f"or remove it with `--remove-source {spec.name}`")
+    elif spec.origin.endswith(".toml"):
+        fix = f"fix its 'path' in {spec.origin}"
     else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        command = ["clone", "--depth", "1"]
-        if spec.branch:
-            command += ["--branch", spec.branch]
-        _git(spec, [*command, "--", spec.git, str(target)], timeout)
-    return target
+        fix = "check the folder given"
+    return f"Source {spec.name!r}: folder {folder} does not exist — {fix}; its pages are kept"
 
 
 # Configuration on the command line (it wins over the user's and the system's) and in the environment
 # (GIT_ALLOW_PROTOCOL, when set, wins over configuration): only these transports, whatever is set.
 _GIT_PROTOCOLS = [
     "-c", "protocol.allow=never",
+    "-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=20",  # a stalled transfer ends, not hangs
     "-c", "protocol.https.allow=always",
     "-c", "protocol.ssh.allow=always",
     "-c", "protocol.file.allow=always",
@@ -200,7 +343,8 @@ def _git(spec: SourceSpec, arguments: list[str], timeout: float) -> None:
         raise SourceError(f"Source {spec.name!r}: git failed for {spec.git}: {exc}") from None
     if result.returncode != 0:
         reason = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
-        raise SourceError(f"Source {spec.name!r}: cannot fetch {spec.git} ({reason}); the index keeps its last version")
+        reason = re.sub(r"^fatal: (?:unable to access '[^']*': )?", "", reason)  # the URL is in the message already
+        raise SourceError(f"Source {spec.name!r}: cannot fetch {spec.git} ({reason})")
 
 
 class SourceFileError(Exception):

@@ -52,6 +52,20 @@ def check_signature(recorded: dict | None, expected: dict, where: object) -> Non
         )
 
 
+def recorded_sources_from(raw: str | None, where: object) -> list[dict] | None:
+    """The recorded list of sources; StoreError naming the catalog when it is not a list of tables."""
+    if raw is None:
+        return None
+    try:
+        sources = json.loads(raw)
+    except ValueError:
+        sources = None
+    if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
+        raise StoreError(f"The list of sources recorded in {where} is damaged; name the sources again with "
+                         "`python -m ingest --sources FILE` (the pages are kept until then)")
+    return sources
+
+
 def open_catalog(settings: Settings, must_exist: bool = False) -> Catalog | ServerCatalog:
     """The SQLite catalog next to an embedded index, or the one in the Chroma server."""
     if settings.chroma_host:
@@ -129,6 +143,16 @@ class Catalog:
     def check_signature(self, expected: dict, where: object) -> None:
         check_signature(self.signature(), expected, where)
 
+    def recorded_sources(self) -> list[dict] | None:
+        """The sources the index is built from (SourceSpec.to_record each); None for an index from
+        before sources were recorded."""
+        return recorded_sources_from(self.get_meta("sources"), self.path)
+
+    def record_sources(self, sources: list[dict]) -> None:
+        """A new list of sources without page changes (e.g. a source removed that had no pages)."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('sources', ?)", (json.dumps(sources, ensure_ascii=False),))
+
     def exists(self) -> bool:
         return self.get_meta("version") is not None
 
@@ -165,15 +189,17 @@ class Catalog:
         chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return int(pages), int(chunks)
 
-    def commit(self, changes: Iterable[PageChange], signature: dict, report: dict) -> int:
-        """Apply all page changes and bump the version, atomically. Returns the new version."""
+    def commit(self, changes: Iterable[PageChange], signature: dict, report: dict,
+               sources: list[dict] | None = None) -> int:
+        """Apply all page changes (and the new list of sources) and bump the version, atomically.
+        Returns the new version."""
         try:
-            return self._commit(changes, signature, report)
+            return self._commit(changes, signature, report, sources)
         except sqlite3.Error as exc:  # e.g. "database or disk is full": the transaction rolled back
             raise StoreError(f"Cannot write the index catalog {self.path}: {exc}. Is the disk full? "
                              "The previous version of the index is unchanged.") from exc
 
-    def _commit(self, changes: Iterable[PageChange], signature: dict, report: dict) -> int:
+    def _commit(self, changes: Iterable[PageChange], signature: dict, report: dict, sources: list[dict] | None) -> int:
         with self.db:  # one transaction
             for change in changes:
                 self.db.execute("DELETE FROM pages WHERE source = ? AND path = ?", (change.source, change.path))
@@ -198,6 +224,7 @@ class Catalog:
                 ("version", str(version)),
                 ("last_ingest", str(time.time())),
                 ("last_report", json.dumps(report, ensure_ascii=False)),
+                *([("sources", json.dumps(sources, ensure_ascii=False))] if sources is not None else []),
             ):
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         return version

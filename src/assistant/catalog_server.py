@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from assistant.catalog import PageChange, PageRecord, check_signature
+from assistant.catalog import PageChange, PageRecord, check_signature, recorded_sources_from
 from assistant.errors import IngestLockedError, StoreError
 from assistant.models import Chunk
 
@@ -45,7 +45,7 @@ class ServerCatalog:
         pass
 
     def exists(self) -> bool:
-        return bool(self._head())
+        return bool(self._head().get("version"))  # a head with only recorded sources holds no index yet
 
     def get_meta(self, key: str) -> str | None:
         value = self._head().get(key)
@@ -57,6 +57,19 @@ class ServerCatalog:
 
     def check_signature(self, expected: dict, where: object) -> None:
         check_signature(self.signature(), expected, where)
+
+    def recorded_sources(self) -> list[dict] | None:
+        """The sources the index is built from (SourceSpec.to_record each); None before any were recorded."""
+        return recorded_sources_from(self.get_meta("sources"), self.description)
+
+    def record_sources(self, sources: list[dict]) -> None:
+        """A new list of sources without page changes: the head rewritten with it (under the ingest lease)."""
+        head = self._head()
+        if not head:  # no version yet: the list goes in with the first commit
+            head = {"kind": "head", "generation": 0, "version": 0}
+        head["sources"] = json.dumps(sources, ensure_ascii=False)
+        self._call("record its sources", self.collection.upsert, ids=["head"], embeddings=[_DUMMY],
+                   metadatas=[head], documents=["head"])
 
     @property
     def version(self) -> int:
@@ -99,7 +112,8 @@ class ServerCatalog:
         records = self._records()
         return len(records), sum(len(json.loads(d)) for _, d in records)
 
-    def commit(self, changes: Iterable[PageChange], signature: dict, report: dict) -> int:
+    def commit(self, changes: Iterable[PageChange], signature: dict, report: dict,
+               sources: list[dict] | None = None) -> int:
         head = self._head()
         old_generation = int(head.get("generation") or 0)
         generation = old_generation + 1
@@ -127,6 +141,9 @@ class ServerCatalog:
         new_head = {"kind": "head", "generation": generation, "version": version,
                     "signature": json.dumps(signature, sort_keys=True), "last_ingest": time.time(),
                     "last_report": json.dumps(report, ensure_ascii=False)}
+        recorded = json.dumps(sources, ensure_ascii=False) if sources is not None else head.get("sources")
+        if recorded is not None:
+            new_head["sources"] = recorded
         self._call("switch to the new version", self.collection.upsert, ids=["head"], embeddings=[_DUMMY],
                    metadatas=[new_head], documents=["head"])
         if old_generation > 1:  # keep the generation just replaced for readers still on it

@@ -5,9 +5,11 @@
 Reads the JSONL question format of the dev sets (id, question, lang, kind, history, gold[{path,
 heading}], facts, ...), ingests the site (incrementally) and prints a markdown table: hit@1/3/5 and
 MRR@10 by page and by page + heading, abstention precision/recall, the share of the gold facts the
-answers contain (an abstention contains none), and the same by question kind — for the
-assistant and for two baselines a user would otherwise pick: dense-only (langchain + Chroma over the
-same model and store) and BM25 with default tokenisation. Given several question files (one
+answers contain (an abstention contains none), what a reader sees (answers showing markup, the
+median answer length in words, and whether a standalone question asked right after the one before it
+gets the same answer as alone), and the same by question kind — for the assistant and for two
+baselines a user would otherwise pick: dense-only (langchain + Chroma over the same model and store)
+and BM25 with default tokenisation. Given several question files (one
 --source each), it ends with the table of all of them together.
 """
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.offline import go_offline
+from assistant.text import prose
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Question:
     history: list[dict]
     gold: list[dict]
     facts: list[str] = field(default_factory=list)  # short facts a correct answer contains
+    split: str = ""  # "tune" or "holdout" in question sets that keep half out of all tuning
 
     @property
     def answerable(self) -> bool:
@@ -46,6 +50,11 @@ class Result:
     section_rank: int | None  # ... on a gold page under the gold heading
     answered: bool | None = None
     facts: float | None = None  # share of the question's facts the answer's text contains
+    words: int | None = None  # of the answer's text, citation markers left out
+    markup: bool | None = None  # the answer shows markdown or HTML a reader should not see
+    reason: str = ""  # the check that declined it (answer/abstain.py), "" when answered
+    stable: bool | None = None  # asked after the question before it: the same answer as alone
+    text: str = ""
 
 
 @dataclass
@@ -61,7 +70,8 @@ def load_questions(file: Path) -> list[Question]:
         try:
             row = json.loads(line)
             questions.append(Question(row["id"], row["question"], row.get("kind", "lookup"), row.get("lang", "da"),
-                                      row.get("history") or [], row.get("gold") or [], row.get("facts") or []))
+                                      row.get("history") or [], row.get("gold") or [], row.get("facts") or [],
+                                      str(row.get("split") or "")))
         except (json.JSONDecodeError, KeyError) as exc:
             raise SystemExit(f"{file}, line {number}: not a question record ({exc})") from None
     return questions
@@ -101,6 +111,30 @@ def fact_recall(facts: list[str], answer: str) -> float | None:
     return found / len(facts)
 
 
+_MARKUP = re.compile(
+    r"[|*`]|\]\(|\)\[|^\s*#{1,6}\s|</?(?:a|b|i|p|br|hr|div|span|img|table|tr|td|th|ul|ol|li|em|strong|code|pre"
+    r"|h[1-6]|details|summary|sup|sub|iframe|script|style)\b[^>]*>|\{[%{]|-->|:::|^\s*>\s"
+    r"|\b(?:gantt|dateFormat|flowchart|sequenceDiagram|classDef)\b|(?<!\w)__|__(?!\w)", re.M)
+_MARKER = re.compile(r"\s*\[\d+\]")
+
+
+def shows_markup(answer: str) -> bool:
+    """Markdown, HTML, Liquid or diagram source in an answer's text: table pipes, emphasis, code
+    ticks, link syntax (also the broken "(text)[url]"), heading hashes, tags. A "- " list is not, nor
+    a code block quoted as code (the answer to a question that asks for a command)."""
+    return bool(_MARKUP.search(_MARKER.sub("", prose(answer))))
+
+
+def answer_words(answer: str) -> int:
+    return len(_MARKER.sub("", answer).split())
+
+
+def _median(values: list[int]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def metrics(rows: list[tuple[Question, Result]]) -> dict[str, float]:
     answerable = [r for q, r in rows if q.answerable]
     out: dict[str, float] = {"n": len(answerable)}
@@ -121,12 +155,20 @@ def metrics(rows: list[tuple[Question, Result]]) -> dict[str, float]:
     recalls = [r.facts for q, r in rows if q.answerable and r.facts is not None]
     if recalls:
         out["answer fact recall"] = sum(recalls) / len(recalls)
+    shown = [r for q, r in rows if r.answered]
+    if shown:
+        out["markup"] = sum(1 for r in shown if r.markup) / len(shown)
+        out["median words"] = _median([r.words or 0 for r in shown])
+    pairs = [r.stable for q, r in rows if r.stable is not None]
+    if pairs:
+        out["stable"] = sum(pairs) / len(pairs)
     return out
 
 
 def table(title: str, systems: dict[str, list[tuple[Question, Result]]]) -> str:
     columns = ["n", "page hit@1", "page hit@3", "page hit@5", "page MRR@10", "section hit@1", "section hit@5",
-               "section MRR@10", "abstain precision", "abstain recall", "wrong abstain rate", "answer fact recall"]
+               "section MRR@10", "abstain precision", "abstain recall", "wrong abstain rate", "answer fact recall",
+               "markup", "median words", "stable"]
     lines = [f"### {title}", "", "| system | kind | " + " | ".join(columns) + " |",
              "|---|---|" + "---|" * len(columns)]
     for system, rows in systems.items():
@@ -134,23 +176,45 @@ def table(title: str, systems: dict[str, list[tuple[Question, Result]]]) -> str:
         for kind in ["all", *kinds]:
             subset = rows if kind == "all" else [(q, r) for q, r in rows if q.kind == kind]
             m = metrics(subset)
-            cells = [f"{int(m[c])}" if c == "n" else (f"{m[c]:.2f}" if c in m else "–") for c in columns]
+            cells = [f"{int(m[c])}" if c == "n" else f"{m[c]:.0f}" if c == "median words" and c in m else
+                     (f"{m[c]:.2f}" if c in m else "–") for c in columns]
             lines.append(f"| {system} | {kind} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def evaluate(questions: list[Question], assistant, baselines: dict[str, Callable]) -> dict:  # type: ignore[no-untyped-def]
     systems: dict[str, list[tuple[Question, Result]]] = {"assistant": []}
+    previous: tuple[Question, str] | None = None  # the standalone question before, and its answer
     for q in questions:
         passages = assistant.retrieve(q.question, q.history, k=10).passages
         result = ranks(q, [(p.chunk.path, p.chunk.headings, p.chunk.covers) for p in passages])
         answer = assistant.ask(q.question, q.history)
         result.answered = answer.answered
         result.facts = fact_recall(q.facts, answer.text) if answer.answered else (0.0 if q.facts else None)
+        result.words, result.markup = answer_words(answer.text), shows_markup(answer.text)
+        result.reason, result.text = answer.reason, answer.text
+        if not q.history:
+            if previous is not None:  # the same question, asked right after an unrelated one
+                history = [{"role": "user", "content": previous[0].question},
+                           {"role": "assistant", "content": previous[1]}]
+                after = assistant.ask(q.question, history)
+                result.stable = (after.answered, after.text) == (answer.answered, answer.text)
+            previous = (q, answer.text)
         systems["assistant"].append((q, result))
     for name, search in baselines.items():
         systems[name] = [(q, ranks(q, search(q.question))) for q in questions]
     return systems
+
+
+def write_details(file: Path, rows: list[tuple[Question, Result]]) -> None:
+    """One line per question (appended): what the reader saw and why, for finding what to fix."""
+    with file.open("a", encoding="utf-8") as out:
+        for q, r in rows:
+            out.write(json.dumps({"id": q.id, "kind": q.kind, "split": q.split, "question": q.question,
+                                  "answerable": q.answerable, "answered": r.answered, "reason": r.reason,
+                                  "page_rank": r.page_rank, "facts": r.facts, "words": r.words,
+                                  "markup": r.markup, "stable": r.stable, "answer": r.text},
+                                 ensure_ascii=False) + "\n")
 
 
 def dense_baseline(settings, collection: str) -> Callable:  # type: ignore[no-untyped-def]
@@ -206,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, help="index folder (default: data/eval/<site name>; with "
                         "several sites, one subfolder per site name)")
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--split", choices=("tune", "holdout"), help="only the questions of this split")
+    parser.add_argument("--details", type=Path, help="write each question's answer, decline reason and "
+                        "scores to this JSONL file")
     args = parser.parse_args(argv)
     if len(args.questions) != len(args.source):
         parser.error("give one --source per --questions file")
@@ -232,7 +299,10 @@ def main(argv: list[str] | None = None) -> int:
             baselines["dense only (langchain + Chroma)"] = dense_baseline(
                 settings, collection_name(settings.collection, settings.chunking_signature()))
             baselines["BM25 default tokenisation"] = bm25_baseline([c for _, c in Catalog(index).chunks()])
-        systems = evaluate(load_questions(questions_file), assistant, baselines)
+        questions = [q for q in load_questions(questions_file) if not args.split or q.split == args.split]
+        systems = evaluate(questions, assistant, baselines)
+        if args.details:
+            write_details(args.details, systems["assistant"])
         print(table(f"{questions_file.name} on {source.resolve().name}", systems))
         print()
         for system, rows in systems.items():

@@ -115,7 +115,7 @@ class Citation:
     title: str
     breadcrumb: str
     heading: str
-    url: str  # page URL + #anchor: opens the cited section
+    url: str  # page URL + #anchor: opens the cited section (root-relative: no published URL, show the path)
     fragment_url: str  # url + text fragment that highlights the quoted sentence where supported
     snippet: str
     score: float
@@ -130,3 +130,4 @@ class Answer:
     citations: list[Citation]
     language: str = "da"
     notice: str = ""  # e.g. why the LLM answer fell back to the extractive one
+    reason: str = ""  # why the assistant abstained: the name of the check that declined (answer/abstain.py)

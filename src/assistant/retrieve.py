@@ -8,6 +8,7 @@ It does not write answers (answer/) nor know about HTTP (web/).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import numpy as np
 from assistant.catalog import Catalog, open_catalog
 from assistant.catalog_server import ServerCatalog
 from assistant.embed import Embedder, get_embedder
-from assistant.lexical import DanishAnalyzer, LexicalIndex
+from assistant.lexical import STOPWORDS, DanishAnalyzer, LexicalIndex
 from assistant.models import Chunk
 from assistant.settings import Settings
 from assistant.store import VectorStore, collection_name, open_store
@@ -26,6 +27,7 @@ from assistant.store import VectorStore, collection_name, open_store
 # passages of an answer (k=8), the eval (k=10) and the search API agree: fusion's normalisation
 # depends on the pool.
 MIN_POOL = 50
+QUERY_VECTORS_KEPT = 256  # the latest questions' vectors (an answer reads its question's vector twice)
 
 
 @dataclass
@@ -95,24 +97,71 @@ class Query:
         return f"{self.context} {self.text}".strip()
 
 
-FOLLOW_UP_HINTS = {
-    "den", "det", "de", "dem", "denne", "dette", "disse", "han", "hun", "hende", "ham", "deres", "dens",
-    "dets", "sin", "sit", "sine", "der", "it", "they", "them", "this", "that", "he", "she", "her", "him",
-    "its", "their", "those", "these",
-}
+# Words that refer back to the conversation. "den", "det", "de" … are also articles ("den juridiske
+# overdragelse") and expletives ("Hvad koster det at være medlem?"): they refer back only near the end
+# of the question ("Hvem leverer den?", "Hvilken version skal det mindst være?") with no adjective
+# (Danish "-e"), number or "at" after them.
+REFERRING = frozenset("han hun hende ham dem he she her him they them".split())
+# Possessives mostly point inside the question ("ledelsesfora og brugere … deres drøftelser").
+POSSESSIVE = frozenset("hans hendes deres dens dets his its their".split())
+REFERRING_OR_ARTICLE = frozenset("den det de denne dette disse it this these those".split())
+CONTINUING = ("og ", "men ", "også ", "hvad med ", "hvad så med ", "and ", "but ", "what about ", "how about ")
+VERBS = frozenset("være blive have gøre komme gå se".split())  # "-e", but no adjective: "skal den være klar?"
+NEAR_END = 3  # an ambiguous pronoun refers back only among the question's last words
+_WORDS = re.compile(r"[^\W_][\w'’-]*|[,;:–.]")
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question leans on the conversation: it starts by continuing it ("Og hvor foregår
+    det?", "What about …") or refers back with a pronoun ("Hvad koster det?", "Hvem leverer den?")
+    whose antecedent is not in the question itself ("Hvem leverer vedligeholdelsen af OS2forms, og
+    hvem kvalitetssikrer den?" names it before the comma). A question that names its own subject is
+    answered exactly as it would be without the conversation."""
+    text = question.lower().strip()
+    if text.startswith(CONTINUING):
+        return True
+    tokens = _WORDS.findall(text)
+    words = [t for t in tokens if t[0].isalnum()]
+    for i, word in enumerate(words):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        ambiguous = word in REFERRING_OR_ARTICLE and len(words) - i <= NEAR_END and \
+            not ((following.endswith("e") and following not in VERBS) or following[:1].isdigit() or following in ("at", "om"))
+        if word in REFERRING or ambiguous:
+            return not _antecedent_before(tokens, i)
+        if word in POSSESSIVE:
+            return not _antecedent_before(tokens, i, within_clause=True)
+    return False
+
+
+def _antecedent_before(tokens: list[str], index: int, within_clause: bool = False) -> bool:
+    """Whether a clause before the pronoun (up to a comma, a dash or a full stop; or anything before
+    it, `within_clause`) names at least two things the pronoun can refer to."""
+    seen = -1
+    for position, token in enumerate(tokens):
+        if token[0].isalnum():
+            seen += 1
+            if seen == index:
+                before = tokens[:position]
+                break
+    else:
+        return False
+    boundaries = [len(before)] if within_clause else [i for i, t in enumerate(before) if t in {",", ";", ":", "–", "."}]
+    if not boundaries:
+        return False
+    clause = [t for t in before[: boundaries[-1]] if t[0].isalnum() and t not in STOPWORDS and len(t) > 1]
+    return len(clause) >= 2
 
 
 def condense(question: str, history: list[dict] | None) -> Query:
-    """Without an LLM: a short or pronoun-led follow-up carries the previous user turn's words."""
-    if not history:
+    """Without an LLM: a follow-up carries the previous user turn's words; any other question is
+    asked as it stands."""
+    if not history or not is_follow_up(question):
         return Query(question)
-    previous = [t.get("content", "") for t in history if t.get("role") == "user" and t.get("content")]
+    previous = [str(t.get("content") or "") for t in history if isinstance(t, dict) and t.get("role") == "user"]
+    previous = [p for p in previous if p.strip()]
     if not previous:
         return Query(question)
-    words = question.lower().replace("?", " ").split()
-    if len(words) <= 14 or FOLLOW_UP_HINTS & set(words):
-        return Query(question, previous[-1][:500])
-    return Query(question)
+    return Query(question, previous[-1][:500])
 
 
 class Retriever:
@@ -124,6 +173,7 @@ class Retriever:
         self._lock = threading.Lock()
         self._server_catalog: Catalog | ServerCatalog | None = None
         self._local = threading.local()  # one SQLite connection per serving thread
+        self._query_vectors: dict[str, np.ndarray] = {}
 
     @classmethod
     def open(cls, settings: Settings) -> Retriever:
@@ -177,7 +227,7 @@ class Retriever:
         allowed = {i for i, c in snap.chunks.items() if filters.allows(c)} if filters.active else None
         pool = max(MIN_POOL, k * 5)
         lexical = snap.lexical.search(query.lexical_text, pool, allowed)
-        vector = self.embedder.embed_queries([query.dense_text])[0]
+        vector = self.query_vector(query.dense_text)
         dense = self._dense(vector, pool, snap, allowed)
         # Lexical hits outside the dense pool still get their true similarity, so that a strong BM25
         # match is not lost for want of a dense rank (the model separates Danish poorly).
@@ -186,6 +236,16 @@ class Retriever:
             dense[chunk_id] = float(np.dot(vector, v))
         dense_weight = self.settings.dense_weight_english if query.language == "en" else self.settings.dense_weight
         return fuse(dense, dict(lexical), snap, k, self.settings, query.prefer, dense_weight)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The question's vector, computed once for retrieval and the answer's sentence choice."""
+        vector = self._query_vectors.get(text)
+        if vector is None:
+            vector = self.embedder.embed_queries([text])[0]
+            if len(self._query_vectors) >= QUERY_VECTORS_KEPT:
+                self._query_vectors.pop(next(iter(self._query_vectors)), None)
+            self._query_vectors[text] = vector
+        return vector
 
     def _dense(self, vector: np.ndarray, pool: int, snap: Snapshot, allowed: set[str] | None) -> dict[str, float]:
         hits = self.store.query(vector, min(pool + 10, max(1, len(snap.chunks))))

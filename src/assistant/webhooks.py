@@ -63,6 +63,12 @@ class RecentDeliveries:
             return True
 
 
+def _repository_key(url: str) -> str:
+    """A repository URL as compared: GitHub's owner and repository names are case-insensitive
+    (`github.com/chatbotberg/x` is `github.com/ChatBotBerg/x`), and `.git` or a final slash change nothing."""
+    return url.rstrip("/").removesuffix(".git").lower()
+
+
 def push_matches(body: bytes, specs: list[SourceSpec]) -> bool:
     """A push to the branch of one of our git sources (any branch for a source without a branch)."""
     try:
@@ -78,11 +84,11 @@ def push_matches(body: bytes, specs: list[SourceSpec]) -> bool:
     repository = event.get("repository")
     if not isinstance(repository, dict):  # a push must say which repository it is for
         return False
-    urls = {str(repository.get(k, "")).rstrip("/").removesuffix(".git") for k in ("clone_url", "html_url", "ssh_url", "git_url")}
+    urls = {_repository_key(str(repository.get(k, ""))) for k in ("clone_url", "html_url", "ssh_url", "git_url")}
     for spec in specs:
         if spec.git is None:
             continue
-        same_repo = spec.git.rstrip("/").removesuffix(".git") in urls
+        same_repo = _repository_key(spec.git) in urls
         if same_repo and (spec.branch or repository.get("default_branch") or "main") == branch:
             return True
     return False

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from assistant.eval import Question, Result, fact_recall, load_questions, main, metrics, ranks
+from assistant.eval import Question, Result, answer_words, fact_recall, load_questions, main, metrics, ranks, shows_markup
 from tests.conftest import BORGERPC, PRODUKTMODNING, SHARED
 
 
@@ -44,6 +44,37 @@ def test_metrics_count_hits_reciprocal_ranks_and_abstentions():
     assert m["abstain precision"] == 0.5 and m["abstain recall"] == 0.5
     assert m["wrong abstain rate"] == pytest.approx(1 / 3)
     assert m["answer fact recall"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("text", [
+    "12.00 - 12.45 | Frokost | buffet [1]", "Se (Roller i Mikro-Hackathonet)[https://x.org] [1]", "Det er **vigtigt** [1]",
+    "Funktionalitet er deploybar ** [1]", "gantt dateFormat YYYY-MM-DD [1]", "# Make a backup [1]", "Brug `ls` [1]",
+    "Tryk på <b>Gem</b> [1]", "{% include x %} [1]", "Afklaring --> Forberedelse [1]",
+])
+def test_markup_a_reader_should_not_see_is_found(text):
+    assert shows_markup(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Netværket mødes to gange om året. [1]", "Trinene er: [1]\n- Hackaton [1]\n- POC [1]",
+    "Kør kommandoen: [1]\n[1]\n```\npg_dump x > backup.sql\n```", "Kald den BIB-BORGER<nummer på PC’en> [1]",
+    "Tid: 12.00 - 12.45; Punkt: Frokost [1]", "check_notifications og clean_up_database [1]",
+])
+def test_prose_lists_and_code_quoted_as_code_are_not_markup(text):
+    assert not shows_markup(text)
+
+
+def test_answer_length_leaves_out_citation_markers():
+    assert answer_words("Et Micro Hackaton koster 63.000 kr [1] [2]") == 6
+
+
+def test_reader_measures_count_answered_questions_and_standalone_pairs():
+    rows = [(question([{"path": "a"}]), Result(1, 1, answered=True, words=30, markup=False)),
+            (question([{"path": "a"}]), Result(1, 1, answered=True, words=50, markup=True, stable=False)),
+            (question([{"path": "a"}]), Result(1, 1, answered=True, words=40, markup=False, stable=True)),
+            (question([]), Result(None, None, answered=False, words=8, markup=False, stable=True))]
+    m = metrics(rows)
+    assert m["markup"] == pytest.approx(1 / 3) and m["median words"] == 40 and m["stable"] == pytest.approx(2 / 3)
 
 
 def test_fact_recall_ignores_case_spacing_and_punctuation_and_accepts_either_spelling():
@@ -99,6 +130,8 @@ def test_the_assistant_meets_the_targets_on_the_dev_sets(report):
     for kind in sorted(set(re.findall(r"^\| assistant \| ([\w-]+) \|", combined, re.M)) - {"all", "unanswerable"}):
         assert _row(combined, "assistant", kind)["page hit@5"] >= 0.80, kind
     assert mine["abstain recall"] >= 0.80 and mine["wrong abstain rate"] <= 0.10, mine
+    # What a reader sees: no markup, short answers, a standalone question answered as it is alone.
+    assert mine["markup"] == 0 and mine["median words"] <= 45 and mine["stable"] >= 0.95, mine
 
 
 def test_the_assistant_beats_both_baselines_on_each_site(report):

@@ -1,12 +1,37 @@
-"""The extractive answerer on hand-made passages: which sentences it quotes, and how."""
+"""The extractive answerer on hand-made passages: which sentences it quotes, and how (with the real
+multilingual model choosing sentences by meaning)."""
 
 import re
+from functools import cache
+
+import pytest
 
 from assistant.answer.evidence import QueryEvidence
 from assistant.answer.extractive import MAX_LIST_WORDS, ExtractiveAnswerer
+from assistant.answer.meaning import SentenceVectors
+from assistant.embed import embedding_key, get_embedder
 from assistant.lexical import DanishAnalyzer, LexicalIndex
 from assistant.models import Answer, Chunk
 from assistant.retrieve import Passage, Snapshot
+from assistant.settings import Settings
+
+
+@cache
+def _embedder():  # type: ignore[no-untyped-def]
+    settings = Settings()
+    return get_embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend,
+                        settings.cache_dir)
+
+
+@pytest.fixture(autouse=True)
+def _vectors(tmp_path):  # type: ignore[no-untyped-def]
+    global _SENTENCES
+    settings = Settings()
+    _SENTENCES = SentenceVectors(tmp_path, embedding_key(settings.embedding_model, settings.embedding_backend),
+                                 lambda texts: _embedder().embed_passages(texts))
+
+
+_SENTENCES: SentenceVectors
 
 
 def _chunk(n: int, text: str) -> Chunk:
@@ -26,7 +51,8 @@ def _answered(question: str, *texts: str) -> Answer:
     lexical = LexicalIndex(list(everything), [c.embed_text for c in everything.values()], analyzer)
     snapshot = Snapshot(1, everything, lexical, analyzer, len(everything), None)
     passages = [Passage(i, c, 1.0 - 0.1 * n) for n, (i, c) in enumerate(chunks.items())]
-    return ExtractiveAnswerer().answer(QueryEvidence(question, snapshot), passages, "da")
+    score = _SENTENCES.scorer(_embedder().embed_queries([question])[0])
+    return ExtractiveAnswerer().answer(QueryEvidence(question, snapshot), passages, "da", score)
 
 
 def test_a_sentence_that_introduces_a_list_brings_its_items():
@@ -55,7 +81,7 @@ def test_the_best_sentence_brings_the_one_after_it():
     text = ("Velkommen til OS2 Produktmodning, et sted til anbefalinger om produktmodning. "
             "Mit navn er Anna-Lis Berg og jeg er produktkonsulent i OS2. Siden opdateres løbende.")
     answer = _answer("Hvem står bag OS2 Produktmodning?", text)
-    assert "Anna-Lis Berg" in answer and "opdateres" not in answer
+    assert "Anna-Lis Berg" in answer
 
 
 def test_a_list_item_is_not_quoted_twice():
@@ -65,21 +91,24 @@ def test_a_list_item_is_not_quoted_twice():
 
 
 def test_sentences_do_not_break_after_list_numbers_or_abbreviations():
-    from assistant.answer.evidence import sentences
+    from assistant.text import sentences
 
     assert sentences("1. Hackaton er godt. Det er fint.\n12. POC\nMødet er kl. 10:00-16:00. Nr. 5 er med.") == [
         "1. Hackaton er godt.", "Det er fint.", "12. POC", "Mødet er kl. 10:00-16:00.", "Nr. 5 er med."]
 
 
-def test_a_next_sentence_that_announces_something_brings_it_too():
-    """The address after "åbn adressen:" is the answer; a line that announces nothing stops there."""
+def test_a_sentence_that_announces_something_brings_it():
+    """The address after "åbn adressen:" is what it announces: they are quoted together."""
     text = ("En indbygget webserver starter admin-sitets webgrænseflade på port 9999.\nI en browser åbn adressen:\n"
             "http://localhost:9999\nSom standard kan du logge ind med admin/admin")
-    answer = _answer("Hvilken port kører admin-sitets webgrænseflade på?", text)
-    assert "http://localhost:9999 [1]" in answer and "admin/admin" not in answer
-    plain = _answer("Hvilken port kører webgrænsefladen på?",
-                    "Webgrænsefladen kører på port 9999.\nDen genstartes hver nat.\nLogfilen ligger i /var/log.")
-    assert "hver nat" in plain and "/var/log" not in plain
+    answer = _answer("Hvilken adresse skal jeg åbne i browseren for at se admin-sitet?", text)
+    assert "I en browser åbn adressen: [1] http://localhost:9999 [1]" in answer
+
+
+def test_the_answer_leads_with_the_sentence_that_answers():
+    answer = _answer("Hvilken port kører webgrænsefladen på?",
+                     "Webgrænsefladen kører på port 9999.\nDen genstartes hver nat.\nLogfilen ligger i /var/log.")
+    assert answer.startswith("Webgrænsefladen kører på port 9999. [1]")
 
 
 def test_a_line_the_page_repeats_is_said_once():
@@ -100,3 +129,9 @@ def test_the_same_sentence_on_two_pages_is_said_and_cited_once():
     sentence = "Affald hentes om mandagen i hele kommunen."
     answer = _answered("Hvornår hentes affald?", sentence, sentence)
     assert answer.text.count("mandagen") == 1 and [c.n for c in answer.citations] == [1]
+
+
+def test_at_most_two_sentences_are_added_to_the_lead():
+    text = " ".join(f"Punkt {i} handler om webgrænsefladen og dens port." for i in range(8))
+    answer = _answer("Hvilken port kører webgrænsefladen på?", text)
+    assert len(re.findall(r"\[\d+\]", answer)) <= 3

@@ -47,3 +47,9 @@ def test_only_pushes_to_a_sources_branch_trigger():
 def test_json_that_is_not_a_push_event_triggers_nothing(body):
     specs = [SourceSpec(name="docs", git="https://github.com/os2/docs.git", branch="main")]
     assert not push_matches(body, specs)
+
+
+def test_a_push_matches_the_source_whatever_the_case_of_the_owner():
+    """GitHub sends `ChatBotBerg/OS2produktmodning`; corpus/sources.toml names `chatbotberg/OS2produktmodning`."""
+    specs = [SourceSpec(name="os2produktmodning", git="https://github.com/chatbotberg/OS2produktmodning.git", branch="main")]
+    assert push_matches(push("refs/heads/main", "https://github.com/ChatBotBerg/OS2produktmodning"), specs)

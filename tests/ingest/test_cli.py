@@ -56,3 +56,36 @@ def test_failure_exits_non_zero_with_one_line_and_no_traceback(tmp_path: Path):
 def test_list_without_an_index_says_to_ingest_first(tmp_path: Path):
     result = ingest_cli("--list", env_index=tmp_path / "none")
     assert result.returncode == 1 and "python -m ingest" in result.stderr
+
+
+def test_without_source_arguments_the_index_reingests_the_sources_it_was_built_from(tmp_path: Path):
+    site = small_site(tmp_path / "site")
+    built = ingest_cli("--source", str(site), "--name", "cli", env_index=tmp_path / "idx")
+    assert "source added to the index: cli" in built.stdout
+    again = ingest_cli(env_index=tmp_path / "idx")  # corpus/sources.toml lists other sites: not read
+    assert again.returncode == 0, again.stderr
+    assert "cli: 0 added, 0 changed, 0 removed, 1 unchanged pages" in again.stdout
+    assert "brugervejledning" not in again.stdout.replace("corpus/sources.toml differs", "")
+    assert "corpus/sources.toml differs from the sources this index is built from (cli)" in again.stdout
+    assert "python -m ingest --sources corpus/sources.toml" in again.stdout
+
+
+def test_sources_are_added_and_removed_by_name_and_the_report_says_so(tmp_path: Path):
+    one = small_site(tmp_path / "one")
+    two = small_site(tmp_path / "two")
+    ingest_cli("--source", str(one), "--name", "one", env_index=tmp_path / "idx")
+    added = ingest_cli("--add-source", str(two), "--name", "two", env_index=tmp_path / "idx")
+    assert added.returncode == 0, added.stderr
+    assert f"source added to the index: two ({two})" in added.stdout and "one: 0 added" in added.stdout
+    removed = ingest_cli("--remove-source", "one", env_index=tmp_path / "idx")
+    assert f"source removed from the index (its pages with it): one ({one})" in removed.stdout
+    assert "one: 0 added, 0 changed, 1 removed" in removed.stdout
+    unknown = ingest_cli("--remove-source", "one", env_index=tmp_path / "idx")
+    assert unknown.returncode == 1 and "the index has no such source (it has two)" in unknown.stderr
+
+
+def test_source_flags_that_do_not_go_together_are_refused(tmp_path: Path):
+    result = ingest_cli("--source", str(tmp_path), "--remove-source", "x", env_index=tmp_path / "idx")
+    assert result.returncode == 1 and "use it alone" in result.stderr and "Traceback" not in result.stderr
+    result = ingest_cli("--site-url", "https://x.dk", env_index=tmp_path / "idx")
+    assert result.returncode == 1 and "describe a --source or --add-source" in result.stderr

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.parse import ParseError, decode_markdown, html_to_text, parse_markdown_file
+from ingest.parse import ParseError, decode_markdown, html_to_text, parse_markdown_file, parse_sections
 from tests.conftest import CORPUS, PRODUKTMODNING_OLD
 
 PAGE = b"""---
@@ -111,10 +111,30 @@ def test_static_markdown_keeps_liquid_as_written():
     assert parsed.sections[1].blocks == ["Brug {{ variabel }} her."]
 
 
-def test_tables_become_rows_of_cells(tmp_path: Path):
-    data = b"---\ntitle: T\n---\n# Plan\n| Tid | Punkt |\n|---|---|\n| 10:00 | Velkomst |\n"
+def test_table_rows_name_their_fields_from_the_header(tmp_path: Path):
+    data = (b"---\ntitle: T\n---\n# Plan\n| Tid | Punkt | Beskrivelse | |\n|---|---|---|---|\n"
+            b"| 12.00 - 12.45 | Frokost | Der er buffet i Kantinen | |\n")
     parsed = parse_markdown_file(data, "t.md")
-    assert parsed.sections[1].blocks == ["Tid | Punkt", "10:00 | Velkomst"]
+    assert parsed.sections[1].blocks == ["Tid: 12.00 - 12.45; Punkt: Frokost; Beskrivelse: Der er buffet i Kantinen."]
+
+
+def test_broken_link_syntax_emphasis_marks_and_task_boxes_are_not_text():
+    body = ("# T\nSe (Roller i Mikro-Hackathonet)[https://github.com/x/y.md] og **fed* tekst[^1] og [note].\n\n"
+            "- [ ] Funktionalitet er deploybar **\n\ncheck_notifications og clean_up_database.\n")
+    blocks = parse_sections(body)[0][1].blocks
+    assert blocks == ["Se Roller i Mikro-Hackathonet og fed tekst og note.", "- Funktionalitet er deploybar",
+                      "check_notifications og clean_up_database."]
+
+
+def test_code_stays_fenced_and_diagrams_are_dropped():
+    body = ("# T\n```bash\n# Make a backup\npg_dump x\n```\n\n```mermaid\nflowchart LR\n A --> B\n```\n")
+    assert parse_sections(body)[0][1].blocks == ["```\n# Make a backup\npg_dump x\n```"]
+
+
+def test_a_gantt_chart_becomes_its_tasks_and_dates():
+    body = ("# T\n```mermaid\ngantt\n    dateFormat YYYY-MM-DD\n    title Årshjul 2027\n    section Formelle\n"
+            "    Forårs samlingen :crit, des2, 2027-05-10, 2027-05-30\n    ___ : vert, v2, 2027-01-01,\n```\n")
+    assert parse_sections(body)[0][1].blocks == ["Årshjul 2027:", "- Forårs samlingen (Formelle): 2027-05-10 – 2027-05-30"]
 
 
 @pytest.mark.parametrize("opener", ["{% ", "{{ ", "<!-- ", "{% comment %}", "{% raw %}"])

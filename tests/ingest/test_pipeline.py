@@ -273,3 +273,57 @@ def test_full_catalog_disk_is_reported_without_a_traceback(tmp_path, settings, m
     monkeypatch.setattr(Catalog, "_commit", full)
     with pytest.raises(StoreError, match="disk is full.*previous version of the index is unchanged"):
         run(settings, site)
+
+
+def test_a_git_source_follows_the_live_repository_and_falls_back_to_its_snapshot_offline(tmp_path, settings):
+    snapshot = make_site(tmp_path / "snapshot", {"a.md": "Første version."})
+    repo = make_site(tmp_path / "repo", {"a.md": "Første version."})
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("add", ".", cwd=repo)
+    git("commit", "-q", "-m", "v1", cwd=repo)
+    gone = SourceSpec(name="docs", git=f"file://{tmp_path}/unreachable.git", branch="main", snapshot=snapshot)
+    report = ingest(settings, [gone], progress=False)  # no internet on the first start: the snapshot
+    assert not report.failed and report.sources[0].added == ["a.md"]
+    assert "reading the snapshot" in report.sources[0].notices[0]
+    assert any(line.startswith("docs: notice: cannot fetch") for line in report.lines())
+    live = SourceSpec(name="docs", git=f"file://{repo}", branch="main", snapshot=snapshot)
+    (repo / "a.md").write_text(PAGE.format(t="a", body="Anden version."), encoding="utf-8")
+    git("commit", "-q", "-am", "v2", cwd=repo)
+    report = ingest(settings, [live], progress=False)  # online: the clone, incrementally
+    assert report.sources[0].changed == ["a.md"] and not report.sources[0].notices
+    repo.rename(tmp_path / "offline")
+    report = ingest(settings, [live], progress=False)  # offline again: the clone it has
+    assert report.sources[0].unchanged == ["a.md"] and "reading the clone fetched" in report.sources[0].notices[0]
+
+
+def offline(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """git's https goes to a closed port, as without internet (but at once, and also where there is some)."""
+    for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_a_github_source_without_a_site_url_links_to_its_github_pages_address(tmp_path, settings, monkeypatch):
+    offline(monkeypatch)
+    repo = tmp_path / "repo"
+    (repo / "docs").mkdir(parents=True)
+    (repo / "docs" / "a.md").write_text(PAGE.format(t="a", body="Tekst."), encoding="utf-8")
+    git("init", "-q", "-b", "main", cwd=repo)
+    git("add", ".", cwd=repo)
+    git("commit", "-q", "-m", "v1", cwd=repo)
+    spec = SourceSpec(name="os2borgerpc-docs", git="https://github.com/OS2borgerPC/os2borgerpc-docs.git", snapshot=repo)
+    report = ingest(settings, [spec], progress=False)
+    [url] = {c.url.split("#")[0] for _, c in Catalog(settings.index_dir).chunks()}
+    assert url == "https://os2borgerpc.github.io/os2borgerpc-docs/docs/a.html"
+    assert any("inferred from its GitHub remote" in n for n in report.sources[0].notices)
+
+
+def test_a_site_the_app_serves_itself_links_to_the_apps_public_address(tmp_path, settings):
+    site = tmp_path / "guide"
+    site.mkdir()
+    (site / "a.md").write_text(PAGE.format(t="a", body="Tekst."), encoding="utf-8")
+    served = settings.model_copy(update={"public_url": "https://assistent.kommune.dk/"})
+    ingest(served, [SourceSpec(name="guide", path=site, site_url="/guide/")], progress=False)
+    [url] = {c.url.split("#")[0] for _, c in Catalog(settings.index_dir).chunks()}
+    assert url == "https://assistent.kommune.dk/guide/a.html"

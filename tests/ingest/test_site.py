@@ -113,3 +113,30 @@ def test_page_that_parses_slower_than_the_budget_is_ingested_with_a_warning(tmp_
     scan = scan_site(tmp_path, "s")
     assert [p.path for p in scan.pages] == ["side.md"]
     assert any(w.startswith("s: side.md: parsing took") and "budget" in w for w in scan.warnings)
+
+
+def test_a_site_without_a_published_url_warns_once_naming_the_fix(tmp_path: Path):
+    for name in ("a", "b", "c"):
+        write(tmp_path, f"{name}.md", FRONT.format(t=name))
+    scan = scan_site(tmp_path, "borgerpc")
+    missing = [w for w in scan.warnings if "no published URL" in w]
+    assert len(missing) == 1 and missing[0].startswith("borgerpc: ")
+    assert "--site-url" in missing[0] and "site_url" in missing[0] and "sources.toml" in missing[0]
+    assert all(p.url.startswith("/") for p in scan.pages)
+
+
+def test_an_inferred_site_url_is_used_and_said(tmp_path: Path):
+    write(tmp_path, "docs/a.md", FRONT.format(t="A"))
+    scan = scan_site(tmp_path, "borgerpc", inferred_url="https://os2borgerpc.github.io/os2borgerpc-docs/")
+    assert [p.url for p in scan.pages] == ["https://os2borgerpc.github.io/os2borgerpc-docs/docs/a.html"]
+    assert not any("no published URL" in w for w in scan.warnings)
+    assert scan.notices == ["no url in _config.yml, no CNAME and no site_url: citations link to "
+                            "https://os2borgerpc.github.io/os2borgerpc-docs/, inferred from its GitHub remote "
+                            "(set site_url to change it)"]
+
+
+def test_the_sites_own_url_wins_over_an_inferred_one(tmp_path: Path):
+    write(tmp_path, "_config.yml", "url: https://docs.os2.dk\n")
+    write(tmp_path, "a.md", FRONT.format(t="A"))
+    scan = scan_site(tmp_path, "s", inferred_url="https://os2.github.io/docs/")
+    assert scan.pages[0].url == "https://docs.os2.dk/a.html" and not scan.notices and not scan.warnings

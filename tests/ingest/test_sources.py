@@ -7,7 +7,17 @@ import pytest
 
 from assistant.errors import SourceError
 from ingest import sources
-from ingest.sources import SourceFileError, SourceSpec, checkout, load_sources, read_source_file, spec_from_argument
+from ingest.sources import (
+    Checkout,
+    SourceFileError,
+    SourceSpec,
+    checkout,
+    github_pages_url,
+    load_sources,
+    read_source_file,
+    spec_from_argument,
+)
+from tests.conftest import REPO
 
 
 def test_sources_file_paths_are_relative_to_the_file(tmp_path: Path):
@@ -25,6 +35,11 @@ def test_sources_file_paths_are_relative_to_the_file(tmp_path: Path):
         ("[[source]]\nname = 'a'\npath = 'x'\n[[source]]\nname = 'a'\npath = 'y'\n", "used twice: a"),
         ("title = 'no sources'\n", "no \\[\\[source\\]\\]"),
         ("[[source]\n", "not valid TOML"),
+        ("[[source]]\nname = 'a'\npath = 'x'\nsite-url = 'https://a.dk'\n", r"\(a\): unknown field\(s\) 'site-url'"),
+        ("[[source]]\nname = 'a'\npath = 3\n", "field 'path' must be a string"),
+        ("[[source]]\nname = 'a'\npath = 'x'\nsite_url = 'javascript:alert(1)'\n", "field 'site_url' 'javascript"),
+        ("[[source]]\nname = 'a'\npath = 'x'\nsite_url = '/../etc/'\n", "field 'site_url' '/../etc/'"),
+        ("[[source]]\nname = 'a'\npath = 'x'\nsnapshot = 'y'\n", "'snapshot' is the fallback of a 'git' source"),
     ],
 )
 def test_bad_sources_file_names_the_file_and_the_field(tmp_path: Path, content: str, message: str):
@@ -64,11 +79,11 @@ def repo(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("branch", ["main", None])
 def test_git_source_is_cloned_and_then_fetched(repo: Path, tmp_path: Path, branch: str | None):
     spec = SourceSpec(name="docs", git=f"file://{repo}", branch=branch)
-    target = checkout(spec, tmp_path / "cache")
+    target = checkout(spec, tmp_path / "cache").root
     assert "Første version." in (target / "index.md").read_text(encoding="utf-8")
     (repo / "index.md").write_text("---\ntitle: Forside\n---\nAnden version.\n", encoding="utf-8")
     git("commit", "-q", "-am", "v2", cwd=repo)
-    assert checkout(spec, tmp_path / "cache") == target
+    assert checkout(spec, tmp_path / "cache") == Checkout(target)
     assert "Anden version." in (target / "index.md").read_text(encoding="utf-8")
 
 
@@ -163,3 +178,80 @@ def test_source_files_that_are_not_regular_files_inside_the_root_are_refused(tmp
     for rel, problem in [("out.md", "outside"), ("config.md", ".git"), ("fifo.md", "regular file"), ("big.md", "larger")]:
         with pytest.raises(SourceFileError, match=f"{rel}: .*{re.escape(problem)}"):
             read_source_file(root, rel, 100)
+
+
+def test_a_git_source_that_cannot_be_fetched_reads_its_snapshot_and_says_so(repo: Path, tmp_path: Path):
+    spec = SourceSpec(name="docs", git=f"file://{tmp_path}/not-there.git", snapshot=repo)
+    found = checkout(spec, tmp_path / "cache")
+    assert found.root == repo
+    assert "cannot fetch" in found.notice and f"reading the snapshot {repo}" in found.notice
+
+
+def test_a_git_source_that_cannot_be_fetched_again_reads_its_last_clone(repo: Path, tmp_path: Path):
+    spec = SourceSpec(name="docs", git=f"file://{repo}", snapshot=tmp_path / "old-snapshot")
+    clone = checkout(spec, tmp_path / "cache").root
+    repo.rename(tmp_path / "moved")  # the remote is gone: no internet
+    found = checkout(spec, tmp_path / "cache")
+    assert found.root == clone and "reading the clone fetched" in found.notice
+    assert "Første version." in (clone / "index.md").read_text(encoding="utf-8")
+
+
+def test_an_unreachable_git_source_without_a_snapshot_fails_and_keeps_the_index(tmp_path: Path):
+    with pytest.raises(SourceError, match="'docs': cannot fetch .*; the index keeps its last version"):
+        checkout(SourceSpec(name="docs", git=f"file://{tmp_path}/not-there.git"), tmp_path / "cache")
+
+
+def test_a_missing_snapshot_is_named(tmp_path: Path):
+    spec = SourceSpec(name="docs", git=f"file://{tmp_path}/not-there.git", snapshot=tmp_path / "snap", origin="s.toml")
+    with pytest.raises(SourceError, match=f"snapshot folder {tmp_path / 'snap'} does not exist — check s.toml"):
+        checkout(spec, tmp_path / "cache")
+
+
+def test_a_missing_folder_says_where_to_fix_it(tmp_path: Path):
+    file = tmp_path / "sources.toml"
+    file.write_text('[[source]]\nname = "a"\npath = "gone"\n')
+    [spec] = load_sources(file)
+    with pytest.raises(SourceError, match=f"folder {tmp_path / 'gone'} does not exist — fix its 'path' in {file}"):
+        checkout(spec, tmp_path / "cache")
+    recorded = SourceSpec.from_record(spec.to_record(), "the index")
+    with pytest.raises(SourceError, match="--add-source FOLDER --name a`, or remove it with `--remove-source a`"):
+        checkout(recorded, tmp_path / "cache")
+
+
+def test_a_source_round_trips_through_its_record(tmp_path: Path):
+    spec = SourceSpec(name="docs", git="https://github.com/os2/docs.git", branch="main", site_url="https://os2.dk/",
+                      snapshot=tmp_path / "snap")
+    assert spec.to_record() == {"name": "docs", "git": "https://github.com/os2/docs.git", "branch": "main",
+                                "site_url": "https://os2.dk/", "snapshot": str(tmp_path / "snap")}
+    assert SourceSpec.from_record(spec.to_record(), "x") == spec
+
+
+@pytest.mark.parametrize("record", [{"path": "/x"}, {"name": "a", "git": "--upload-pack=x"}, {"name": "a", "path": 3}, "a"])
+def test_a_damaged_record_is_refused_naming_it(record: object):
+    with pytest.raises(SourceError, match="the catalog"):
+        SourceSpec.from_record(record, "the catalog")
+
+
+@pytest.mark.parametrize(
+    ("git", "url"),
+    [
+        ("https://github.com/chatbotberg/OS2produktmodning.git", "https://chatbotberg.github.io/OS2produktmodning/"),
+        ("https://github.com/ChatBotBerg/OS2produktmodning", "https://chatbotberg.github.io/OS2produktmodning/"),
+        ("git@github.com:os2/docs.git", "https://os2.github.io/docs/"),
+        ("ssh://git@github.com/os2/docs.git", "https://os2.github.io/docs/"),
+        ("https://github.com/os2/os2.github.io.git", "https://os2.github.io/"),
+        ("https://gitlab.com/os2/docs.git", None),
+        ("file:///srv/docs.git", None),
+    ],
+)
+def test_the_github_pages_address_is_inferred_from_the_remote(git: str, url: str | None):
+    assert github_pages_url(git) == url
+
+
+def test_the_shipped_sources_file_follows_the_live_site_with_the_snapshot_as_fallback():
+    specs = {s.name: s for s in load_sources(REPO / "corpus" / "sources.toml")}
+    live = specs["os2produktmodning"]
+    assert (live.git, live.branch) == ("https://github.com/chatbotberg/OS2produktmodning.git", "main")
+    assert live.snapshot == REPO / "corpus" / "os2produktmodning"
+    assert "url: https://chatbotberg.github.io/OS2produktmodning/" in (live.snapshot / "_config.yml").read_text()
+    assert specs["brugervejledning"].site_url == "/guide/"

@@ -11,7 +11,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
+from assistant.catalog import Catalog
 from assistant.settings import Settings
+from ingest.sources import load_sources
 from tests.conftest import PRODUKTMODNING
 
 TOKEN = "admin-token-7c1e-4f0a-9b2d-e81c"
@@ -39,6 +41,8 @@ def setup(index_current, tmp_path_factory):  # type: ignore[no-untyped-def]
     sources = work / "sources.toml"
     sources.write_text(f'[[source]]\nname = "os2produktmodning"\npath = "{PRODUKTMODNING}"\n'
                        f'[[source]]\nname = "gitdocs"\ngit = "file://{repo}"\nbranch = "main"\n')
+    # The index is built from this sources file (so its re-ingests read it); the git site is new in it.
+    Catalog(index).record_sources([spec.to_record() for spec in load_sources(sources)])
     settings = Settings(index_dir=index, cache_dir=work / "cache", sources_file=sources,
                         embedding_cache_dir=index_current, admin_token=TOKEN, webhook_secret=SECRET)
     with TestClient(create_app(settings, feedback_db=work / "feedback.sqlite")) as client:
@@ -86,6 +90,16 @@ def test_reingest_runs_in_the_background_and_reports(setup):
     answer = client.post("/api/ask", json={"question": "Hvad står der på Git-siden?"}).json()
     assert any(c["source"] == "gitdocs" for c in answer["citations"])
 
+
+def test_the_admin_page_shows_the_last_ingest_as_a_table_with_local_times(setup):
+    from assistant.web.ingest_report import local_time
+
+    client, _ = setup
+    state = wait_done(client, client.post("/api/admin/reingest", headers=auth()).json()["job"]["id"])
+    page = client.get("/admin", headers=auth()).text
+    assert "<th scope='col'>Nye sider</th>" in page and "<td>os2produktmodning</td>" in page
+    assert local_time(state["finished"]) in page and str(int(state["finished"])) not in page
+    assert '"finished"' not in page and "<pre" not in page
 
 def test_webhook_with_wrong_or_missing_signature_runs_nothing(setup, caplog):
     client, url = setup

@@ -2,12 +2,14 @@
 
 The app runs with uvicorn in a thread on 127.0.0.1; two static "docs sites" (http.server, other
 ports, so other origins) include the widget: one is in `allowed_origins`, the other is not.
-Screenshots go to test-artifacts/ (gitignored).
+Screenshots go to test-artifacts/ (gitignored); chat.png, chat-phone.png and widget.png from there are
+the README's (docs/screenshots/).
 """
 
 from __future__ import annotations
 
 import http.server
+import logging
 import shutil
 import socket
 import tempfile
@@ -32,7 +34,8 @@ FORMS_QUESTION = "Hvem leverer vedligeholdelsen af OS2forms?"
 FORMS_SECTION = ("https://chatbotberg.github.io/OS2produktmodning/docs/Produktspecifikke-anvisninger/OS2forms/"
                  "OS2forms.html#kort-opsummering-på-situationen-omkring-os2forms")
 HOSTILE = 'Hvad med <img src=x onerror="window.__xss=1"> og <script>window.__xss=1</script> OS2forms?'
-UNREACHABLE = "Assistenten kan ikke nås fra denne side lige nu. Prøv igen senere."
+NOT_ALLOWED = "har ikke tilladelse til at bruge assistenten"
+POC_QUESTION = "Hvad er formålet med en Proof of concept (POC)?"
 WAIT = 30  # seconds for anything the browser waits for
 
 # A docs page with hostile CSS: the widget lives in a Shadow DOM, so none of this may reach it.
@@ -180,6 +183,35 @@ class HostilePages:
         return self.real.status()
 
 
+class PagesWithoutAddress:
+    """Answers as from a site ingested without its published URL: root-relative citation URLs."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def stream(self, question: str, history: Any = None, filters: Any = None) -> Iterator[Any]:
+        from assistant.models import Answer, Citation
+
+        cite = Citation(n=1, title="Cron-jobs", breadcrumb="Drift", heading="Kør jobs manuelt",
+                        url="/docs/drift/cron-jobs.html#kør-jobs-manuelt", fragment_url="/docs/drift/cron-jobs.html#kør",
+                        snippet="Kør cron jobbene manuelt med kommandoen.", score=1.0, source="os2borgerpc-docs",
+                        path="docs/drift/cron-jobs.md")
+        yield "Kør dem manuelt. [1]"
+        yield Answer(text="Kør dem manuelt. [1]", answered=True, citations=[cite])
+
+    def status(self) -> dict:
+        return self.real.status()
+
+
+@pytest.fixture
+def pages_without_address(app_server: AppServer) -> Iterator[None]:
+    state = app_server.server.config.app.state
+    real = state.assistant
+    state.assistant = PagesWithoutAddress(real)
+    yield
+    state.assistant = real
+
+
 @pytest.fixture
 def hostile_pages(app_server: AppServer) -> Iterator[None]:
     state = app_server.server.config.app.state
@@ -212,6 +244,75 @@ def chat_ask(driver: Any, question: str) -> Any:
         return len(bots) > before and bots[-1].find_elements(By.CSS_SELECTOR, "div.answer") and bots[-1]
 
     return wait_for(driver, final)
+
+
+def test_chat_page_is_danish(browser, app_server):
+    from urllib.request import urlopen
+
+    from selenium.webdriver.common.by import By
+
+    with urlopen(app_server.origin + "/") as reply:  # as served, before any script runs
+        assert '<html\n\tlang="da"' in reply.read().decode()
+    open_chat(browser, app_server)
+    wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#examples button.example").is_displayed())
+    assert browser.execute_script("return document.documentElement.lang") == "da"  # after Gradio's i18n too
+
+
+def test_chat_examples_are_questions_it_answers(browser, app_server):
+    from selenium.webdriver.common.by import By
+
+    open_chat(browser, app_server)
+    button = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#examples button.example"))
+    wait_for(browser, lambda d: button.is_displayed() and button.text.strip())
+    question = button.text.strip()
+    assert question.endswith("?") and not question.startswith("Hvad står der om")
+    before = len(browser.find_elements(By.CSS_SELECTOR, '#chat [data-testid="bot"]'))
+    button.click()
+    answer = wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, '#chat [data-testid="bot"] div.answer')) > before
+                      and d.find_elements(By.CSS_SELECTOR, '#chat [data-testid="bot"]')[-1])
+    assert "Det kan jeg ikke finde" not in answer.text and answer.find_elements(By.CSS_SELECTOR, "ol.citations a")
+
+
+# Where the last question is: inside the chat's scrolling area and under neither the "Samtale" label
+# nor the copy/clear icons that float over the chat's top.
+QUESTION_IN_SIGHT = """
+const chat = document.querySelector("#chat");
+const questions = chat.querySelectorAll('[data-testid="user"]');
+const question = questions[questions.length - 1].getBoundingClientRect();
+const view = chat.querySelector(".bubble-wrap").getBoundingClientRect();
+const overlaps = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+const covered = [...chat.querySelectorAll('[data-testid="block-label"], .top-panel')]
+  .filter((el) => overlaps(el.getBoundingClientRect(), question)).map((el) => el.className);
+return {inside: question.top >= view.top && question.bottom <= view.bottom, covered: covered};
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_chat_keeps_the_asked_question_in_sight(browser, app_server, width):
+    open_chat(browser, app_server, width=width)
+    chat_ask(browser, FORMS_QUESTION)
+    assert browser.execute_script(QUESTION_IN_SIGHT) == {"inside": True, "covered": []}
+    chat_ask(browser, POC_QUESTION)  # below a long first answer
+    assert browser.execute_script(QUESTION_IN_SIGHT) == {"inside": True, "covered": []}
+    if width == 390:
+        browser.save_screenshot(str(ARTIFACTS / "chat-phone.png"))
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_chat_sources_panel_comes_before_the_examples(browser, app_server, width):
+    from selenium.webdriver.common.by import By
+
+    open_chat(browser, app_server, width=width)
+    chat_ask(browser, FORMS_QUESTION)
+    chat = browser.find_element(By.CSS_SELECTOR, "#chat").rect
+    sources = browser.find_element(By.CSS_SELECTOR, "#sources").rect
+    example = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#examples button.example"))
+    wait_for(browser, lambda d: example.is_displayed())
+    assert sources["y"] + sources["height"] <= example.rect["y"]  # the sources, then the examples
+    if width == 390:  # one column: the chat, then the sources
+        assert sources["y"] >= chat["y"] + chat["height"]
+    else:  # the sources beside the chat
+        assert sources["x"] >= chat["x"] + chat["width"] and sources["y"] < chat["y"] + chat["height"]
 
 
 def test_chat_answers_with_a_link_to_the_cited_section(browser, app_server):
@@ -325,6 +426,9 @@ def test_widget_streams_an_answer_with_citation_links(browser, app_server, sites
     assert links and page_url(links[0].get_attribute("href")) == FORMS_SECTION
     assert links[0].text.startswith("[1] OS2forms › kort opsummering")
     assert browser.execute_script("return window.__updates") > 10
+    question = shadow.find_elements(By.CSS_SELECTOR, ".msg.user")[-1].rect
+    log = shadow.find_element(By.CSS_SELECTOR, ".log").rect
+    assert log["y"] <= question["y"] and question["y"] + question["height"] <= log["y"] + log["height"]  # in sight
     browser.save_screenshot(str(ARTIFACTS / "widget.png"))
     # The conversation survives a page load (sessionStorage).
     browser.refresh()
@@ -345,14 +449,19 @@ def test_widget_at_phone_width_fills_the_screen(browser, app_server, sites):
     browser.save_screenshot(str(ARTIFACTS / "widget-390.png"))
 
 
-def test_widget_on_an_unlisted_origin_gets_no_answer(browser, app_server, sites):
+def test_widget_on_an_unlisted_origin_says_the_site_is_not_allowed(browser, app_server, sites, caplog):
     from selenium.webdriver.common.by import By
 
+    caplog.set_level(logging.WARNING, logger="web.cors")
     shadow = open_site(browser, sites["unlisted"])
     shadow.find_element(By.CSS_SELECTOR, ".launcher").click()
     answer = widget_ask(browser, shadow, FORMS_QUESTION)
-    assert "error" in answer.get_attribute("class") and UNREACHABLE in answer.text
+    assert "error" in answer.get_attribute("class") and NOT_ALLOWED in answer.text
+    assert sites["unlisted"].origin in answer.text and "Prøv igen senere" not in answer.text
     assert not answer.find_elements(By.CSS_SELECTOR, ".cites a") and "Belcom" not in answer.text
+    widget_ask(browser, shadow, FORMS_QUESTION)  # asked again: the server logged the site once
+    logged = [r.getMessage() for r in caplog.records if sites["unlisted"].origin in r.getMessage()]
+    assert len(logged) == 1 and "ASSISTANT_ALLOWED_ORIGINS" in logged[0]
 
 
 def test_widget_never_runs_markup_from_a_question(browser, app_server, sites):
@@ -456,3 +565,19 @@ def test_markup_from_pages_never_runs_in_chat_or_widget(browser, app_server, sit
     assert '<img src=x onerror="window.__xss=1">' in answer.text
     assert not shadow.find_elements(By.CSS_SELECTOR, "img, script, a[href^='javascript']")
     assert browser.execute_script("return window.__xss") is None
+
+
+def test_a_citation_without_a_site_address_is_title_and_path_never_a_dead_link(browser, app_server, sites,
+                                                                              pages_without_address):
+    from selenium.webdriver.common.by import By
+
+    open_chat(browser, app_server)
+    answer = chat_ask(browser, "Hvordan kører jeg cron jobs manuelt?")
+    assert "[1] Cron-jobs › Kør jobs manuelt (/docs/drift/cron-jobs.html)" in answer.text
+    assert not answer.find_elements(By.CSS_SELECTOR, "a") and not browser.find_elements(By.CSS_SELECTOR, "#sources a")
+
+    shadow = open_site(browser, sites["allowed"])
+    shadow.find_element(By.CSS_SELECTOR, ".launcher").click()
+    answer = widget_ask(browser, shadow, "Hvordan kører jeg cron jobs manuelt?")
+    assert "[1] Cron-jobs › Kør jobs manuelt (/docs/drift/cron-jobs.html)" in answer.text
+    assert not answer.find_elements(By.CSS_SELECTOR, "a")

@@ -2,8 +2,8 @@
 
 from types import SimpleNamespace
 
-from assistant.models import Answer, Chunk, Citation
-from assistant.web.chat import FALLBACK_EXAMPLES, example_questions, render, render_partial, render_sources
+from assistant.models import Answer, Citation
+from assistant.web.chat import example_questions, example_updates, render, render_partial, render_sources
 
 HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
 
@@ -43,22 +43,29 @@ def test_sources_panel_shows_snippets_of_the_last_answer():
     assert "Kilderne til det seneste svar" in render_sources(None)
 
 
-def chunk(path: str, ordinal: int, heading: str) -> Chunk:
-    return Chunk(source="docs", path=path, title=path, breadcrumb=(path,), headings=(heading,) if heading else (),
-                 anchor="", url=f"https://docs.example/{path}", date="", text="tekst", ordinal=ordinal)
+def test_a_citation_without_a_site_address_shows_title_and_path_as_text():
+    relative = citation(url="/docs/drift/cron-jobs.html#kør-jobs-manuelt", fragment_url="/docs/drift/cron-jobs.html#kør",
+                        path="docs/drift/cron-jobs.md")
+    nowhere = citation(url="", fragment_url="", path="docs/drift/backup.md")
+    answer = Answer(text="…", answered=True, citations=[relative, nowhere])
+    for html in (render(answer), render_sources(answer)):
+        assert "<a " not in html and "href" not in html
+        assert "OS2forms › Kort opsummering (/docs/drift/cron-jobs.html)" in html
+        assert "OS2forms › Kort opsummering (docs/drift/backup.md)" in html
 
 
-def test_examples_come_from_first_headings_that_the_assistant_answers():
-    chunks = [chunk("a.md", 0, "Vedligehold af OS2forms"), chunk("a.md", 1, "Andet afsnit her"),
-              chunk("b.md", 0, "Roadmap for 2026"), chunk("c.md", 0, 'layout: "default"'), chunk("d.md", 0, "Ubesvaret emne")]
-    snapshot = SimpleNamespace(chunks={str(i): c for i, c in enumerate(chunks)})
-    fake = SimpleNamespace(retriever=SimpleNamespace(snapshot=lambda: snapshot),
-                           ask=lambda q: SimpleNamespace(answered="Ubesvaret" not in q))
-    assert example_questions(fake) == ["Hvad står der om Vedligehold af OS2forms?", "Hvad står der om Roadmap for 2026?"]
+def test_examples_come_from_the_assistant_and_unused_buttons_are_hidden():
+    fake = SimpleNamespace(example_questions=lambda n: ["Hvad er OS2forms?", "Hvem leverer vedligeholdelsen?"][:n])
+    section, *buttons = example_updates(example_questions(fake, 3), 3)
+    assert section["visible"] is True
+    assert [b.get("value") for b in buttons] == ["Hvad er OS2forms?", "Hvem leverer vedligeholdelsen?", None]
+    assert [b["visible"] for b in buttons] == [True, True, False]
 
 
-def test_examples_fall_back_when_the_index_cannot_be_read():
-    def broken():  # type: ignore[no-untyped-def]
+def test_without_examples_the_section_is_hidden():
+    def broken(n: int) -> list[str]:
         raise RuntimeError("no index")
 
-    assert example_questions(SimpleNamespace(retriever=SimpleNamespace(snapshot=broken))) == FALLBACK_EXAMPLES
+    assert example_questions(SimpleNamespace(example_questions=broken)) == []
+    section, *buttons = example_updates([], 2)
+    assert section["visible"] is False and all(b["visible"] is False for b in buttons)

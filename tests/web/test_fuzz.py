@@ -36,7 +36,8 @@ SECRET = "fuzz-webhook-secret-9c3a-12ef"
 WEBHOOK = "/api/webhooks/github"
 SIGNATURE = "X-Hub-Signature-256"
 
-PUBLIC = [("POST", "/api/ask"), ("POST", "/api/ask/stream"), ("POST", "/api/search"), ("POST", "/api/feedback")]
+PUBLIC = [("POST", "/api/ask"), ("POST", "/api/ask/stream"), ("POST", "/api/search"), ("POST", "/api/feedback"),
+          ("GET", "/api/widget/access")]
 GUARDED = [("POST", "/api/admin/reingest"), ("GET", "/api/admin/ingest/{job_id}"), ("GET", "/api/admin/gaps.csv"),
            ("POST", WEBHOOK)]
 EXAMPLES = 75  # per operation and credentials: 12 × 75 requests take ~20 s on 2 cores

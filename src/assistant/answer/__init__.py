@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from assistant.answer.evidence import QueryEvidence
+from assistant.answer.meaning import SentenceScorer
 from assistant.models import Answer
 from assistant.retrieve import Passage
 from assistant.settings import Settings
@@ -25,6 +26,7 @@ class AnswerRequest:
     passages: list[Passage]
     evidence: QueryEvidence
     history: list[dict] = field(default_factory=list)
+    score: SentenceScorer | None = None  # sentences → similarity to the question (answer/meaning.py)
 
 
 class Answerer(Protocol):

@@ -1,7 +1,10 @@
 """Citations: numbered in order of first use, one per section, with a text-fragment link.
 
 A citation opens the page and heading anchor the real site serves; `fragment_url` adds a
-`:~:text=` directive that highlights the quoted sentence in browsers that support it.
+`:~:text=` directive that highlights the quoted sentence in browsers that support it. A site with no
+published address has root-relative page URLs (`/docs/x.html`: the path on a host nobody told the
+ingest); its citations keep that URL, and every interface shows them as title and path, not as a
+link (which would open on the wrong host and be dead): only an absolute http(s) `url` is a link.
 """
 
 from __future__ import annotations

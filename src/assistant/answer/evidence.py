@@ -18,6 +18,7 @@ from assistant.answer.expect import NUMBER_WORDS, expected
 from assistant.lexical import STOPWORDS, tokenize
 from assistant.models import Chunk
 from assistant.retrieve import Passage, Snapshot
+from assistant.text import sentences
 
 # Unknown words by their Danish frequency (zipf): rare or unheard-of words (≤ 1) weigh fully, everyday
 # words (zipf 5, "ifølge") a fifth, and never less than UNKNOWN_FLOOR.
@@ -27,22 +28,6 @@ SUBJECT_COVERAGE = 0.3  # of the question's subject, around a sentence that stat
 _WORD = re.compile(r"[^\W_][\w'’-]*")  # a word as typed, hyphens and apostrophes inside it kept
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s*)[\W_]*$")  # before a sentence's first word
 _WHICH = re.compile(r"\bhvilk(?:en|et|e)\s+(.+)", re.IGNORECASE)  # "hvilken X ...": X is what is asked for
-
-# After . ! ? and before a capital or digit, but not after a list number ("1. Hackaton") or an
-# abbreviation that precedes numbers ("kl. 10:00", "nr. 5").
-_SENTENCE = re.compile(r"(?<!^\d\.)(?<!^\d\d\.)(?<!\b[Kk]l\.)(?<!\b[Cc]a\.)(?<!\b[Nn]r\.)(?<!\b[Pp]kt\.)"
-                       r"(?<=[.!?])\s+(?=[\"'(\[]?[A-ZÆØÅ0-9])")
-
-
-def sentences(text: str) -> list[str]:
-    """A passage's sentences: its lines (list items, table rows, paragraphs) split after . ! ?"""
-    out: list[str] = []
-    for block in text.split("\n"):
-        block = block.strip()
-        if block:
-            out.extend(s.strip() for s in _SENTENCE.split(block) if s.strip())
-    return out
-
 
 def unknown_weight(zipf: float) -> float:
     return max(UNKNOWN_FLOOR, min(1.0, (COMMON_ZIPF - zipf) / (COMMON_ZIPF - 1.0)))

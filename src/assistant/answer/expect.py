@@ -20,7 +20,7 @@ from assistant.lexical import fold, tokenize
 if TYPE_CHECKING:
     from assistant.answer.evidence import QueryEvidence
 
-Kind = Literal["price", "count", "amount", "date"]
+Kind = Literal["price", "count", "amount", "date", "phone", "email", "version"]
 
 NUMBER_WORDS = (
     "to tre fire fem seks syv otte ni ti elleve tolv tretten fjorten femten seksten sytten atten nitten tyve"
@@ -47,7 +47,10 @@ _DATE = re.compile(
     r"|\b(?:mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag|monday|tuesday|wednesday|thursday|friday)\w*"
     r"|\b(?:i dag|i morgen|i år|næste år|sidste år|til sommer|årligt|hvert år|månedlig\w*|ugentlig\w*)\b"
     r"|\b(?:klokken|kl\.?\s*\d|\d{1,2}[:.]\d\d\b|morgen\w*|formiddag\w*|eftermiddag\w*|aften\w*|nat|dagligt?"
-    r"|hver dag|o'clock|noon|midnight|daily|weekly|monthly|yearly)",
+    r"|hver dag|o'clock|noon|midnight|daily|weekly|monthly|yearly)"
+    # a time relative to another ("24 timer efter", "efter 10 dage", "næste dag"): also an answer to "hvornår"
+    r"|\b\d+\s*(?:sekunder|minutter|timer|dage|døgn|uger|måneder|seconds|minutes|hours|days|weeks|months)\b"
+    r"|\b(?:næste|naeste|samme|den følgende) (?:dag|morgen|uge|måned|gang)\b|\b(?:next|same) (?:day|morning|week)\b",
     re.IGNORECASE,
 )
 # Not "betale"/"pay": "Hvem betaler …?" asks who, not how much.
@@ -60,9 +63,23 @@ _MONEY_NOUNS = frozenset("penge kroner kr midler euro money dollars".split())  #
 _PAY_WORDS = frozenset(fold(w) for w in "betale betaler betalte betalt pay pays paid".split())
 _COUNT = re.compile(r"\b(?:hvor mange|how many|antal(?:let)? (?:af )?|number of)\s+(\w+)", re.IGNORECASE)
 _AMOUNT = re.compile(r"\b(?:hvor meget|how much)\b", re.IGNORECASE)
-_WHEN = re.compile(r"\b(?:hvornår|hvornar|hvornaar|when|hvilken dato|what date|hvilket år|which year)\b",
-                   re.IGNORECASE)
+# "when" asks only where a question or a clause of it starts ("What does it do when it checks in?" does not).
+_WHEN = re.compile(r"\b(?:hvornår|hvornar|hvornaar|hvilken dato|what date|hvilket år|which year)\b"
+                   r"|(?:^|[,;]\s*|\b(?:and|or)\s+)when\b", re.IGNORECASE)
 _YEAR = re.compile(r"(?:19|20)\d\d")  # "marts 2026 om scripts" counts no scripts
+# A phone number, an e-mail address, a version asked for by name ("telefonnummeret", "mailadressen",
+# "hvilken version"), and how a sentence states one.
+_ASKS = {
+    "phone": re.compile(r"\b(?:telefonnummer\w*|telefon ?nr\w*|tlf\.?(?:nr\w*)?|mobilnummer\w*|phone number\w*)",
+                        re.IGNORECASE),
+    "email": re.compile(r"\b(?:e-?mail-?adresse\w*|mailadresse\w*|e-?mail address\w*)", re.IGNORECASE),
+    "version": re.compile(r"\b(?:hvilke[nt]? versioner?|hvilken udgave|which versions?|what version)\b", re.IGNORECASE),
+}
+_STATES = {
+    "phone": re.compile(r"(?<!\d)(?:\+45\s?)?\d{2}\s?\d{2}\s?\d{2}\s?\d{2}(?!\d)"),
+    "email": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    "version": re.compile(r"(?<![\w.])(?:v\d+|\d+(?:\.\d+)+)(?![\w.])|\bversion\s+\d+", re.IGNORECASE),
+}
 NEAR = 3  # a count's number stands at most this many words before its noun ("5 eller flere computere")
 
 
@@ -76,7 +93,7 @@ class Expectation:
     def specific(self) -> bool:
         """Specific enough to prefer passages that state it (an amount of money, a count of a noun);
         dates and bare numbers are in too many passages for that."""
-        return self.kind == "price" or (self.kind == "count" and self.noun is not None)
+        return self.kind in ("price", "phone", "email") or (self.kind == "count" and self.noun is not None)
 
     def stated_in(self, sentence: str, evidence: QueryEvidence) -> bool:
         """Does this sentence state a fact of the expected kind?"""
@@ -86,6 +103,8 @@ class Expectation:
             return bool(_DATE.search(sentence))
         if self.kind == "amount":
             return bool(_ANY_NUMBER.search(sentence))
+        if self.kind in _STATES:
+            return bool(_STATES[self.kind].search(sentence))
         noun_terms = evidence.noun_terms
         if not noun_terms:  # no noun, or one the pages never use (an English question): any number
             return bool(_ANY_NUMBER.search(sentence))
@@ -109,7 +128,27 @@ def expected(question: str) -> Expectation | None:
         if pay := [w for w in words if fold(w) in _PAY_WORDS]:
             return Expectation("price", " ".join([amount.group(0), *pay]))
         return Expectation("amount", amount.group(0))
+    for kind, asks in _ASKS.items():
+        if cue := asks.search(question):
+            return Expectation(kind, cue.group(0))  # type: ignore[arg-type]
     if when := _WHEN.search(question):
         return Expectation("date", when.group(0))
     return None
 
+
+
+_WHO = re.compile(r"\b(?:hvem|who|whom|whose)\b", re.IGNORECASE)
+_NAME = re.compile(r"(?<=[\s(\"'])[A-ZÆØÅ][\w-]+")  # a capitalised word that does not start the sentence
+
+
+def asks_who(question: str) -> bool:
+    return bool(_WHO.search(question))
+
+
+def names_someone(sentence: str, evidence: QueryEvidence) -> bool:
+    """Whether a sentence names someone the question does not: a capitalised word inside it
+    ("… udarbejdet af Product Owner Agnethe Moos", "… leveret af Belcom") that is no word of the
+    question. Only a hint for choosing the sentence: "who" is also answered in lower case
+    ("koordinationsgruppen"), so it is no reason to decline."""
+    asked = {o for t in evidence.terms for o in t.options}
+    return any(not set(evidence.analyzer.analyze(name)) & asked for name in _NAME.findall(sentence))

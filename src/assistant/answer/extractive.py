@@ -1,167 +1,261 @@
-"""The default answerer: the best sentences of the top passages, each ending in its citation `[n]`.
+"""The default answerer: the sentence of the top passages that answers, and at most two that add to it.
 
-Nothing is invented: every sentence of the answer is quoted from a passage. An English question over
-Danish pages gets an English lead-in and the quoted Danish sentences. Abstention is decided before
-this runs (evidence.py); this only writes the answer.
+Nothing is invented: every sentence of the answer is quoted from a passage and ends in its citation
+`[n]`. Candidate sentences are the prose of the top passages (never a heading alone, never code or a
+diagram: ingest renders pages to plain text, assistant/text.py reads it back). Each is scored by the
+multilingual model's similarity to the question (answer/meaning.py), plus its lexical coverage of
+the question's terms, whether it states the kind of fact asked for (a price, a date, a count; for
+"hvem …?" a name the question does not have), less
+a little per rank of its passage; the weights are settings calibrated by bench/calibrate.py.
+
+The answer leads with the best sentence, then adds at most two: the next line when the lead
+announces it ("... på adressen:") or is too short to stand alone, the list it introduces, or
+sentences of the same section that score close to it; from another page only when they cover terms
+of the question the lead does not (a question that spans pages). A code block is quoted, as code,
+only when the question asks for a command. An English question over Danish pages gets an English
+lead-in and the quoted Danish sentences. Abstention is decided before this runs (abstain.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from assistant.answer import AnswerRequest, register
+from assistant.answer.abstain import readable
 from assistant.answer.citations import CitationList
-from assistant.answer.evidence import QueryEvidence, sentences
+from assistant.answer.evidence import QueryEvidence
+from assistant.answer.expect import asks_who, names_someone
+from assistant.answer.meaning import SentenceScorer
 from assistant.models import Answer
 from assistant.retrieve import Passage
+from assistant.settings import Settings
+from assistant.text import CODE_FENCE, LIST_ITEM, code_blocks, sentences
 
-MAX_SENTENCES = 3
-MAX_WORDS = 90
-MAX_LIST_WORDS = 120  # a list the best sentence introduces may make the answer this long
+TOP_PASSAGES = 4
+MAX_WORDS = 45  # the lead and what is added to it (a list it introduces may take the answer further)
+MAX_LIST_WORDS = 80
 MAX_ITEMS = 8
-_LIST_ITEM = re.compile(r"^(?:[-*+•]|\d{1,2}[.)])\s+")
-TYPED_BONUS = 0.3  # for a sentence that states the kind of fact asked for (a price, a count, a date)
+MAX_ADDED = 2
+SHORT_LEAD = 6  # words: a lead this short brings the line after it ("Mødeleder:" → "Anna-Lis Berg")
+_WANTS_LIST = re.compile(r"\b(?:hvilke|nævn|naevn|list|which|what are)\b", re.I)
+_COMMAND = re.compile(r"\b(?:kommando\w*|command\w*|terminal\w*|shell|cli|køre?r? (?:jeg|man)|run)\b", re.I)
 
 LEAD_IN = {"da": "", "en": "From the documentation (quoted in Danish):"}
 
 
 @dataclass
-class _Candidate:
+class Candidate:
     passage_rank: int
     position: int
     sentence: str
-    score: float
-    items: tuple[str, ...] = ()  # the list the sentence introduces ("... tre mødetyper:" + "- Formelle ...")
-    after: tuple[str, ...] = ()  # the passage's next sentence (and the one after a next one ending in ":")
-    follow: tuple[str, ...] = ()  # those, when they are quoted after this one
+    similarity: float
+    coverage: float
+    typed: bool
+    score: float = 0.0
+    lines: list[str] = field(default_factory=list)  # what is quoted: the sentence and what it brings
 
-    @property
-    def words(self) -> int:
-        return sum(len(s.split()) for s in (self.sentence, *self.items, *self.follow))
+
+def candidates(evidence: QueryEvidence, passages: Sequence[Passage], score: SentenceScorer,
+               settings: Settings) -> list[Candidate]:
+    """Every prose sentence of the top passages, scored (see the module docstring)."""
+    found: list[Candidate] = []
+    contexts: list[str] = []
+    who = asks_who(evidence.text)
+    for rank, passage in enumerate(passages[:TOP_PASSAGES]):
+        for position, sentence, context in readable(passage):
+            typed = evidence.expectation.stated_in(sentence, evidence) if evidence.expectation is not None else \
+                who and names_someone(sentence, evidence)
+            found.append(Candidate(rank, position, sentence, 0.0, evidence.coverage_of(sentence), typed))
+            contexts.append(context)
+    similarities = score(contexts) if found else np.zeros(0)
+    for candidate, similarity in zip(found, similarities, strict=True):
+        candidate.similarity = float(similarity)
+        candidate.score = (candidate.similarity + settings.sentence_coverage_weight * candidate.coverage
+                           + settings.sentence_type_weight * candidate.typed
+                           - settings.sentence_rank_penalty * candidate.passage_rank)
+    return found
 
 
 @register("extractive")
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, settings: object = None) -> None:
-        pass
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
 
     def stream(self, request: AnswerRequest) -> Iterator[str | Answer]:
-        answer = self.answer(request.evidence, request.passages, request.language)
+        answer = self.answer(request.evidence, request.passages, request.language, request.score)
         yield from stream_words(answer.text)
         yield answer
 
-    def answer(self, evidence: QueryEvidence, passages: Sequence[Passage], language: str) -> Answer:
-        candidates: list[_Candidate] = []
-        for rank, passage in enumerate(passages[:4]):
-            lines = sentences(passage.chunk.text)
-            for position, sentence in enumerate(lines):
-                coverage = evidence.coverage_of(sentence)
-                if coverage <= 0:
-                    continue
-                if evidence.expectation is not None and evidence.expectation.stated_in(sentence, evidence):
-                    coverage += TYPED_BONUS  # "Et Micro Hackaton koster 63.000 -95.000 kr" for "hvad koster ...?"
-                # Earlier passages and sentences that answer more of the question come first.
-                after = _next(lines, position)
-                candidates.append(_Candidate(rank, position, sentence, coverage / (1 + 0.35 * rank),
-                                             _list_after(lines, position), after))
-        if not candidates:  # nothing matches word for word: quote the start of the best passage
-            first = sentences(passages[0].chunk.text)[:2]
-            candidates = [_Candidate(0, i, s, 0.0) for i, s in enumerate(first)]
-        chosen = _choose(candidates)
-        chosen.sort(key=lambda c: (c.passage_rank, c.position))
+    def answer(self, evidence: QueryEvidence, passages: Sequence[Passage], language: str,
+               score: SentenceScorer | None = None) -> Answer:
+        score = score or _no_meaning
+        found = candidates(evidence, passages, score, self.settings)
         citations = CitationList()
         parts: list[str] = []
-        said: set[str] = set()
-        for candidate in chosen:
-            lines = [_trim(candidate.sentence), *map(_item, candidate.items),
-                     *(_item(line) if _LIST_ITEM.match(line) else _trim(line) for line in candidate.follow)]
-            # A line the page repeats (the same step in two lists, the same sentence on two pages) is
-            # said once, and a source is cited only for what is said from it.
-            lines = [line for line in dict.fromkeys(lines) if line not in said]
-            if not lines:
-                continue
-            said.update(lines)
-            n = citations.cite(passages[candidate.passage_rank], candidate.sentence)
-            parts.extend(f"{line} [{n}]" for line in lines)
+        if found:
+            said: set[str] = set()  # a line the page repeats (the same step in two lists) is said once
+            for candidate in choose(found, passages, evidence, self.settings.sentence_add_margin,
+                                    self.settings.sentence_neighbour_bonus):
+                lines = [line for line in candidate.lines if line.removeprefix("- ") not in said]
+                if not lines:
+                    continue
+                said.update(line.removeprefix("- ") for line in lines)
+                n = citations.cite(passages[candidate.passage_rank], candidate.sentence)
+                parts.extend(f"{line} [{n}]" for line in lines)
+        else:  # only headings or code: the page's title and where to read on
+            n = citations.cite(passages[0])
+            parts.append(f"{passages[0].chunk.title} [{n}]")
+        code = _code_for(evidence.text, passages, score) if found else None
+        if code is not None:
+            rank, block = code
+            n = citations.cite(passages[rank], block.split("\n", 1)[0])
+            parts.append(f"[{n}]\n{CODE_FENCE}\n{block}\n{CODE_FENCE}")
         lead = LEAD_IN.get(language, "")
-        body = "\n".join(parts) if any(p.startswith("- ") for p in parts) else " ".join(parts)
+        body = "\n".join(parts) if any(p.startswith(("- ", "[")) for p in parts) else " ".join(parts)
         text = f"{lead}\n{body}" if lead else body
         return Answer(text=text, answered=True, citations=citations.citations, language=language)
 
 
-def _choose(candidates: list[_Candidate]) -> list[_Candidate]:
-    """The best sentences within MAX_WORDS (a list the best one introduces, within MAX_LIST_WORDS);
-    the best one also brings the sentence after it: the answer often follows the sentence that
-    restates the question ("Velkommen til ..." → "Mit navn er Anna-Lis Berg ..."), and so does one
-    that ends in a colon (the address, command or value it announces)."""
-    best = max(c.score for c in candidates)
-    chosen: list[_Candidate] = []
-    quoted: set[tuple[int, int]] = set()  # (passage, position) already in the answer, e.g. as a list item
-    words = 0
-    for candidate in sorted(candidates, key=lambda c: c.score, reverse=True):
-        if len(chosen) == MAX_SENTENCES or (chosen and candidate.score < 0.5 * best):
+def choose(found: list[Candidate], passages: Sequence[Passage], evidence: QueryEvidence,
+           margin: float = 0.03, neighbour: float = 0.0) -> list[Candidate]:
+    """The lead and at most MAX_ADDED sentences that add to it, each with the lines it brings."""
+    lines_of = {rank: sentences(p.chunk.text) for rank, p in enumerate(passages[:TOP_PASSAGES])}
+    ranked = sorted(found, key=lambda c: c.score, reverse=True)
+    lead = ranked[0]
+    lines = lines_of[lead.passage_rank]
+    quoted = {(lead.passage_rank, i) for i in _lead_lines(lead, lines, wants_list(evidence.text))}
+    chosen = [lead]
+    words = _words(lead.lines)
+    covered = set(evidence.analyzer.analyze(" ".join(lead.lines)))
+    lead_page = passages[lead.passage_rank].chunk.url
+    # The sentences next to the lead come first among those that may add to it: an answer often
+    # goes on in the next sentence ("Hvis en gruppe bruges … sker der et tjek" → "En computer må kun …").
+    near = lambda c: c.passage_rank == lead.passage_rank and abs(c.position - lead.position) <= 1  # noqa: E731
+    for candidate in sorted(ranked[1:], key=lambda c: c.score + neighbour * near(c), reverse=True):
+        if len(chosen) > MAX_ADDED or words >= MAX_WORDS:
             break
+        place = (candidate.passage_rank, candidate.position)
         own = len(candidate.sentence.split())
-        if (candidate.passage_rank, candidate.position) in quoted or (chosen and words + own > MAX_WORDS):
+        if place in quoted or words + own > MAX_WORDS or candidate.sentence in {c.sentence for c in chosen}:
             continue
-        candidate.items = _fit(candidate.items, MAX_LIST_WORDS - words - own)  # as many items as fit
-        # The best sentence, and one that announces what follows ("I en browser åbn adressen:"),
-        # bring the next line.
-        announces = candidate.sentence.endswith(":")
-        if (not chosen or announces) and not candidate.items and candidate.after and \
-                words + own + sum(len(line.split()) for line in candidate.after) <= MAX_WORDS:
-            candidate.follow = candidate.after
-        chosen.append(candidate)
-        extra = len(candidate.items) + len(candidate.follow)
-        quoted.update((candidate.passage_rank, candidate.position + i) for i in range(extra + 1))
-        words += candidate.words
-    return chosen
+        same_section = passages[candidate.passage_rank].chunk.url == lead_page
+        adds_terms = _new_terms(candidate.sentence, evidence, covered)
+        score = candidate.score + neighbour * near(candidate)
+        if (same_section and score >= lead.score - margin) or \
+                (not same_section and adds_terms and score >= lead.score - margin / 2):
+            candidate.lines = [_trim(LIST_ITEM.sub("", candidate.sentence, count=1))]
+            if candidate.sentence.endswith(":"):  # it announces what follows: the list or the next line
+                brought = _lead_lines(candidate, lines_of[candidate.passage_rank], True)
+                if any((candidate.passage_rank, i) in quoted for i in brought):
+                    continue
+                quoted.update((candidate.passage_rank, i) for i in brought)
+            chosen.append(candidate)
+            quoted.add(place)
+            words += _words(candidate.lines)
+            covered |= set(evidence.analyzer.analyze(" ".join(candidate.lines)))
+    return chosen[:1] + sorted(chosen[1:], key=lambda c: (c.passage_rank, c.position))
 
 
-def _next(lines: list[str], position: int) -> tuple[str, ...]:
-    """The sentence after `position`, and the one after that when the first announces it
-    ("En webserver starter på port 9999." → "I en browser åbn adressen:" → "http://localhost:9999"),
-    or the list it introduces."""
-    after = tuple(lines[position + 1 : position + 2])
-    if after and after[0].endswith(":") and not _LIST_ITEM.match(after[0]):
-        after += _list_after(lines, position + 1) or tuple(lines[position + 2 : position + 3])
-    return after
+def _lead_lines(lead: Candidate, lines: list[str], as_list: bool) -> list[int]:
+    """Set what the lead quotes and return the positions it covers: the list it introduces; for a
+    list item, the line that introduces it in front (the whole list when the question asks for
+    one); the next line when the lead announces it or is too short to stand alone."""
+    position = lead.position
+    if LIST_ITEM.match(lead.sentence):
+        start = position
+        while start > 0 and LIST_ITEM.match(lines[start - 1]):
+            start -= 1
+        intro = start - 1 if start > 0 else None
+        if as_list:
+            items = _list_after(lines, intro) if intro is not None else lines[start:start + MAX_ITEMS]
+            head = [_trim(lines[intro])] if intro is not None else []
+            lead.lines = head + [_item(i) for i in _fit(items, MAX_LIST_WORDS - _words(head))]
+            return list(range(start - len(head), start + len(lead.lines) - len(head)))
+        item = LIST_ITEM.sub("", lead.sentence, count=1)
+        lead.lines = [_trim(f"{lines[intro]} {item}" if intro is not None and lines[intro].endswith(":") else item)]
+        return [position] + ([intro] if intro is not None else [])
+    lead.lines = [_trim(lead.sentence)]
+    items = _list_after(lines, position)
+    if items:
+        lead.lines += [_item(i) for i in _fit(items, MAX_LIST_WORDS - _words(lead.lines))]
+        return list(range(position, position + len(lead.lines)))
+    if (lead.sentence.endswith(":") or len(lead.sentence.split()) < SHORT_LEAD) and position + 1 < len(lines):
+        after = lines[position + 1]
+        lead.lines.append(_item(after) if LIST_ITEM.match(after) else _trim(after))
+        announced = _list_after(lines, position + 1) if after.endswith(":") else []  # "… gør du følgende:"
+        lead.lines += [_item(i) for i in _fit(announced, MAX_LIST_WORDS - _words(lead.lines))]
+        return list(range(position, position + len(lead.lines)))
+    return [position]
 
 
-def _list_after(lines: list[str], position: int) -> tuple[str, ...]:
+def wants_list(question: str) -> bool:
+    """Whether the question asks for several things ("Hvilke …", "Nævn …", "What are …")."""
+    return bool(_WANTS_LIST.search(question))
+
+
+def _new_terms(sentence: str, evidence: QueryEvidence, covered: set[str]) -> bool:
+    """Whether the sentence holds a term of the question that what is quoted so far lacks."""
+    present = set(evidence.analyzer.analyze(sentence))
+    return any(any(o in present and o not in covered for o in t.options) for t in evidence.terms)
+
+
+def _code_for(question: str, passages: Sequence[Passage], score: SentenceScorer) -> tuple[int, str] | None:
+    """The code block that answers a question asking for a command: the closest in meaning among
+    the top two passages' code blocks."""
+    if not _COMMAND.search(question):
+        return None
+    blocks = [(rank, block) for rank, p in enumerate(passages[:2]) for block in code_blocks(p.chunk.text)
+              if block.strip()]
+    if not blocks:
+        return None
+    similarities = score([block for _, block in blocks])
+    return blocks[int(np.argmax(similarities))]
+
+
+def _no_meaning(texts: Sequence[str]) -> np.ndarray:
+    """Without sentence vectors (a caller outside the service): lexical coverage decides alone."""
+    return np.zeros(len(texts), dtype=np.float32)
+
+
+def _list_after(lines: list[str], position: int) -> list[str]:
     """The list items that follow a sentence introducing them: one that ends with ":" or is followed
     directly by list items, and is no list item itself."""
-    sentence = lines[position]
-    if _LIST_ITEM.match(sentence):
-        return ()
+    if LIST_ITEM.match(lines[position]):
+        return []
     items: list[str] = []
     for line in lines[position + 1 :]:
-        if not _LIST_ITEM.match(line) or len(items) == MAX_ITEMS:
+        if not LIST_ITEM.match(line) or len(items) == MAX_ITEMS:
             break
         items.append(line)
-    return tuple(items) if items or sentence.endswith(":") else ()
+    return items
 
 
-def _fit(items: tuple[str, ...], budget: int) -> tuple[str, ...]:
+def _fit(items: list[str], budget: int) -> list[str]:
     out: list[str] = []
     for item in items:
         budget -= len(item.split())
-        if budget < 0:
+        if budget < 0 and out:
             break
         out.append(item)
-    return tuple(out)
+    return out
+
+
+def _words(lines: list[str]) -> int:
+    return sum(len(line.split()) for line in lines)
 
 
 def _item(line: str) -> str:
     """A list item as a "- " line, whatever its marker was ("1.", "*", "-")."""
-    return "- " + _LIST_ITEM.sub("", line, count=1).strip()
+    return "- " + LIST_ITEM.sub("", line, count=1).strip()
 
 
-def _trim(sentence: str, limit: int = 60) -> str:
+def _trim(sentence: str, limit: int = 45) -> str:
     words = sentence.split()
     return sentence if len(words) <= limit else " ".join(words[:limit]) + " …"
 

@@ -24,11 +24,12 @@ from typing import Any
 
 from assistant.answer import AnswerRequest, register
 from assistant.answer.citations import NOT_FOUND, CitationList, not_found_answer
-from assistant.answer.extractive import ExtractiveAnswerer, sentences, stream_words
+from assistant.answer.extractive import ExtractiveAnswerer, stream_words
 from assistant.errors import LLMError
 from assistant.models import Answer
 from assistant.retrieve import Passage
 from assistant.settings import Settings
+from assistant.text import sentences
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ class LLMAnswerer:
         self.url = settings.llm_base_url or default_url  # for log messages (never the key)
         self._model: Any = None
         self._model_lock = threading.Lock()
-        self._extractive = ExtractiveAnswerer()
+        self._extractive = ExtractiveAnswerer(settings)
 
     # -- the model -----------------------------------------------------------------------------------
 
@@ -276,7 +277,7 @@ class LLMAnswerer:
         return Answer(text=new_text, answered=True, citations=citations.citations, language=language)
 
     def _fallback(self, request: AnswerRequest, notice: str, streamed: bool) -> Iterator[str | Answer]:
-        answer = self._extractive.answer(request.evidence, request.passages, request.language)
+        answer = self._extractive.answer(request.evidence, request.passages, request.language, request.score)
         answer.notice = notice
         if not streamed:  # nothing shown yet: stream the fallback; otherwise the final text replaces it
             yield from stream_words(answer.text)

@@ -28,6 +28,7 @@ from assistant.web.auth import (
     require_admin,
     token_matches,
 )
+from assistant.web.ingest_report import render_report
 from assistant.webhooks import Signature, push_matches
 
 log = logging.getLogger("web.admin")
@@ -195,30 +196,29 @@ def render_admin(request: Request, csrf: str) -> str:
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#1a1a1a}}
 table{{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}}td,th{{border-bottom:1px solid #ddd;padding:.35rem;text-align:left;vertical-align:top}}
 button{{background:#1d4ed8;color:#fff;border:0;border-radius:6px;padding:.6rem 1rem;font-size:1rem;cursor:pointer}}
-pre{{background:#f4f4f4;padding:.75rem;overflow:auto;max-height:18rem}}</style></head><body>
+table.facts{{width:auto}}table.facts th{{font-weight:600;padding-right:1.5rem}}.notices{{margin-top:0}}</style></head><body>
 <h1>Administration</h1><form method="post" action="/admin/logout"><button type="submit">Log ud</button></form>{problem_note}
 <h2>Kilder</h2><table><tr><th>Kilde</th><th>Sider</th><th>Tekststykker</th></tr>{rows}</table>
 <p>Indeksversion {status["version"]}: {status["pages"]} sider, {status["chunks"]} tekststykker. {html.escape(vector_line)}</p>
 <h2>Opdatering</h2><p><button id="reingest" type="button">Genindlæs dokumentationen</button> <span id="job" role="status" aria-live="polite"></span></p>
-<pre id="report">{html.escape(json.dumps(report, ensure_ascii=False, indent=2))}</pre>
+<h3>Seneste indlæsning</h3><div id="report">{render_report(report)}</div>
 <h2>Spørgsmål pr. dag (30 dage)</h2><p>{asked} spørgsmål: {share}.</p>{_bars(daily)}
 <h2>Huller i dokumentationen</h2><p>Spørgsmål uden svar eller med 👎, grupperet. <a href="/api/admin/gaps.csv">Hent som CSV</a></p>
 <table><tr><th>Antal</th><th>Eksempler</th><th>Nærmeste sider</th></tr>{gap_rows or '<tr><td colspan="3">Ingen endnu.</td></tr>'}</table>
 <script>
 const headers = {{"X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content}};
 const show = (text) => {{ document.getElementById("job").textContent = text; }};
+const states = {{queued: "venter", running: "kører", done: "færdig", failed: "fejlede"}};
 document.getElementById("reingest").addEventListener("click", async () => {{
   const reply = await fetch("/api/admin/reingest", {{method: "POST", headers, credentials: "same-origin"}});
   if (!reply.ok) {{ show("Kunne ikke starte: " + reply.status); return; }}
   const {{job}} = await reply.json();
-  show("Job " + job.id + ": " + job.state);
+  show("Job " + job.id + ": " + (states[job.state] || job.state));
   for (let i = 0; i < 600; i++) {{
     await new Promise((r) => setTimeout(r, 1000));
     const state = await (await fetch("/api/admin/ingest/" + job.id, {{credentials: "same-origin"}})).json();
-    show("Job " + state.id + ": " + state.state);
-    if (state.state === "done" || state.state === "failed") {{
-      document.getElementById("report").textContent = JSON.stringify(state, null, 2); break;
-    }}
+    show("Job " + state.id + ": " + (states[state.state] || state.state));
+    if (state.state === "done" || state.state === "failed") {{ location.reload(); break; }}
   }}
 }});
 </script></body></html>"""

@@ -1,19 +1,20 @@
 """The Gradio chat (Danish texts): streamed answers with numbered citation links, a sources panel,
-example questions from the ingested pages, 👍/👎 with a comment, and "Ny samtale".
+example questions that the pages answer well (a few more on each page load), 👍/👎 with a comment,
+and "Ny samtale". (The page is served as Danish by middleware.DanishPage: Gradio's template says "en".)
 
 Everything that comes from pages or people is HTML-escaped here before Gradio sees it; Gradio's own
-sanitising is a second line. No answering logic: the respond function drives Assistant.stream.
+sanitising is a second line. No answering logic: the respond function drives Assistant.stream, and
+the examples come from Assistant.example_questions.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlsplit
 
 import gradio as gr
 
@@ -23,10 +24,7 @@ from assistant.web.feedback import FeedbackStore
 
 log = logging.getLogger("web")
 
-FALLBACK_EXAMPLES = [
-    "Hvad er Dokumentationsassistenten?",
-    "Hvordan indlejrer jeg widgetten på mit site?",
-]
+EXAMPLES_SHOWN = 4
 SEARCHING = "Søger i dokumentationen …"
 NO_SOURCES = "<p class='muted'>Kilderne til det seneste svar vises her.</p>"
 EMPTY_QUESTION = "Skriv et spørgsmål først."
@@ -43,8 +41,40 @@ CSS = """
 .notice { font-size: .88em; font-style: italic; opacity: .85; }
 .muted { color: var(--body-text-color-subdued); }
 #feedback-status p { margin: 0; }
+/* The label and the copy/clear icons float over the top of the chat: the messages scroll below them. */
+#chat .bubble-wrap { margin-top: 2.4rem; height: calc(100% - 2.4rem); padding-top: .5rem;
+  border-top: 1px solid var(--border-color-primary); }
 @media (max-width: 600px) { #ask-row { flex-wrap: wrap; } #ask-btn { flex: 1 1 100%; } }
 """
+
+# Runs once on page load. The page is Danish: Gradio's i18n sets <html lang> to the browser's locale
+# among its own translations (no Danish: "en"), so lang="da" is put back whenever it changes. And
+# each new question is scrolled to the top of the chat and kept there while its answer streams in
+# below it (Gradio's autoscroll would follow the answer's end and hide the question), until the
+# reader scrolls.
+PAGE_JS = """() => {
+  const root = document.documentElement;
+  const danish = () => { if (root.lang !== "da") root.lang = "da"; };
+  danish();
+  new MutationObserver(danish).observe(root, {attributes: true, attributeFilter: ["lang"]});
+  const chat = document.querySelector("#chat");
+  if (!chat || chat.dataset.followsQuestions) return;
+  chat.dataset.followsQuestions = "1";
+  let seen = 0, pending = null;
+  const stop = () => { pending = null; };
+  for (const kind of ["wheel", "touchstart", "keydown"]) chat.addEventListener(kind, stop, {passive: true});
+  new MutationObserver(() => {
+    const questions = chat.querySelectorAll('[data-testid="user"]');
+    const wrap = chat.querySelector(".bubble-wrap");
+    if (questions.length > seen) {
+      pending = questions[questions.length - 1].closest(".message-row") || questions[questions.length - 1];
+    }
+    seen = questions.length;
+    if (!wrap || !pending || !pending.isConnected) return;
+    const offset = pending.getBoundingClientRect().top - wrap.getBoundingClientRect().top - 8;
+    if (Math.abs(offset) > 1) wrap.scrollTop += offset;
+  }).observe(chat, {childList: true, subtree: true, characterData: true});
+}"""
 
 
 def theme() -> gr.themes.Base:
@@ -65,11 +95,19 @@ def citation_label(citation: Citation) -> str:
 
 
 def link(citation: Citation, text: str) -> str:
-    """An escaped link to the cited section; plain text when the URL is not http(s)."""
+    """An escaped link to the cited section. A citation without an absolute http(s) URL (a site
+    ingested without its published address) is the title and the page's path as text: a relative
+    link would open on this server or the wrong site, and be dead."""
     url = citation.fragment_url or citation.url
     if not url.lower().startswith(("https://", "http://")):
-        return html.escape(text)
+        return html.escape(f"{text} ({page_path(citation)})")
     return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">{html.escape(text)}</a>'
+
+
+def page_path(citation: Citation) -> str:
+    """Where the cited page is: its root-relative published path, or else its source file."""
+    published = urlsplit(citation.url).path if citation.url.startswith("/") else ""
+    return published or citation.path
 
 
 def render(answer: Answer) -> str:
@@ -105,50 +143,27 @@ def render_sources(answer: Answer | None) -> str:
     return f"<div class='sources-panel'><h3>{heading}</h3><ol>{''.join(items)}</ol></div>"
 
 
-_ODD = re.compile(r"[{}\[\]<>|=:\"`#*_]")
-
-
-def example_questions(assistant: Any, n: int = 4, budget_s: float = 6.0) -> list[str]:
-    """A few questions about the ingested pages: the first heading of substantial pages, kept only
-    when the assistant really answers them (this also warms the models up before the first user)."""
+def example_questions(assistant: Any, n: int = EXAMPLES_SHOWN) -> list[str]:
+    """The assistant's next n example questions; none when they cannot be chosen (the chat works without)."""
     try:
-        chunks = list(assistant.retriever.snapshot().chunks.values())
-    except Exception:  # noqa: BLE001 - examples are a nicety; the chat works without them
-        log.warning("no example questions: the index cannot be read", exc_info=True)
-        return FALLBACK_EXAMPLES
-    size: dict[tuple[str, str], int] = {}
-    first: dict[tuple[str, str], Any] = {}
-    for chunk in sorted(chunks, key=lambda c: (c.source, c.path, c.ordinal)):
-        key = (chunk.source, chunk.path)
-        size[key] = size.get(key, 0) + 1
-        if chunk.headings and key not in first:
-            first[key] = chunk
-    seen: set[str] = set()
-    candidates: list[str] = []
-    for key in sorted(first, key=lambda k: (-size[k], k)):
-        heading = " ".join(first[key].headings[-1].split()).rstrip(" .:;!?—-")
-        if not (2 <= len(heading.split()) <= 6 and len(heading) <= 48) or _ODD.search(heading) \
-                or heading.casefold() in seen:
-            continue
-        seen.add(heading.casefold())
-        candidates.append(f"Hvad står der om {heading}?")
-    chosen: list[str] = []
-    deadline = time.monotonic() + budget_s
-    for question in candidates[: 3 * n]:
-        if len(chosen) == n or time.monotonic() > deadline:
-            break
-        try:
-            if assistant.ask(question).answered:
-                chosen.append(question)
-        except Exception:  # noqa: BLE001
-            log.warning("example question failed: %s", question, exc_info=True)
-    return chosen or candidates[:n] or FALLBACK_EXAMPLES
+        return list(assistant.example_questions(n))
+    except Exception:  # noqa: BLE001 - examples are a nicety
+        log.warning("no example questions: they could not be chosen", exc_info=True)
+        return []
+
+
+def example_updates(questions: list[str], shown: int = EXAMPLES_SHOWN) -> list[Any]:
+    """The examples section (hidden when there are none) and one update per example button."""
+    buttons = [gr.update(value=q, visible=True) for q in questions[:shown]]
+    buttons += [gr.update(visible=False)] * (shown - len(buttons))
+    return [gr.update(visible=bool(questions)), *buttons]
 
 
 def build_chat(get_assistant: Callable[[], Any], feedback: FeedbackStore | None = None,
-               examples: list[str] | None = None) -> gr.Blocks:
-    if examples is None:
-        examples = example_questions(get_assistant())
+               shown: int = EXAMPLES_SHOWN) -> gr.Blocks:
+    """The chat. The examples are chosen here once, at start-up (which also warms the models up for
+    the first user); each page load then shows the next few."""
+    example_questions(get_assistant(), shown)
 
     def respond(message: str, messages: list[dict], turns: list[dict]) -> Iterator[dict]:
         """Streams the growing answer into the chat; the final render comes from the final Answer."""
@@ -218,7 +233,7 @@ def build_chat(get_assistant: Callable[[], Any], feedback: FeedbackStore | None 
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(label="Samtale", sanitize_html=True, height=460, elem_id="chat",
-                                     feedback_options=None, buttons=["copy", "copy_all"],
+                                     feedback_options=None, buttons=["copy", "copy_all"], autoscroll=False,
                                      placeholder="Stil et spørgsmål om dokumentationen.")
                 with gr.Row(elem_id="ask-row"):
                     box = gr.Textbox(label="Dit spørgsmål", placeholder="Skriv et spørgsmål …", max_length=2000,
@@ -233,11 +248,13 @@ def build_chat(get_assistant: Callable[[], Any], feedback: FeedbackStore | None 
                 feedback_status = gr.Markdown("", elem_id="feedback-status")
                 with gr.Row():
                     new_btn = gr.Button("Ny samtale", size="sm", elem_id="new-chat", variant="secondary")
-                gr.Markdown("**Eksempler på spørgsmål**")
-                with gr.Row(elem_id="examples"):
-                    example_buttons = [gr.Button(q, size="sm", min_width=160) for q in examples]
+            # Beside the chat on a wide screen, below it on a phone: the sources first, then the examples.
             with gr.Column(scale=2, min_width=280):
                 sources = gr.HTML(render_sources(None), elem_id="sources")
+                with gr.Column(visible=False, elem_id="examples") as examples_section:  # filled on page load
+                    gr.Markdown("**Eksempler på spørgsmål**")
+                    example_buttons = [gr.Button("", size="sm", min_width=160, visible=False, elem_classes=["example"])
+                                       for _ in range(shown)]
 
         outputs = [box, chatbot, status, feedback_row, sources, last, turns_state, comment, feedback_status]
         common = {"fn": respond, "outputs": outputs, "concurrency_limit": 8, "show_progress": "hidden"}
@@ -254,4 +271,9 @@ def build_chat(get_assistant: Callable[[], Any], feedback: FeedbackStore | None 
         cleared = [chatbot, turns_state, last, sources, box, feedback_row, comment, feedback_status]
         new_btn.click(new_conversation, None, cleared, api_name="new_conversation", api_visibility="private")
         chatbot.clear(new_conversation, None, cleared, api_name="clear_conversation", api_visibility="private")
+        # Each page load shows the next few examples (and runs PAGE_JS).
+        chat.load(lambda: example_updates(example_questions(get_assistant(), shown), shown), None,
+                  [examples_section, *example_buttons], js=PAGE_JS, api_visibility="private",
+                  show_progress="hidden")
     return chat
+

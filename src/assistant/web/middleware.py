@@ -1,6 +1,7 @@
-"""What every route of the app passes through, from the inside out: 405 for a known route asked with
-another method, body limits (413), no file uploads into Gradio, the per-client rate limit (429), CORS,
-and the client address a trusted proxy gives. Pure ASGI (no BaseHTTPMiddleware): streams stay streams.
+"""What every route of the app passes through, from the inside out: the chat's page served as Danish,
+405 for a known route asked with another method, body limits (413), no file uploads into Gradio, the
+per-client rate limit (429), CORS (cors.py), and the client address a trusted proxy gives. Pure ASGI
+(no BaseHTTPMiddleware): streams stay streams.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from assistant.settings import Settings
+from assistant.web.cors import CORS, RefusedOrigins, allowed_origins
 
 MAX_BODY_BYTES = 64 * 1024
 WEBHOOK_MAX_BYTES = 25 * 1024 * 1024  # what GitHub sends at most per delivery
@@ -108,11 +109,12 @@ class NoUploads:
 
 class RateLimit:
     """At most `per_minute` requests per client (a sliding one-minute window) to anything under
-    `prefix` and to every POST (Gradio's API included), except the `exempt` prefixes; more get 429
+    `prefix` (one or several) and to every POST (Gradio's API included), except the `exempt` prefixes; more get 429
     with Retry-After. The client is the peer address, or the address a trusted proxy gives in
     X-Forwarded-For (ProxyHeadersMiddleware, `settings.trusted_proxies`). Counts are per process."""
 
-    def __init__(self, app: ASGIApp, per_minute: int, prefix: str = "/api/", exempt: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, per_minute: int, prefix: str | tuple[str, ...] = "/api/",
+                 exempt: tuple[str, ...] = ()) -> None:
         self.app = app
         self.per_minute = per_minute
         self.prefix = prefix
@@ -150,11 +152,6 @@ class RateLimit:
         await self.app(scope, receive, send)
 
 
-def allowed_origins(settings: Settings) -> list[str]:
-    """`settings.allowed_origins` ("https://a.dk, https://b.dk") as a list, without trailing slashes."""
-    return [origin.strip().rstrip("/") for origin in settings.allowed_origins.split(",") if origin.strip()]
-
-
 class MethodNotAllowed:
     """405 with Allow for a route of the API asked with another method (`GET /api/ask`): without it
     the chat mounted at / answers 404 for every such request. The routes are the app's OpenAPI paths."""
@@ -188,16 +185,68 @@ class MethodNotAllowed:
         await self.app(scope, receive, send)
 
 
+_HTML_LANG = re.compile(rb'(<html\b[^>]*?\blang=")en(")', re.IGNORECASE)
+
+
+def danish(page: bytes) -> bytes:
+    """Gradio's page template as Danish: `<html lang="en">` → `<html lang="da">` (Gradio has no option)."""
+    return _HTML_LANG.sub(rb"\1da\2", page, count=1)
+
+
+class DanishPage:
+    """Serves the chat's HTML pages with lang="da", so screen readers read them as Danish. Only GET
+    replies with an HTML body outside /api/ are read (the template is a few KB); everything else,
+    streams included, passes untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path", "").startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        body = bytearray()
+
+        async def rewrite(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                content_type = MutableHeaders(raw=list(message.get("headers", []))).get("content-type", "")
+                if not content_type.startswith("text/html"):
+                    await send(message)
+                    return
+                start = message
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.extend(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            page = danish(bytes(body))
+            headers = MutableHeaders(raw=list(start.get("headers", [])))
+            if "content-length" in headers:
+                headers["content-length"] = str(len(page))
+            await send({**start, "headers": headers.raw})
+            await send({"type": "http.response.body", "body": page})
+
+        await self.app(scope, receive, rewrite)
+
+
 def add_middleware(app: FastAPI, settings: Settings) -> None:
     """From the inside out: 405s, body limits, uploads refused, rate limit, CORS (so a 413 or 429
-    still carries the CORS headers a browser needs), then the trusted proxy's client address."""
+    still carries the CORS headers a browser needs), then the trusted proxy's client address.
+    Refused origins are noted in `app.state.refused_origins` (the widget's access check notes them too)."""
+    app.add_middleware(DanishPage)
     app.add_middleware(MethodNotAllowed, schema=app.openapi)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, limits={"/api/webhooks/": WEBHOOK_MAX_BYTES})
     app.add_middleware(NoUploads)
-    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, prefix="/api/",
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, prefix=("/api/", "/mcp"),
                        exempt=("/api/admin/", "/api/webhooks/"))
-    app.add_middleware(CORSMiddleware, allow_origins=allowed_origins(settings), allow_credentials=False,
-                       allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["content-type"], max_age=600)
+    app.state.refused_origins = RefusedOrigins()
+    app.add_middleware(CORS, refused=app.state.refused_origins, allow_origins=allowed_origins(settings),
+                       allow_credentials=False, allow_methods=["GET", "POST", "OPTIONS"],
+                       allow_headers=["content-type"], max_age=600)
     proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     if proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)

@@ -1,7 +1,10 @@
-"""The embeddable widget: `/widget.js` (the script a docs site includes) and `/widget` (how to install it).
+"""The embeddable widget: `/widget.js` (the script a docs site includes), `/widget` (how to install
+it) and `/api/widget/access` (whether the site the widget runs on may use the assistant).
 
 The script is a static file; its API origin is wherever it was loaded from, so nothing here is
-templated into it. The install page fills in this server's address from the request.
+templated into it. The install page fills in this server's address from the request. The access
+check answers any site (it says no more than the install page does), so that a widget on a site that
+is not allowed can say so instead of looking like an outage.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import html
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 STATIC = Path(__file__).resolve().parent / "static"
 WIDGET_JS = STATIC / "widget.js"
@@ -22,6 +25,11 @@ def snippet(base_url: str) -> str:
             f'data-position="right" async></script>')
 
 
+def not_allowed(origin: str) -> str:
+    return (f"Dette site ({origin}) har ikke tilladelse til at bruge assistenten. Den, der driver assistenten, "
+            "kan give sitet adgang i ASSISTANT_ALLOWED_ORIGINS.")
+
+
 def build_widget_router() -> APIRouter:
     router = APIRouter()
 
@@ -31,6 +39,16 @@ def build_widget_router() -> APIRouter:
             "Cache-Control": "public, max-age=3600, stale-while-revalidate=86400",
             "Cross-Origin-Resource-Policy": "cross-origin",  # any site may include the script
         })
+
+    @router.get("/api/widget/access", summary="Whether the calling site may use the assistant (the widget asks)")
+    def widget_access(request: Request) -> JSONResponse:
+        origin = (request.headers.get("origin") or "")[:200]
+        allowed = request.app.state.allowed_origins
+        ok = not origin or origin in allowed or "*" in allowed
+        if not ok:
+            request.app.state.refused_origins.note(origin)
+        return JSONResponse({"allowed": ok, "origin": origin, "detail": "" if ok else not_allowed(origin)},
+                            headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"})
 
     @router.get("/widget", include_in_schema=False, response_class=HTMLResponse)
     def widget_page(request: Request) -> HTMLResponse:

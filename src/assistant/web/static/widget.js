@@ -8,7 +8,9 @@
  * Answers stream from HOST/api/ask/stream (Server-Sent Events read with fetch + ReadableStream); the
  * only requests it makes go to HOST, the origin of its own src. The conversation is kept in
  * sessionStorage across page loads. Every text from the page, the user or the server is inserted
- * with textContent, never as HTML; links are created only for http(s) URLs.
+ * with textContent, never as HTML; links are created only for absolute http(s) URLs (a citation of a
+ * site ingested without its address shows its title and path as text). When a question cannot reach
+ * HOST, HOST/api/widget/access tells whether this site is simply not allowed to use the assistant.
  * No build step, no dependencies: plain ES2017.
  */
 (function () {
@@ -39,6 +41,7 @@
     assistant: "Assistenten",
     answerPrefix: "Svar: ",
     unreachable: "Assistenten kan ikke nås fra denne side lige nu. Prøv igen senere.",
+    notAllowed: "Dette site har ikke tilladelse til at bruge assistenten. Den, der driver assistenten, kan give sitet adgang i ASSISTANT_ALLOWED_ORIGINS.",
     timeout: "Svaret tog for lang tid. Prøv igen om lidt.",
     generic: "Beklager, noget gik galt. Prøv igen om lidt.",
     useful: "Svaret var nyttigt",
@@ -216,11 +219,16 @@
   }
 
   // --- messages --------------------------------------------------------------------------------
-  function safeUrl(value) {
+  function safeUrl(value) { // absolute http(s) only: a relative URL would resolve against this site, wrongly
     try {
-      var url = new URL(String(value), location.href);
+      var url = new URL(String(value));
       return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
     } catch (e) { return null; }
+  }
+
+  function pagePath(c) { // where a cited page is when it has no address: its published path or source file
+    var url = String(c.url || "");
+    return url.charAt(0) === "/" ? url.split("#")[0] : String(c.path || "");
   }
 
   function bubble(role) {
@@ -245,7 +253,7 @@
         var link = el("a", { href: href }, label);
         item.appendChild(link);
       } else {
-        item.textContent = label;
+        item.textContent = label + (pagePath(c) ? " (" + pagePath(c) + ")" : "");
       }
       list.appendChild(item);
     });
@@ -286,7 +294,13 @@
     });
   }
 
-  function scrollDown() { log.scrollTop = log.scrollHeight; }
+  // Down to the end, but never past the top of `question`: a long answer is read from its start,
+  // under the question it answers.
+  function scrollDown(question) {
+    var end = log.scrollHeight;
+    if (question) end = Math.min(end, log.scrollTop + question.getBoundingClientRect().top - log.getBoundingClientRect().top - 8);
+    log.scrollTop = end;
+  }
 
   function announce(text) {
     live.textContent = "";
@@ -337,17 +351,29 @@
 
   function Failure(message) { this.message = message; }
 
+  // A question that could not reach the server at all: a refused site looks the same to the browser
+  // as an outage, so ask the server (which answers every site) whether this one is allowed.
+  async function unreachableReason() {
+    try {
+      var reply = await fetch(API + "/api/widget/access", { mode: "cors", credentials: "omit" });
+      var body = await reply.json();
+      if (body && body.allowed === false) return typeof body.detail === "string" && body.detail ? body.detail : TEXT.notAllowed;
+    } catch (e) { /* the server is really unreachable */ }
+    return TEXT.unreachable;
+  }
+
   async function ask(question) {
     var past = history();
     state.messages.push({ role: "user", text: question });
     save();
-    bubble("user").text.textContent = question;
+    var asked = bubble("user");
+    asked.text.textContent = question;
     var b = bubble("assistant");
     b.node.className = "msg bot pending";
     b.node.setAttribute("aria-busy", "true");
     b.text.textContent = TEXT.searching;
     announce(TEXT.searching);
-    scrollDown();
+    scrollDown(asked.node);
 
     var controller = new AbortController();
     var timedOut = false;
@@ -377,7 +403,7 @@
           if (!streamed) b.node.className = "msg bot";
           streamed += data.text || "";
           b.text.textContent = streamed;
-          scrollDown();
+          scrollDown(asked.node);
         } else if (event.event === "citations") {
           final = data;
         } else if (event.event === "error") {
@@ -390,7 +416,7 @@
       }, arm);
       if (!final && !failure) failure = TEXT.generic;
     } catch (e) {
-      failure = e instanceof Failure ? e.message : (timedOut ? TEXT.timeout : TEXT.unreachable);
+      failure = e instanceof Failure ? e.message : (timedOut ? TEXT.timeout : await unreachableReason());
     } finally {
       clearTimeout(timer);
     }
@@ -399,13 +425,13 @@
       ? { role: "assistant", text: failure, error: true }
       : { role: "assistant", text: final.answer, answered: !!final.answered, notice: final.notice || "",
           citations: (final.citations || []).map(function (c) {
-            return { n: c.n, title: c.title, heading: c.heading, url: c.url, fragment_url: c.fragment_url };
+            return { n: c.n, title: c.title, heading: c.heading, url: c.url, fragment_url: c.fragment_url, path: c.path };
           }), question: question, rated: false };
     b.node.removeAttribute("aria-busy");
     renderAnswer(b, message);
     if (!message.error) { state.messages.push(message); save(); }
     announce(message.error ? message.text : TEXT.answerPrefix + message.text);
-    scrollDown();
+    scrollDown(asked.node);
   }
 
   function sendFeedback(message, rating, row) {

@@ -1,0 +1,185 @@
+"""Example questions for the chat: real questions that the ingested pages answer well.
+
+Candidates are written from the pages' own words: a heading that is a question ("Hvad er
+OS2borgerPC?"), a how-to ("Sådan opsætter du Cron jobs" → "Hvordan opsætter jeg Cron jobs?"), a
+process ("Installation af X" → "Hvordan foregår installation af X?"), advantages, requirements and
+prices in headings, and a section's first sentence that defines something ("OS2BorgerPC er en …" →
+"Hvad er OS2BorgerPC?"), states a purpose ("Formålet med X er …", "X har til formål at …") or a use
+("X kan bruges til …"). `choose` keeps the candidates that the assistant itself answers, with a high
+score, from the page the candidate was written from, best first and one per page.
+
+This module writes and ranks candidates; it neither retrieves nor judges (service.Assistant does).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from assistant.models import Chunk
+from assistant.text import LIST_ITEM, sentences
+
+MAX_WORDS = 12
+MAX_CHARS = 80
+MAX_TRIED = 120  # candidates judged per index version (each a retrieval: ~10 ms)
+
+QUESTION_WORDS = {"hvad", "hvem", "hvor", "hvordan", "hvorfor", "hvornår", "hvilke", "hvilken", "hvilket",
+                  "kan", "skal", "må", "kræver", "findes", "sender", "virker", "hvorledes"}
+VAGUE_PROCESSES = {"beskrivelse", "anbefaling", "indledning", "opsamling", "afrunding", "perspektivering"}
+# "du" in a how-to becomes "jeg" in the reader's question.
+PERSON = {"du": "jeg", "dig": "mig", "din": "min", "dit": "mit", "dine": "mine"}
+# Words that start a sentence without naming its subject ("Det er …", "Der er …").
+NOT_A_SUBJECT = {"det", "der", "den", "de", "dette", "denne", "disse", "her", "han", "hun", "vi", "man", "du",
+                 "jeg", "i", "som", "hvis", "når", "alle", "nogle", "også", "så", "men", "og", "eller", "en",
+                 "et", "nedenstående", "ovenstående", "følgende", "hvad", "hvor", "hvordan", "bemærk"}
+# Markup, placeholders and shouting have no place in a question ("{title}", "[produktnavn]", "xx", "HUSK").
+_ODD = re.compile(r"[{}\[\]<>|=:\"`#*_\\/;]|\.\.|\bx{2,}|\bdd\.mm|https?|www\.", re.IGNORECASE)
+_SHOUT = re.compile(r"\b[A-ZÆØÅ]{4,}\b")
+_NUMBERED = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*[.)]?|[a-z][.)])\s+")  # "2. ", "1.3 ", "a) "
+_SUBJECT = r"(?P<subject>[\wÆØÅæøå][\w.'’\-]*(?: [\w.'’\-]+){0,3})"
+_DEFINITION = re.compile(rf"^{_SUBJECT} (?:er|betyder) (?:en|et) ")
+_PURPOSE = re.compile(r"^(?:formålet med (?P<of>.{3,60}?) er|(?P<subject>[\wÆØÅæøå][^,.:]{2,60}?) har "
+                      r"(?:som (?:overordnet |primært )?|til )formål at) ", re.IGNORECASE)
+_USE = re.compile(rf"^{_SUBJECT} kan bruges til ")
+_WHAT_IS = re.compile(r"^Hvad der (?=\w+(?:et|en|ne)\b)")  # a common slip: "Hvad der formålet med …"
+_HOW_TO = re.compile(r"^sådan (?P<verb>\w+) du (?P<rest>[^,:;]+)", re.IGNORECASE)
+_PROCESS = re.compile(r"^(?P<noun>\w+(?:ing|else|tion|ation|sering)) af (?P<rest>.+)$", re.IGNORECASE)
+_HEADING_FORMS = (  # (heading pattern, question); {0} is the rest of the heading
+    (re.compile(r"^(?:formål(?:et)?) (?:med|ved) (.+)$", re.IGNORECASE), "Hvad er formålet med {0}"),
+    (re.compile(r"^fordele(?:ne)? ved (.+)$", re.IGNORECASE), "Hvad er fordelene ved {0}"),
+    (re.compile(r"^krav(?:ene)? til (.+)$", re.IGNORECASE), "Hvilke krav er der til {0}"),
+    (re.compile(r"^pris(?:en)? (?:for|på) (.+)$", re.IGNORECASE), "Hvad koster {0}"),
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    question: str
+    source: str  # the page it was written from: a good example is answered from this page
+    path: str
+
+
+@dataclass(frozen=True)
+class Judged:
+    answered: bool
+    score: float  # how close the best sentence of the answer's passages is to the question
+    page: tuple[str, str] | None  # (source, path) of the best passage
+
+
+def candidates(chunks: Iterable[Chunk]) -> list[Candidate]:
+    """Questions written from headings and first sentences, each once (case-insensitive); the pages
+    take turns, so a large site does not fill the list from its first page."""
+    by_page: dict[tuple[str, str], list[Chunk]] = {}
+    for chunk in chunks:
+        by_page.setdefault((chunk.source, chunk.path), []).append(chunk)
+    per_page: list[list[Candidate]] = []
+    for (source, path), page in sorted(by_page.items()):
+        found = [Candidate(q, source, path) for c in sorted(page, key=lambda c: c.ordinal) for q in questions_from(c)]
+        if found:
+            per_page.append(found)
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for turn in range(max((len(p) for p in per_page), default=0)):
+        for found in per_page:
+            if turn < len(found) and found[turn].question.casefold() not in seen:
+                seen.add(found[turn].question.casefold())
+                out.append(found[turn])
+    return out
+
+
+def choose(found: list[Candidate], judge: Callable[[str], Judged], min_score: float, limit: int) -> list[str]:
+    """The candidates the assistant answers from their own page with at least `min_score`, best
+    first, at most one per page and `limit` in all."""
+    kept: dict[tuple[str, str], tuple[float, str]] = {}
+    for candidate in found[:MAX_TRIED]:
+        verdict = judge(candidate.question)
+        page = (candidate.source, candidate.path)
+        if verdict.answered and verdict.page == page and verdict.score >= min_score \
+                and verdict.score > kept.get(page, (0.0, ""))[0]:
+            kept[page] = (verdict.score, candidate.question)
+    return [question for _, question in sorted(kept.values(), key=lambda k: (-k[0], k[1]))][:limit]
+
+
+def questions_from(chunk: Chunk) -> list[str]:
+    """The questions one section suggests: from its own heading and from its first sentence."""
+    found = []
+    if chunk.heading:
+        found.append(from_heading(clean(chunk.heading)))
+    lines = sentences(chunk.text)
+    if lines:
+        found.append(from_sentence(clean(LIST_ITEM.sub("", lines[0]))))
+    return [q for q in found if q and fits(q)]
+
+
+def clean(text: str) -> str:
+    return _NUMBERED.sub("", " ".join(text.split())).strip(" .:;!—-")
+
+
+def from_heading(heading: str) -> str:
+    words = heading.split()
+    if not words:
+        return ""
+    if heading.endswith("?") or words[0].casefold() in QUESTION_WORDS:
+        return question(_WHAT_IS.sub("Hvad er ", heading))
+    how = how_to(heading)
+    if how:
+        return how
+    for pattern, form in _HEADING_FORMS:
+        match = pattern.match(heading)
+        if match:
+            return question(form.format(match[1]))
+    process = _PROCESS.match(heading)
+    if process and process["noun"].casefold() not in VAGUE_PROCESSES:
+        return question(f"Hvordan foregår {lower_first(heading)}")
+    return ""
+
+
+def from_sentence(sentence: str) -> str:
+    how = how_to(sentence)
+    if how:
+        return how
+    purpose = _PURPOSE.match(sentence)
+    if purpose:
+        subject = purpose["of"] or purpose["subject"]
+        if subject.split()[0].casefold() not in NOT_A_SUBJECT - {"en", "et"}:
+            return question(f"Hvad er formålet med {lower_first(subject)}")
+    for pattern, form in ((_DEFINITION, "Hvad er {0}"), (_USE, "Hvad kan {0} bruges til")):
+        match = pattern.match(sentence)
+        if match and names_a_thing(match["subject"]):
+            return question(form.format(lower_first(match["subject"])))
+    return ""
+
+
+def how_to(text: str) -> str:
+    """'Sådan opsætter du Cron jobs' → 'Hvordan opsætter jeg Cron jobs?'"""
+    match = _HOW_TO.match(text)
+    if not match:
+        return ""
+    rest = " ".join(PERSON.get(w.casefold(), w) for w in match["rest"].split())
+    return question(f"Hvordan {match['verb'].lower()} jeg {rest}")
+
+
+def names_a_thing(subject: str) -> bool:
+    """A name or a term, not a pronoun or a sentence opening ("Det", "Nedenstående krav")."""
+    words = subject.split()
+    return words[0].casefold() not in NOT_A_SUBJECT and len(words) <= 4
+
+
+def lower_first(text: str) -> str:
+    """'Installation af X' → 'installation af X'; names (OS2forms, GitHub, POC) keep their capitals."""
+    first, _, rest = text.partition(" ")
+    if first[1:].islower() and not any(ch.isdigit() for ch in first):
+        first = first.lower()
+    return f"{first} {rest}".strip()
+
+
+def question(text: str) -> str:
+    text = " ".join(text.split()).rstrip(" ?.:,")
+    return text[0].upper() + text[1:] + "?" if text else ""
+
+
+def fits(question: str) -> bool:
+    """Short enough for a button, and no markup, placeholders or shouting."""
+    return (len(question) <= MAX_CHARS and 3 <= len(question.split()) <= MAX_WORDS
+            and not _ODD.search(question[:-1]) and not _SHOUT.search(question))

@@ -1,0 +1,41 @@
+"""One abstention decision: named checks over calibrated signals, each declining with its reason."""
+
+import pytest
+
+from assistant.answer.abstain import CHECKS
+from assistant.service import Assistant
+from assistant.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def assistant(index_current):  # type: ignore[no-untyped-def]
+    return Assistant.open(Settings(index_dir=index_current))
+
+
+def test_every_check_has_its_own_name():
+    names = [name for name, _ in CHECKS]
+    assert len(names) == len(set(names)) and "meaning" in names and "answer-type" in names
+
+
+@pytest.mark.parametrize(("question", "reason"), [
+    ("Hvad er telefonnummeret til Anna-Lis Berg?", "answer-type"),  # a phone number no page states
+    ("Hvad koster en kop kaffe i kantinen på netværksmødet?", "answer-type"),
+    ("Hvordan laver man rødgrød med fløde?", "meaning"),
+])
+def test_an_unanswerable_question_is_declined_with_the_check_that_declined_it(assistant, question, reason):
+    answer = assistant.ask(question)
+    assert not answer.answered and answer.reason == reason
+    assert answer.text.startswith("Det kan jeg ikke finde i dokumentationen.")
+
+
+def test_an_english_question_the_pages_answer_is_answered(assistant):
+    answer = assistant.ask("When will the formal handover of the OS2display source code happen?")
+    assert answer.answered and answer.reason == "" and "2026" in answer.text
+
+
+def test_the_thresholds_are_settings(index_current):
+    strict = Assistant.open(Settings(index_dir=index_current, abstain_sentence=0.99))
+    answer = strict.ask("Hvad koster et Micro Hackaton?")
+    assert not answer.answered and answer.reason == "meaning"
+    lenient = Assistant.open(Settings(index_dir=index_current, abstain_sentence=0.5, abstain_coverage=0.0))
+    assert lenient.ask("Hvad koster et Micro Hackaton?").answered
