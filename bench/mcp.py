@@ -12,11 +12,7 @@ one session of the SDK's Streamable HTTP client. Prints p50/p95/p99 per kind.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,8 +22,7 @@ import httpx
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from bench import SHARED
-from bench.http import REPO, free_port
+from bench import SHARED, dev_questions, served_app
 from bench.query import percentile
 
 LABELS = ("POST /api/search", "MCP search_docs", "POST /api/ask", "MCP ask")
@@ -38,71 +33,45 @@ def line(label: str, latencies: list[float]) -> str:
             f"p99 {percentile(latencies, 0.99):7.1f} ms")
 
 
-def wait_ready(base: str, app: subprocess.Popen) -> bool:
-    deadline = time.time() + 600
-    while time.time() < deadline and app.poll() is None:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    return False
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--shared", type=Path, default=SHARED)
     args = parser.parse_args()
-    questions = [json.loads(row)["question"] for f in sorted((args.shared / "eval").glob("dev-*.jsonl"))
-                 for row in f.read_text(encoding="utf-8").splitlines() if row.strip()]
-    with tempfile.TemporaryDirectory() as tmp:
-        sources = Path(tmp) / "sources.toml"
-        sources.write_text(f'[[source]]\nname = "os2produktmodning"\npath = "{args.shared / "corpus" / "os2produktmodning"}"\n')
-        port = free_port()
-        env = {**os.environ, "ASSISTANT_INDEX_DIR": f"{tmp}/index", "ASSISTANT_SOURCES_FILE": str(sources),
-               "ASSISTANT_RATE_LIMIT_PER_MINUTE": "0", "ASSISTANT_PORT": str(port)}
-        app = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            if not wait_ready(base, app):
-                print("the app did not become ready", file=sys.stderr)
-                return 1
-            results: dict[str, list[float]] = {label: [] for label in LABELS}
+    questions = dev_questions(args.shared)
+    with served_app(args.shared) as base:
+        if base is None:
+            return 1
+        results: dict[str, list[float]] = {label: [] for label in LABELS}
 
-            async def measure() -> None:
-                async with httpx.AsyncClient(timeout=60) as rest, Client(streamable_http_client(f"{base}/mcp")) as mcp:
-                    async def post(path: str, body: dict) -> None:
-                        (await rest.post(f"{base}{path}", json=body)).raise_for_status()
+        async def measure() -> None:
+            async with httpx.AsyncClient(timeout=60) as rest, Client(streamable_http_client(f"{base}/mcp")) as mcp:
+                async def post(path: str, body: dict) -> None:
+                    (await rest.post(f"{base}{path}", json=body)).raise_for_status()
 
-                    async def call(tool: str, arguments: dict) -> None:
-                        result = await mcp.call_tool(tool, arguments)
-                        if result.is_error:
-                            raise RuntimeError(f"{tool}: {result.content}")
+                async def call(tool: str, arguments: dict) -> None:
+                    result = await mcp.call_tool(tool, arguments)
+                    if result.is_error:
+                        raise RuntimeError(f"{tool}: {result.content}")
 
-                    for question in questions:  # warm: every question's vector is cached from here on
-                        await post("/api/search", {"query": question, "k": 5})
-                    kinds: dict[str, Callable[[str], Awaitable[None]]] = {
-                        "POST /api/search": lambda q: post("/api/search", {"query": q, "k": 5}),
-                        "MCP search_docs": lambda q: call("search_docs", {"query": q, "k": 5}),
-                        "POST /api/ask": lambda q: post("/api/ask", {"question": q}),
-                        "MCP ask": lambda q: call("ask", {"question": q})}
-                    for i in range(args.n):
-                        for label, one in kinds.items():
-                            started = time.perf_counter()
-                            await one(questions[i % len(questions)])
-                            results[label].append((time.perf_counter() - started) * 1000)
+                for question in questions:  # warm: every question's vector is cached from here on
+                    await post("/api/search", {"query": question, "k": 5})
+                kinds: dict[str, Callable[[str], Awaitable[None]]] = {
+                    "POST /api/search": lambda q: post("/api/search", {"query": q, "k": 5}),
+                    "MCP search_docs": lambda q: call("search_docs", {"query": q, "k": 5}),
+                    "POST /api/ask": lambda q: post("/api/ask", {"question": q}),
+                    "MCP ask": lambda q: call("ask", {"question": q})}
+                for i in range(args.n):
+                    for label, one in kinds.items():
+                        started = time.perf_counter()
+                        await one(questions[i % len(questions)])
+                        results[label].append((time.perf_counter() - started) * 1000)
 
-            anyio.run(measure)
-            print(f"{args.n} calls of each kind, one at a time, query vectors cached, os2produktmodning, "
-                  "extractive answerer, 2 cores")
-            for label in LABELS:
-                print(line(label, results[label]))
-        finally:
-            app.terminate()
-            app.wait(30)
+        anyio.run(measure)
+        print(f"{args.n} calls of each kind, one at a time, query vectors cached, os2produktmodning, "
+              "extractive answerer, 2 cores")
+        for label in LABELS:
+            print(line(label, results[label]))
     return 0
 
 
