@@ -101,6 +101,17 @@ def test_the_admin_page_shows_the_last_ingest_as_a_table_with_local_times(setup)
     assert local_time(state["finished"]) in page and str(int(state["finished"])) not in page
     assert '"finished"' not in page and "<pre" not in page
 
+def test_the_admin_page_counts_questions_per_channel(setup):
+    client, _ = setup
+    feedback = client.app.state.feedback
+    feedback.log_question("Hvad koster et Micro Hackaton?", True, [], channel="mcp")
+    feedback.log_question("Hvad koster en kop kaffe?", False, [], channel="mcp")
+    page = client.get("/admin", headers=auth()).text
+    mcp = next(c for c in feedback.by_channel() if c["channel"] == "mcp")
+    assert mcp["questions"] >= 2 and mcp["answered"] >= 1
+    assert f"<tr><td>MCP (AI-agenter)</td><td>{mcp['questions']}</td><td>{mcp['answered']}</td></tr>" in page
+
+
 def test_webhook_with_wrong_or_missing_signature_runs_nothing(setup, caplog):
     client, url = setup
     body = push("refs/heads/main", url)

@@ -125,6 +125,9 @@ def build_admin_router() -> APIRouter:
     return router
 
 
+CHANNELS = {"chat": "Chat", "api": "API og widget", "mcp": "MCP (AI-agenter)"}
+
+
 def _gaps(request: Request) -> list:
     analyzer = request.app.state.assistant.retriever.snapshot().analyzer
     return group_gaps(request.app.state.feedback.gap_questions(), analyzer)
@@ -177,6 +180,8 @@ def render_admin(request: Request, csrf: str) -> str:
     asked = sum(d["questions"] for d in daily)
     answered = sum(d["answered"] for d in daily)
     share = f"{100 * answered / asked:.0f}% besvaret, {100 * (asked - answered) / asked:.0f}% uden svar" if asked else "–"
+    channels = "".join(f"<tr><td>{html.escape(CHANNELS.get(c['channel'], c['channel']))}</td><td>{c['questions']}</td>"
+                       f"<td>{c['answered']}</td></tr>" for c in request.app.state.feedback.by_channel(30))
     latest = request.app.state.jobs.latest()
     report = latest.to_dict() if latest else _last_report(assistant)
     gap_rows = "".join(
@@ -203,6 +208,7 @@ table.facts{{width:auto}}table.facts th{{font-weight:600;padding-right:1.5rem}}.
 <h2>Opdatering</h2><p><button id="reingest" type="button">Genindlæs dokumentationen</button> <span id="job" role="status" aria-live="polite"></span></p>
 <h3>Seneste indlæsning</h3><div id="report">{render_report(report)}</div>
 <h2>Spørgsmål pr. dag (30 dage)</h2><p>{asked} spørgsmål: {share}.</p>{_bars(daily)}
+<table class="facts"><tr><th>Kanal</th><th>Spørgsmål</th><th>Besvaret</th></tr>{channels or '<tr><td colspan="3">Ingen endnu.</td></tr>'}</table>
 <h2>Huller i dokumentationen</h2><p>Spørgsmål uden svar eller med 👎, grupperet. <a href="/api/admin/gaps.csv">Hent som CSV</a></p>
 <table><tr><th>Antal</th><th>Eksempler</th><th>Nærmeste sider</th></tr>{gap_rows or '<tr><td colspan="3">Ingen endnu.</td></tr>'}</table>
 <script>

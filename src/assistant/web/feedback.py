@@ -171,6 +171,15 @@ class FeedbackStore:
                 " WHERE created >= ? GROUP BY day ORDER BY day", (since,)).fetchall()
         return [{"day": d, "questions": n, "answered": int(a or 0)} for d, n, a in rows]
 
+    def by_channel(self, days: int = 30) -> list[dict[str, Any]]:
+        """Questions per channel (chat, api — the widget and clients —, mcp) and how many were answered."""
+        since = time.time() - days * 86400
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT channel, COUNT(*), SUM(answered) FROM questions WHERE created >= ? GROUP BY channel"
+                " ORDER BY COUNT(*) DESC", (since,)).fetchall()
+        return [{"channel": c, "questions": n, "answered": int(a or 0)} for c, n, a in rows]
+
     def gap_questions(self, days: int = 90) -> list[dict[str, Any]]:
         """Questions it abstained on, and questions whose answer got a 👎, with the pages shown."""
         since = time.time() - days * 86400
