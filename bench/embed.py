@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             embedders[backend] = make_embedder(base, backend, cache_dir)
             rows[backend].load_s = time.perf_counter() - started
-            where = embedders[backend].export_dir
+            where = getattr(embedders[backend], "export_dir", None)  # a backend that exports says where
             print(f"{backend}: ready in {rows[backend].load_s:.1f} s" + (f" (export {where})" if where else ""),
                   flush=True)
         measure_speed(rows, embedders, texts, args.rounds)
