@@ -206,6 +206,19 @@ def evaluate(questions: list[Question], assistant, baselines: dict[str, Callable
     return systems
 
 
+def declined_by(rows: list[tuple[Question, Result]]) -> str:
+    """Which check declined how many questions (answer/abstain.py), answerable and unanswerable apart."""
+    counts: dict[tuple[str, bool], int] = defaultdict(int)
+    for q, r in rows:
+        if r.answered is False:
+            counts[(r.reason or "?", q.answerable)] += 1
+    if not counts:
+        return "Declined: none."
+    parts = [f"{reason} {n} ({'answerable' if answerable else 'unanswerable'})"
+             for (reason, answerable), n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    return "Declined by: " + ", ".join(parts) + "."
+
+
 def write_details(file: Path, rows: list[tuple[Question, Result]]) -> None:
     """One line per question (appended): what the reader saw and why, for finding what to fix."""
     with file.open("a", encoding="utf-8") as out:
@@ -304,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.details:
             write_details(args.details, systems["assistant"])
         print(table(f"{questions_file.name} on {source.resolve().name}", systems))
+        print(declined_by(systems["assistant"]))
         print()
         for system, rows in systems.items():
             combined.setdefault(system, []).extend(rows)

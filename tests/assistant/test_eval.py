@@ -77,6 +77,17 @@ def test_reader_measures_count_answered_questions_and_standalone_pairs():
     assert m["markup"] == pytest.approx(1 / 3) and m["median words"] == 40 and m["stable"] == pytest.approx(2 / 3)
 
 
+def test_the_checks_that_declined_are_counted_apart_for_answerable_and_unanswerable():
+    from assistant.eval import declined_by
+
+    rows = [(question([{"path": "a"}]), Result(1, 1, answered=False, reason="meaning")),
+            (question([]), Result(None, None, answered=False, reason="answer-type")),
+            (question([]), Result(None, None, answered=False, reason="answer-type")),
+            (question([]), Result(None, None, answered=True))]
+    assert declined_by(rows) == "Declined by: answer-type 2 (unanswerable), meaning 1 (answerable)."
+    assert declined_by(rows[3:]) == "Declined: none."
+
+
 def test_fact_recall_ignores_case_spacing_and_punctuation_and_accepts_either_spelling():
     answer = "Prisen er 63.000-95.000 kr. om året; det aftales på erfagruppemøder."
     assert fact_recall(["63.000 -95.000 kr", "Erfagruppe møder (erfagruppemøder)"], answer) == 1.0

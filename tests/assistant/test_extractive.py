@@ -135,3 +135,9 @@ def test_at_most_two_sentences_are_added_to_the_lead():
     text = " ".join(f"Punkt {i} handler om webgrænsefladen og dens port." for i in range(8))
     answer = _answer("Hvilken port kører webgrænsefladen på?", text)
     assert len(re.findall(r"\[\d+\]", answer)) <= 3
+
+
+def test_a_passage_of_headings_and_code_alone_is_no_answer():
+    """An empty page's only text is its title; a merged section keeps its heading as a line."""
+    answer = _answered("Hvem er mødeleder på netværksmødet?", "Side 0\nAfsnit:\n```\nls -l\n```")
+    assert not answer.answered and answer.text.startswith("Det kan jeg ikke finde") and answer.reason == "meaning"

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from assistant.answer import AnswerRequest, register
 from assistant.answer.abstain import readable
-from assistant.answer.citations import CitationList
+from assistant.answer.citations import CitationList, not_found_answer
 from assistant.answer.evidence import QueryEvidence
 from assistant.answer.expect import asks_who, names_someone
 from assistant.answer.meaning import SentenceScorer
@@ -108,10 +108,9 @@ class ExtractiveAnswerer:
                 said.update(line.removeprefix("- ") for line in lines)
                 n = citations.cite(passages[candidate.passage_rank], candidate.sentence)
                 parts.extend(f"{line} [{n}]" for line in lines)
-        else:  # only headings or code: the page's title and where to read on
-            n = citations.cite(passages[0])
-            parts.append(f"{passages[0].chunk.title} [{n}]")
-        code = _code_for(evidence.text, passages, score) if found else None
+        else:  # only headings, titles of empty pages or code: nothing a reader can be quoted
+            return replace(not_found_answer(passages, language), reason="meaning")
+        code = _code_for(evidence.text, passages, score)
         if code is not None:
             rank, block = code
             n = citations.cite(passages[rank], block.split("\n", 1)[0])
