@@ -22,6 +22,7 @@ import markdown_it
 import yaml
 
 from assistant import models
+from assistant import text as reader_text
 from assistant.errors import SourceError
 from assistant.models import Page, sha1
 from ingest.jekyll import SiteConfig, absolute_url, is_published, load_site_config, page_url_path
@@ -59,7 +60,11 @@ def _reader_version() -> bytes:
     on disk under a running server is not what it reads with), with ftfy's, markdown-it's and PyYAML's
     versions: a change to any of them reads every file again."""
     digest = hashlib.sha1(f"{ftfy.__version__}\x00{markdown_it.__version__}\x00{yaml.__version__}".encode())
-    for path in (*(Path(__file__).parent / m for m in ("site.py", "parse.py", "jekyll.py")), Path(models.__file__)):
+    # What a page's text depends on: these modules, and the reader text's contract (assistant/text.py),
+    # whose sentences are embedded at ingest.
+    modules = (*(Path(__file__).parent / m for m in ("site.py", "parse.py", "html_text.py", "jekyll.py")),
+               Path(models.__file__), Path(reader_text.__file__))
+    for path in modules:
         digest.update(path.read_bytes())
     return digest.digest()
 

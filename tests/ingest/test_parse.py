@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.parse import ParseError, decode_markdown, html_to_text, parse_markdown_file, parse_sections
+from ingest.html_text import html_to_text
+from ingest.parse import ParseError, decode_markdown, parse_markdown_file, parse_sections
 from tests.conftest import CORPUS, PRODUKTMODNING_OLD
 
 PAGE = b"""---

@@ -1,10 +1,13 @@
 """What kind of fact a question asks for, and whether a passage states one: a classic answer-type check.
 
 "Hvad koster …?" wants an amount of money, "Hvor mange kommuner …?" a number of municipalities,
-"Hvornår …?" a date or a period. When none of the best passages holds a sentence of that kind about
-the question's subject, the documentation does not answer it, however well the passages match its
-words: a page about the network for product managers that never names a price does not say what
-membership costs. Questions of other kinds ("hvem", "hvordan", "hvilke") are not checked here.
+"Hvornår …?" a date, a period or a time relative to another ("24 timer efter"), "telefonnummeret",
+"mailadressen", "hvilken version" a phone number, an e-mail address, a version number. When none
+of the best passages holds a sentence of that kind about the question's subject, the documentation
+does not answer it, however well the passages match its words: a page about the network for product
+managers that never names a price does not say what membership costs. Questions of other kinds
+("hvordan", "hvilke") are not checked; "hvem" only hints which sentence names someone
+(`names_someone`), it never declines.
 
 The patterns are Danish first (with the spellings typed without æ/ø/å) and English.
 """
