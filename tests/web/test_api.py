@@ -53,6 +53,13 @@ def test_ask_returns_answer_and_citations(client):
     assert {"n", "title", "breadcrumb", "heading", "url", "source", "path", "snippet", "score"} <= set(body["citations"][0])
 
 
+def test_a_declined_answer_says_which_check_declined_it(client):
+    body = client.post("/api/ask", json={"question": "Hvad er telefonnummeret til Anna-Lis Berg?"}).json()
+    assert not body["answered"] and body["reason"] == "answer-type"
+    answered = client.post("/api/ask", json={"question": "Hvad koster et Micro Hackaton?"}).json()
+    assert answered["answered"] and answered["reason"] == ""
+
+
 def test_too_long_or_empty_question_is_422(client):
     assert client.post("/api/ask", json={"question": ""}).status_code == 422
     assert client.post("/api/ask", json={"question": "x" * 2001}).status_code == 422

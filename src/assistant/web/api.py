@@ -1,6 +1,6 @@
 """HTTP API under /api: routes parse input, call the Assistant, shape output.
 
-    POST /api/ask           {question, history?, filters?} → {answer, answered, language, notice, citations}
+    POST /api/ask           {question, history?, filters?} → {answer, answered, language, notice, reason, citations}
     POST /api/ask/stream    the same body → Server-Sent Events: token*, citations, done (or error)
     POST /api/search        {query, k?, filters?} → {results}
     POST /api/feedback      {question, answer, citations, rating: up|down, comment?} → {ok, id}

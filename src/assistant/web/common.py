@@ -49,7 +49,7 @@ def trim_history(turns: list[dict], max_turns: int = MAX_HISTORY_TURNS,
 def answer_payload(answer: Answer) -> dict:
     """The JSON shape of an answer for /api/ask and the stream's `citations` event."""
     return {"answer": answer.text, "answered": answer.answered, "language": answer.language,
-            "notice": answer.notice, "citations": [asdict(c) for c in answer.citations]}
+            "notice": answer.notice, "reason": answer.reason, "citations": [asdict(c) for c in answer.citations]}
 
 
 def friendly_error(exc: BaseException) -> str:
