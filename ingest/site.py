@@ -27,7 +27,7 @@ from assistant.errors import SourceError
 from assistant.models import Page, sha1
 from ingest.jekyll import SiteConfig, absolute_url, is_published, load_site_config, page_url_path
 from ingest.parse import MAX_FILE_BYTES, ParseError, parse_markdown_file
-from ingest.sources import SourceFileError, read_source_file
+from ingest.source_files import SourceFileError, read_source_file
 
 PARSE_BUDGET_SECONDS = 2.0  # a docs page parses in milliseconds; seconds mean pathological markup
 

@@ -200,7 +200,8 @@ def _site_config(settings: Settings, source: str) -> dict:
     """The `_config.yml` of a source listed in the sources file, read as ingest reads it; {} when
     the source, its folder or the file cannot be found or read."""
     from ingest.jekyll import MAX_CONFIG_BYTES, load_yaml
-    from ingest.sources import SourceFileError, load_sources, read_source_file
+    from ingest.source_files import SourceFileError, read_source_file
+    from ingest.sources import load_sources
 
     try:
         spec = next((s for s in load_sources(Path(settings.sources_file)) if s.name == source), None)

@@ -7,14 +7,13 @@ import pytest
 
 from assistant.errors import SourceError
 from ingest import sources
+from ingest.source_files import SourceFileError, read_source_file
 from ingest.sources import (
     Checkout,
-    SourceFileError,
     SourceSpec,
     checkout,
     github_pages_url,
     load_sources,
-    read_source_file,
     spec_from_argument,
 )
 from tests.conftest import REPO

@@ -25,7 +25,7 @@ from markdown_it import MarkdownIt
 from ingest.jekyll import is_published, kramdown_anchor, load_site_config, page_url_path
 from ingest.parse import MAX_FILE_BYTES, decode_markdown, split_front_matter, strip_html_comments, strip_liquid
 from ingest.site import markdown_files
-from ingest.sources import SourceFileError, read_source_file
+from ingest.source_files import SourceFileError, read_source_file
 
 log = logging.getLogger("guide")
 
