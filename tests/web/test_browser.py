@@ -203,22 +203,23 @@ class PagesWithoutAddress:
         return self.real.status()
 
 
-@pytest.fixture
-def pages_without_address(app_server: AppServer) -> Iterator[None]:
+def _serving(app_server: AppServer, stand_in: type) -> Iterator[None]:
+    """The app answers through `stand_in(real assistant)` for one test."""
     state = app_server.server.config.app.state
     real = state.assistant
-    state.assistant = PagesWithoutAddress(real)
+    state.assistant = stand_in(real)
     yield
     state.assistant = real
+
+
+@pytest.fixture
+def pages_without_address(app_server: AppServer) -> Iterator[None]:
+    yield from _serving(app_server, PagesWithoutAddress)
 
 
 @pytest.fixture
 def hostile_pages(app_server: AppServer) -> Iterator[None]:
-    state = app_server.server.config.app.state
-    real = state.assistant
-    state.assistant = HostilePages(real)
-    yield
-    state.assistant = real
+    yield from _serving(app_server, HostilePages)
 
 
 # --- the Gradio chat ---------------------------------------------------------------------------
