@@ -272,8 +272,7 @@ def checkout(spec: SourceSpec, cache_dir: Path, timeout: float = 120) -> Checkou
     problem = git_source_problem(spec.git, spec.branch)
     if problem:
         raise SourceError(f"Source {spec.name!r}: {problem} — check {spec.origin or 'corpus/sources.toml'}")
-    # The name is the folder: never '.', '..' or a hidden folder.
-    target = cache_dir / "git" / re.sub(r"^\.", "_", re.sub(r"[^\w.-]", "_", spec.name))
+    target = clone_folder(cache_dir, spec.name)
     try:
         _fetch(spec, target, min(timeout, FALLBACK_TIMEOUT) if spec.snapshot else timeout)
         return Checkout(target)
@@ -288,6 +287,11 @@ def checkout(spec: SourceSpec, cache_dir: Path, timeout: float = 120) -> Checkou
             raise SourceError(f"Source {spec.name!r}: {reason}, and its snapshot folder {spec.snapshot} does not exist — "
                               f"check {spec.origin or 'corpus/sources.toml'}; the index keeps its last version") from None
         return Checkout(spec.snapshot, f"{reason}; reading the snapshot {spec.snapshot} instead")
+
+
+def clone_folder(cache_dir: Path, name: str) -> Path:
+    """Where a git source's clone is kept: the name is the folder, never '.', '..' or a hidden one."""
+    return cache_dir / "git" / re.sub(r"^\.", "_", re.sub(r"[^\w.-]", "_", name))
 
 
 def _fetch(spec: SourceSpec, target: Path, timeout: float) -> None:

@@ -201,7 +201,7 @@ def _site_config(settings: Settings, source: str) -> dict:
     the source, its folder or the file cannot be found or read."""
     from ingest.jekyll import MAX_CONFIG_BYTES, load_yaml
     from ingest.source_files import SourceFileError, read_source_file
-    from ingest.sources import load_sources
+    from ingest.sources import clone_folder, load_sources
 
     try:
         spec = next((s for s in load_sources(Path(settings.sources_file)) if s.name == source), None)
@@ -210,8 +210,7 @@ def _site_config(settings: Settings, source: str) -> dict:
         return {}
     if spec is None:
         return {}
-    # A git source's clone: where ingest.sources.checkout keeps it.
-    root = spec.path or Path(settings.cache_dir) / "git" / re.sub(r"^\.", "_", re.sub(r"[^\w.-]", "_", spec.name))
+    root = spec.path or clone_folder(Path(settings.cache_dir), spec.name)
     try:
         loaded = load_yaml(read_source_file(root, "_config.yml", MAX_CONFIG_BYTES).decode("utf-8-sig"))
     except (SourceFileError, UnicodeDecodeError, ValueError) as exc:
