@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -27,7 +28,7 @@ from assistant.store import VectorStore, collection_name, open_store
 # passages of an answer (k=8), the eval (k=10) and the search API agree: fusion's normalisation
 # depends on the pool.
 MIN_POOL = 50
-QUERY_VECTORS_KEPT = 256  # the latest questions' vectors (an answer reads its question's vector twice)
+QUERY_VECTORS_KEPT = 256
 
 
 @dataclass
@@ -121,34 +122,25 @@ def is_follow_up(question: str) -> bool:
     if text.startswith(CONTINUING):
         return True
     tokens = _WORDS.findall(text)
-    words = [t for t in tokens if t[0].isalnum()]
-    for i, word in enumerate(words):
-        following = words[i + 1] if i + 1 < len(words) else ""
+    words = [(position, t) for position, t in enumerate(tokens) if t[0].isalnum()]  # (place in tokens, word)
+    for i, (position, word) in enumerate(words):
+        following = words[i + 1][1] if i + 1 < len(words) else ""
         ambiguous = word in REFERRING_OR_ARTICLE and len(words) - i <= NEAR_END and \
             not ((following.endswith("e") and following not in VERBS) or following[:1].isdigit() or following in ("at", "om"))
         if word in REFERRING or ambiguous:
-            return not _antecedent_before(tokens, i)
+            return not _antecedent_before(tokens[:position])
         if word in POSSESSIVE:
-            return not _antecedent_before(tokens, i, within_clause=True)
+            return not _antecedent_before(tokens[:position], within_clause=True)
     return False
 
 
-def _antecedent_before(tokens: list[str], index: int, within_clause: bool = False) -> bool:
-    """Whether a clause before the pronoun (up to a comma, a dash or a full stop; or anything before
-    it, `within_clause`) names at least two things the pronoun can refer to."""
-    seen = -1
-    for position, token in enumerate(tokens):
-        if token[0].isalnum():
-            seen += 1
-            if seen == index:
-                before = tokens[:position]
-                break
-    else:
+def _antecedent_before(before: list[str], within_clause: bool = False) -> bool:
+    """Whether the tokens before the pronoun hold, up to their last comma, dash or full stop (all of
+    them, `within_clause`), at least two things the pronoun can refer to."""
+    ends = [len(before)] if within_clause else [i for i, t in enumerate(before) if t in {",", ";", ":", "–", "."}]
+    if not ends:
         return False
-    boundaries = [len(before)] if within_clause else [i for i, t in enumerate(before) if t in {",", ";", ":", "–", "."}]
-    if not boundaries:
-        return False
-    clause = [t for t in before[: boundaries[-1]] if t[0].isalnum() and t not in STOPWORDS and len(t) > 1]
+    clause = [t for t in before[: ends[-1]] if t[0].isalnum() and t not in STOPWORDS and len(t) > 1]
     return len(clause) >= 2
 
 
@@ -173,7 +165,8 @@ class Retriever:
         self._lock = threading.Lock()
         self._server_catalog: Catalog | ServerCatalog | None = None
         self._local = threading.local()  # one SQLite connection per serving thread
-        self._query_vectors: dict[str, np.ndarray] = {}
+        # The latest questions' vectors: an answer reads its question's vector twice (retrieval, sentences).
+        self.query_vector = lru_cache(maxsize=QUERY_VECTORS_KEPT)(self._embed_query)
 
     @classmethod
     def open(cls, settings: Settings) -> Retriever:
@@ -237,15 +230,8 @@ class Retriever:
         dense_weight = self.settings.dense_weight_english if query.language == "en" else self.settings.dense_weight
         return fuse(dense, dict(lexical), snap, k, self.settings, query.prefer, dense_weight)
 
-    def query_vector(self, text: str) -> np.ndarray:
-        """The question's vector, computed once for retrieval and the answer's sentence choice."""
-        vector = self._query_vectors.get(text)
-        if vector is None:
-            vector = self.embedder.embed_queries([text])[0]
-            if len(self._query_vectors) >= QUERY_VECTORS_KEPT:
-                self._query_vectors.pop(next(iter(self._query_vectors)), None)
-            self._query_vectors[text] = vector
-        return vector
+    def _embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_queries([text])[0]
 
     def _dense(self, vector: np.ndarray, pool: int, snap: Snapshot, allowed: set[str] | None) -> dict[str, float]:
         hits = self.store.query(vector, min(pool + 10, max(1, len(snap.chunks))))

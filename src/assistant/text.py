@@ -9,6 +9,7 @@ a question asks for a command). It does not parse markdown.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from assistant.models import sha1
 
@@ -46,12 +47,17 @@ def split_code(text: str) -> tuple[list[str], list[str]]:
 def sentences(text: str) -> list[str]:
     """A passage's prose sentences: its lines (list items, table rows, paragraphs) split after . ! ?;
     code blocks are not prose and are left out."""
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=4096)  # abstention and the answer read the same top passages' sentences
+def _sentences(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for line in split_code(text)[0]:
         line = line.strip()
         if line:
             out.extend(s.strip() for s in _SENTENCE.split(line) if s.strip())
-    return out
+    return tuple(out)
 
 
 def in_context(lines: list[str], heading: str) -> list[str]:
