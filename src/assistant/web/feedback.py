@@ -164,21 +164,20 @@ class FeedbackStore:
 
     def daily(self, days: int = 30) -> list[dict[str, Any]]:
         """Questions per day and how many were answered (vs abstained), oldest day first."""
-        since = time.time() - days * 86400
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT date(created, 'unixepoch') AS day, COUNT(*), SUM(answered) FROM questions"
-                " WHERE created >= ? GROUP BY day ORDER BY day", (since,)).fetchall()
-        return [{"day": d, "questions": n, "answered": int(a or 0)} for d, n, a in rows]
+        return [{"day": d, "questions": n, "answered": a} for d, n, a in self._counts("date(created, 'unixepoch')", days)]
 
     def by_channel(self, days: int = 30) -> list[dict[str, Any]]:
         """Questions per channel (chat, api — the widget and clients —, mcp) and how many were answered."""
+        rows = sorted(self._counts("channel", days), key=lambda row: -row[1])
+        return [{"channel": c, "questions": n, "answered": a} for c, n, a in rows]
+
+    def _counts(self, group: str, days: int) -> list[tuple[str, int, int]]:
+        """(group, questions, answered) of the last `days` days; `group` is one of the SQL expressions above."""
         since = time.time() - days * 86400
         with self._lock:
-            rows = self._db.execute(
-                "SELECT channel, COUNT(*), SUM(answered) FROM questions WHERE created >= ? GROUP BY channel"
-                " ORDER BY COUNT(*) DESC", (since,)).fetchall()
-        return [{"channel": c, "questions": n, "answered": int(a or 0)} for c, n, a in rows]
+            rows = self._db.execute(f"SELECT {group} AS g, COUNT(*), SUM(answered) FROM questions"  # noqa: S608
+                                    " WHERE created >= ? GROUP BY g ORDER BY g", (since,)).fetchall()
+        return [(g, n, int(a or 0)) for g, n, a in rows]
 
     def gap_questions(self, days: int = 90) -> list[dict[str, Any]]:
         """Questions it abstained on, and questions whose answer got a 👎, with the pages shown."""
