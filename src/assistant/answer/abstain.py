@@ -45,8 +45,6 @@ ANSWER_TYPE_TOP = 5  # passages searched for the kind of fact a question asks fo
 class Verdict:
     answer: bool
     reason: str  # the check that declined; "" when answered
-    coverage: float = 0.0  # best lexical coverage of the top passages
-    dense: float = 0.0  # best passage similarity
     sentence: float = 0.0  # best sentence similarity
 
 
@@ -61,7 +59,6 @@ class Signals:
     sentence: float  # the best sentence's similarity to the question
     coverage: float
     typed: float  # the best similarity of a sentence stating the kind of fact asked for (0: none)
-    dense: float  # the best passage's similarity to the question
     dangling: bool = False  # refers back to a conversation that names nothing
 
     @cached_property
@@ -109,8 +106,7 @@ def signals(evidence: QueryEvidence, asked: QueryEvidence, passages: list[Passag
     typed = best_sentence(passages, score, ANSWER_TYPE_TOP, lambda s: expectation.stated_in(s, evidence)) \
         if expectation is not None else 0.0
     return Signals(evidence, asked, passages, language, best_sentence(passages, score),
-                   evidence.best_coverage(passages), typed, max(p.dense for p in passages[:MEANING_TOP]),
-                   dangling and len(asked.terms) <= 1)
+                   evidence.best_coverage(passages), typed, dangling and len(asked.terms) <= 1)
 
 
 def is_heading(sentence: str, passage: Passage) -> bool:
@@ -145,5 +141,5 @@ def judge(seen: Signals, settings: Settings) -> Verdict:
     """The verdict of the checks on signals already computed (bench/calibrate.py sweeps settings)."""
     for name, check in CHECKS:
         if not check(seen, settings):
-            return Verdict(False, name, seen.coverage, seen.dense, seen.sentence)
-    return Verdict(True, "", seen.coverage, seen.dense, seen.sentence)
+            return Verdict(False, name, seen.sentence)
+    return Verdict(True, "", seen.sentence)
