@@ -11,16 +11,24 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.offline import go_offline
 
 go_offline()
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from assistant.settings import Settings
+    from ingest.report import IngestReport
+
 log = logging.getLogger("app")
 
 
-def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
+def ensure_index(settings: Settings) -> None:
     """Ingest the index's sources (a new index: the sources file) when it has no pages yet, and re-embed
     it once when it was built with another embedding model or chunking (an upgrade): the new vectors go
     to their own collection and the old index stays whole until the new one is committed."""
@@ -72,7 +80,7 @@ def ensure_index(settings) -> None:  # type: ignore[no-untyped-def]
     log_report(report)
 
 
-def log_report(report) -> None:  # type: ignore[no-untyped-def]
+def log_report(report: IngestReport) -> None:
     """The ingest report in the log: a source that failed, or warned, at WARNING."""
     for line in report.lines():
         failed = any(line.startswith(f"{s.name}: FAILED") for s in report.sources)
@@ -82,10 +90,10 @@ def log_report(report) -> None:  # type: ignore[no-untyped-def]
         log.warning("ingest: %d warnings (above); the report lists them", warned)
 
 
-def served_sites(settings) -> list[tuple[str, Path, str]]:  # type: ignore[no-untyped-def]
+def served_sites(settings: Settings) -> list[tuple[str, Path, str]]:
     """(path, folder, name) of the sources the app serves itself (site_url = "/guide/")."""
+    from assistant.sources import is_app_path
     from ingest.source_set import sources_of_index
-    from ingest.sources import is_app_path
 
     try:
         specs = sources_of_index(settings).specs
@@ -95,7 +103,7 @@ def served_sites(settings) -> list[tuple[str, Path, str]]:  # type: ignore[no-un
     return [(s.site_url, s.path, s.name) for s in specs if is_app_path(s.site_url) and s.path is not None]
 
 
-def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-untyped-def]
+def create_app(settings: Settings, feedback_db: Path | None = None) -> FastAPI:
     """The FastAPI app: JSON API under /api, the widget at /widget.js and /widget, the chat at /.
 
     Feedback goes to `feedback_db` (default: feedback.sqlite next to the index folder)."""
@@ -106,16 +114,17 @@ def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-un
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
 
+    from assistant.feedback import FeedbackStore
     from assistant.jobs import IngestJobs, Poller
     from assistant.llms_txt import build_llms_router
     from assistant.mcp.http import mount_mcp
     from assistant.service import Assistant
+    from assistant.web import texts
     from assistant.web.admin import AdminHeaders, build_admin_router
     from assistant.web.api import build_router
     from assistant.web.auth import install_log_redaction
     from assistant.web.chat import CSS, build_chat, theme
-    from assistant.web.common import friendly_error
-    from assistant.web.feedback import FeedbackStore
+    from assistant.web.failures import failure, install_error_handlers
     from assistant.web.guide import build_guide_router
     from assistant.web.middleware import add_middleware, allowed_origins
     from assistant.web.widget import build_widget_router
@@ -124,7 +133,7 @@ def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-un
     from ingest.source_set import sources_of_index
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         poller = Poller(app.state.jobs, settings.poll_interval) if settings.poll_interval > 0 else None
         async with mcp_sessions.run() if mcp_sessions is not None else nullcontext():  # /mcp's task group
             yield
@@ -146,7 +155,8 @@ def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-un
     install_log_redaction()
     app.add_middleware(AdminHeaders)
     add_middleware(app, settings)
-    app.include_router(build_router(app))
+    install_error_handlers(app)  # every error a route raises: a status and a Danish message
+    app.include_router(build_router())
     app.include_router(build_admin_router())
     app.include_router(build_widget_router())
     app.include_router(build_guide_router(served_sites(settings)))  # /guide/: the user guide
@@ -165,15 +175,14 @@ def create_app(settings, feedback_db: Path | None = None):  # type: ignore[no-un
 
     @app.get("/readyz", response_model=None)
     @app.head("/readyz", response_model=None, include_in_schema=False)
-    async def readyz():  # type: ignore[no-untyped-def]  # no annotation: JSONResponse is imported locally, FastAPI can't resolve it
+    async def readyz():  # no return annotation: JSONResponse is imported locally, FastAPI can't resolve it
         assistant = app.state.assistant
         if assistant is None:
-            return JSONResponse({"ready": False, "detail": "Assistenten indlæses."}, status_code=503)
+            return JSONResponse({"ready": False, "detail": texts.LOADING}, status_code=503)
         try:
             status = await anyio.to_thread.run_sync(assistant.status, limiter=health_threads)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("readyz: %s", exc)
-            return JSONResponse({"ready": False, "detail": friendly_error(exc)}, status_code=503)
+        except Exception as exc:  # noqa: BLE001 - not ready, and why: in Danish here, the details in the log
+            return JSONResponse({"ready": False, "detail": failure(exc, "readyz").message}, status_code=503)
         pool = anyio.to_thread.current_default_thread_limiter()
         busy = pool.borrowed_tokens >= pool.total_tokens
         return JSONResponse({"ready": True, "status": "degraded" if busy else "ok",

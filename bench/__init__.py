@@ -1,4 +1,5 @@
 """Benchmarks: each prints its figures (`python -m bench.NAME`); results go in BENCHMARKS.md."""
+from __future__ import annotations
 
 import json
 import os
@@ -10,6 +11,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingest.report import IngestReport
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"  # the read-only corpora and dev sets
@@ -57,7 +62,7 @@ def served_app(shared: Path, extra_env: dict[str, str] | None = None) -> Iterato
             app.wait(30)
 
 
-def ingest_line(label: str, report, seconds: float | None = None) -> str:  # type: ignore[no-untyped-def]
+def ingest_line(label: str, report: IngestReport, seconds: float | None = None) -> str:
     """One ingest step's figures: seconds, pages/s, chunks/s, chunks written and embedded, page changes."""
     seconds = seconds or report.seconds
     s = report.sources[0]

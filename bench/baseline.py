@@ -16,20 +16,23 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from assistant.offline import go_offline
 from bench import SHARED
 
 go_offline()
 
+T = TypeVar("T")
+
 from assistant.embed import prompts, resolve_model  # noqa: E402
-from assistant.eval import load_questions, metrics, ranks  # noqa: E402
+from assistant.eval import Question, load_questions, metrics, ranks  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
+from assistant.sources import SourceSpec  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
-from ingest.sources import SourceSpec  # noqa: E402
 
 
 class LangchainPipeline:
@@ -71,7 +74,7 @@ class LangchainPipeline:
         return [(d.metadata["path"], (), ()) for d in self.store.similarity_search(question, k=10)]
 
 
-def timed(fn, *args):  # type: ignore[no-untyped-def]
+def timed(fn: Callable[..., T], *args: Any) -> tuple[T, float]:
     started = time.perf_counter()
     result = fn(*args)
     return result, time.perf_counter() - started
@@ -94,7 +97,7 @@ def main() -> int:
         _, their_full = timed(their.build, old)
         _, their_update = timed(their.build, new)  # no incremental path: rebuild
 
-        def evaluate(search) -> tuple[dict, list[float]]:  # type: ignore[no-untyped-def]
+        def evaluate(search: Callable[[Question], list]) -> tuple[dict, list[float]]:
             rows, latencies = [], []
             for q in questions:
                 started = time.perf_counter()

@@ -34,8 +34,8 @@ from assistant.answer.extractive import ExtractiveAnswerer  # noqa: E402
 from assistant.eval import Question, answer_words, fact_recall, load_questions  # noqa: E402
 from assistant.service import Assistant, Retrieval  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
+from assistant.sources import SourceSpec  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
-from ingest.sources import SourceSpec  # noqa: E402
 
 SITES = ("os2produktmodning", "os2borgerpc-docs")
 QUESTIONS = Path(__file__).parent / "questions"

@@ -35,10 +35,12 @@ from bench import SHARED
 
 go_offline()
 
-from assistant.catalog import EmbeddingCache  # noqa: E402
 from assistant.embed import BACKENDS, Embedder, embedding_key, load_token_counter  # noqa: E402
 from assistant.embed import make_embedder as new_embedder  # noqa: E402
-from assistant.eval import load_questions, metrics  # noqa: E402
+from assistant.embedding_cache import EmbeddingCache  # noqa: E402
+from assistant.eval import Question, load_questions, metrics  # noqa: E402
+from assistant.models import Chunk  # noqa: E402
+from assistant.retrieve import Retriever  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ingest.chunk import ChunkSizes, chunk_page  # noqa: E402
 from ingest.site import scan_site  # noqa: E402
@@ -62,10 +64,10 @@ class Row:
     abstain: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # precision, recall, wrong rate
 
 
-def site_chunks(settings: Settings, root: Path):  # type: ignore[no-untyped-def]
+def site_chunks(settings: Settings, root: Path) -> list[Chunk]:
     """The chunks ingest makes of a site (same scan, same sizes, same token counter)."""
     count = load_token_counter(settings.embedding_model, settings.cache_dir)
-    sizes = ChunkSizes(settings.chunk_max_tokens, settings.chunk_target_tokens, settings.chunk_min_tokens)
+    sizes = ChunkSizes.of(settings)
     return [c for page in scan_site(root, root.name).pages for c in chunk_page(page, count, sizes)]
 
 
@@ -103,11 +105,10 @@ def measure_query(rows: dict[str, Row], embedders: dict[str, Embedder], question
 def evaluate_backend(row: Row, embedder: Embedder, base: Settings, shared: Path, work: Path,
                      known: dict[str, np.ndarray]) -> None:
     from assistant.eval import evaluate
-    from assistant.retrieve import Retriever
     from assistant.service import Assistant
+    from assistant.sources import SourceSpec
     from assistant.store import collection_name, open_store
     from ingest.pipeline import ingest
-    from ingest.sources import SourceSpec
 
     embedder.use_threads(base.query_threads)
     embedder.batch_size = base.embedding_batch_size
@@ -144,7 +145,7 @@ def evaluate_backend(row: Row, embedder: Embedder, base: Settings, shared: Path,
         row.dense5[site] = dense_only_hit5(retriever, embedder, load_questions(shared / "eval" / questions_file))
 
 
-def dense_only_hit5(retriever, embedder: Embedder, questions) -> float:  # type: ignore[no-untyped-def]
+def dense_only_hit5(retriever: Retriever, embedder: Embedder, questions: list[Question]) -> float:
     """Page hit@5 of cosine ranking alone: the fused score weighs BM25 0.7, which hides the vectors."""
     from assistant.eval import ranks
 

@@ -20,8 +20,8 @@ from bench import SHARED, ingest_line
 go_offline()
 
 from assistant.settings import Settings  # noqa: E402
+from assistant.sources import SourceSpec  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
-from ingest.sources import SourceSpec  # noqa: E402
 
 
 def step(label: str, settings: Settings, folder: Path) -> float:

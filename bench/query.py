@@ -22,10 +22,11 @@ from bench import SHARED
 
 go_offline()
 
+from assistant.models import turns_from  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
+from assistant.sources import SourceSpec  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
-from ingest.sources import SourceSpec  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -59,7 +60,7 @@ def main() -> int:
         for i in range(args.n):
             q = questions[i % len(questions)]
             started = time.perf_counter()
-            assistant.ask(q["question"], q.get("history") or [])
+            assistant.ask(q["question"], turns_from(q.get("history") or []))
             latencies.append((time.perf_counter() - started) * 1000)
     print(f"{args.n} questions, retrieval + extractive answer, one process")
     print(f"p50 {percentile(latencies, 0.5):.1f} ms  p95 {percentile(latencies, 0.95):.1f} ms  "

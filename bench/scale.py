@@ -45,16 +45,17 @@ from bench import SHARED, ingest_line
 
 go_offline()
 
-from assistant.catalog import Catalog  # noqa: E402
+from assistant.catalog_sqlite import SqliteCatalog  # noqa: E402
 from assistant.embed import get_embedder  # noqa: E402
 from assistant.eval import Question, load_questions  # noqa: E402
 from assistant.models import sha1  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
+from assistant.sources import SourceSpec  # noqa: E402
 from bench.query import percentile, rss_mb  # noqa: E402
 from bench.synth import generate, mutate  # noqa: E402
-from ingest.pipeline import IngestReport, ingest  # noqa: E402
-from ingest.sources import SourceSpec  # noqa: E402
+from ingest.pipeline import ingest  # noqa: E402
+from ingest.report import IngestReport  # noqa: E402
 
 SOURCE = "synth"
 # Where an ingest spends its time, by function (file suffix, name) in a cProfile of it.
@@ -62,10 +63,10 @@ STAGES = (
     ("scan + parse", "ingest/site.py", "scan_site"),
     ("chunk", "ingest/chunk.py", "chunk_page"),
     ("embed (model)", "assistant/embed.py", "embed"),
-    ("embedding cache", "assistant/catalog.py", "put_many"),
+    ("embedding cache", "assistant/embedding_cache.py", "put_many"),
     ("open Chroma", "assistant/store.py", "open_store"),
     ("Chroma upsert", "assistant/store.py", "add"),
-    ("catalog commit", "assistant/catalog.py", "commit"),
+    ("catalog commit", "assistant/catalog_sqlite.py", "commit"),
     ("delete stale vectors", "ingest/pipeline.py", "_delete_stale"),
 )
 
@@ -82,6 +83,8 @@ class Served:
 class FakeVectors:
     """Unit vectors seeded by a hash of the text: the model's shape, none of its cost or meaning."""
 
+    name = "fake-vectors"
+    batch_size = 64
     dimension = 384
     max_tokens = 256
 
@@ -101,7 +104,7 @@ def use_fake_vectors(settings: Settings) -> None:
     import assistant.embed
 
     key = (settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend)
-    assistant.embed._EMBEDDERS[key] = FakeVectors()  # type: ignore[assignment]
+    assistant.embed._EMBEDDERS[key] = FakeVectors()
 
 
 def load_model(settings: Settings) -> None:
@@ -188,7 +191,7 @@ def latency_line(label: str, served: Served) -> str:
 
 
 def text_hashes(index: Path) -> set[str]:
-    catalog = Catalog(index)
+    catalog = SqliteCatalog(index)
     try:
         return {chunk.text_hash for _, chunk in catalog.chunks()}
     finally:
@@ -196,7 +199,7 @@ def text_hashes(index: Path) -> set[str]:
 
 
 def chunks_of(index: Path, paths: list[str]) -> int:
-    catalog = Catalog(index)
+    catalog = SqliteCatalog(index)
     try:
         records = catalog.pages(SOURCE)
         return sum(len(records[(SOURCE, p)].chunk_ids) for p in paths)

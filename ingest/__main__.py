@@ -10,8 +10,12 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.offline import go_offline
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,10 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def run(settings, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def run(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.errors import SourceError
+    from assistant.sources import load_sources, spec_from_argument
     from ingest.pipeline import ingest
-    from ingest.sources import load_sources, spec_from_argument
 
     if args.source and (args.add_source or args.remove_source or args.sources):
         raise SourceError("--source ingests one site now; use it alone, or --sources/--add-source/--remove-source")
@@ -95,7 +99,7 @@ def run(settings, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-d
     return 1 if report.failed else 0
 
 
-def list_chunks(settings) -> int:  # type: ignore[no-untyped-def]
+def list_chunks(settings: Settings) -> int:
     from assistant.catalog import open_catalog
 
     catalog = open_catalog(settings, must_exist=True)

@@ -8,23 +8,26 @@ It does not embed or store anything.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.models import Chunk, Heading, Page, Section
-from assistant.text import CODE_FENCE
+from assistant.models import Chunk, Heading, Page, Section, embedded_text, title_line
+from assistant.settings import Settings
+from assistant.text import CODE_FENCE, split_sentences
 
 TokenCounter = Callable[[str], int]  # word pieces of a text, special tokens included
 
-_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+(?=\S)|\n+")
-
-
 @dataclass
 class ChunkSizes:
-    max_tokens: int = 256
-    target_tokens: int = 200
-    min_tokens: int = 48
+    """Word-piece sizes of the chunks; they come only from Settings (recorded in the index)."""
+
+    max_tokens: int
+    target_tokens: int
+    min_tokens: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> ChunkSizes:
+        return cls(settings.chunk_max_tokens, settings.chunk_target_tokens, settings.chunk_min_tokens)
 
 
 @dataclass
@@ -45,7 +48,7 @@ def chunk_page(page: Page, count_tokens: TokenCounter, sizes: ChunkSizes) -> lis
     chunks: list[Chunk] = []
     for unit in units:
         headings = tuple(h.text for h in unit.path)
-        prefix = " › ".join((page.title, *headings)) + "\n"
+        prefix = title_line(page.title, headings) + "\n"
         for text in _pack(unit.blocks, prefix, count_tokens, sizes):
             chunks.append(_make_chunk(page, unit, headings, text, len(chunks)))
     if not chunks:  # a page with no text still gets found by its title
@@ -82,8 +85,7 @@ def _units(sections: list[Section]) -> list[_Unit]:
 
 
 def _size(unit: _Unit, page: Page, count_tokens: TokenCounter) -> int:
-    prefix = " › ".join((page.title, *(h.text for h in unit.path)))
-    return count_tokens(prefix + "\n" + "\n".join(unit.blocks))
+    return count_tokens(embedded_text(page.title, [h.text for h in unit.path], "\n".join(unit.blocks)))
 
 
 def _mergeable(first: _Unit, second: _Unit) -> bool:
@@ -160,7 +162,7 @@ def _split_to_fit(block: str, budget: int, count_tokens: TokenCounter) -> list[s
         return _split_code(block.split("\n")[1:-1], budget, count_tokens)
     out: list[str] = []
     current = ""
-    for sentence in _SENTENCE_END.split(block):
+    for sentence in (s for line in block.split("\n") for s in split_sentences(line)):
         if count_tokens(sentence) > budget:
             if current:
                 out.append(current)

@@ -1,4 +1,5 @@
-"""Markdown file → Page: text encoding repair, front matter, Liquid removal, heading structure.
+"""Markdown file → Page: heading structure and the text a reader is quoted (decoding, front matter and
+Liquid removal come first, from assistant/markdown_file.py).
 
 Reads a file the way Jekyll + kramdown (GFM input) see it and returns plain-text sections under
 their headings with kramdown's heading ids: text a reader can be quoted, not markdown. A table row
@@ -12,34 +13,26 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import ftfy
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from assistant.jekyll import kramdown_anchor
+from assistant.markdown_file import (
+    LIQUID_MARK,
+    decode_markdown,
+    split_front_matter,
+    strip_html_comments,
+    strip_liquid,
+    unclosed_liquid_at,
+)
 from assistant.models import Heading, Section
 from assistant.text import CODE_FENCE
 from ingest.html_text import html_to_text
-from ingest.jekyll import kramdown_anchor, load_yaml
 
-MAX_FILE_BYTES = 5 * 1024 * 1024  # a docs page this large is a mistake, not a page
-
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
-# Block openers and closers; the text between them is found with str.find / search, never with a
-# lazy `.*?` (which rescans to the end of the page from every opener that has no closer: quadratic).
-_COMMENT_OPEN = re.compile(r"{%-?\s*comment\s*-?%}")
-_COMMENT_CLOSE = re.compile(r"{%-?\s*endcomment\s*-?%}")
-_RAW_OPEN = re.compile(r"{%-?\s*raw\s*-?%}")
-_RAW_CLOSE = re.compile(r"{%-?\s*endraw\s*-?%}")
-_LIQUID_OPENER = re.compile(r"{[%{]")
 _IAL_LINE = re.compile(r"^[ \t]*\{:[^}\n]*\}[ \t]*$", re.M)  # kramdown `{: .no_toc }`, `{:toc}`
 _IAL_ID = re.compile(r"#([\w-]+)")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_DANISH = re.compile(r"[æøåÆØÅ]")
-_LIQUID_MARK = "\u2063"  # invisible separator: marks where Liquid output was removed
 DIAGRAMS = frozenset({"mermaid", "plantuml", "puml", "dot", "graphviz", "flowchart", "sequence"})
 # Markup a reader should never see that markdown-it leaves as text: "(Roller)[https://…]" (link
 # syntax the wrong way round), footnote marks, a task list's "[ ]", brackets of an undefined reference
@@ -56,10 +49,6 @@ _GANTT_SKIP = re.compile(r"^(?:gantt|dateformat|axisformat|tickinterval|excludes
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
-class ParseError(Exception):
-    """The file cannot be read as text (binary, undecodable, too large)."""
-
-
 @dataclass
 class ParsedFile:
     front_matter: dict | None  # None: no front matter (a static file for Jekyll)
@@ -68,121 +57,6 @@ class ParsedFile:
     links: list[str]
     text: str  # decoded, repaired source text (for hashing)
     warnings: list[str] = field(default_factory=list)
-
-
-def decode_markdown(data: bytes, name: str) -> tuple[str, list[str]]:
-    """Bytes → text: UTF-8 (BOM or not), repairing mojibake; ParseError for binary files."""
-    warnings: list[str] = []
-    if len(data) > MAX_FILE_BYTES:
-        raise ParseError(f"{name}: {len(data) / 1e6:.1f} MB is larger than {MAX_FILE_BYTES // 10**6} MB")
-    if b"\x00" in data[:8192]:
-        raise ParseError(f"{name}: binary file (NUL bytes), not markdown")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError as exc:
-            raise ParseError(f"{name}: neither UTF-8 nor Windows-1252 text ({exc.reason})") from None
-        warnings.append(f"{name}: not UTF-8; read as Windows-1252")
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
-    if controls > max(8, len(text) // 100):
-        raise ParseError(f"{name}: looks binary ({controls} control characters), not markdown")
-    repaired = repair_mojibake(text)
-    if repaired != text:
-        warnings.append(f"{name}: repaired mis-decoded text (mojibake)")
-    return repaired, warnings
-
-
-def repair_mojibake(text: str) -> str:
-    """Undo UTF-8 that was decoded with the wrong codec.
-
-    Korean johab (seen in the wild on a Danish page: `ø` became `칮`) is not repaired by ftfy, so it
-    is tried first: only when the page contains Hangul and the round trip gives valid UTF-8 with
-    Danish letters and no Hangul left. Anything else goes through ftfy's conservative fixer.
-    """
-    if _HANGUL.search(text):
-        try:
-            candidate = text.encode("johab").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            candidate = ""
-        if candidate and _DANISH.search(candidate) and not _HANGUL.search(candidate):
-            return candidate
-    return ftfy.fix_encoding(text)
-
-
-def split_front_matter(text: str, name: str) -> tuple[dict | None, str, list[str]]:
-    """Front matter as Jekyll reads it; invalid YAML warns (file and line) and counts as empty."""
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        return None, text, []
-    body = text[match.end():]
-    raw = match.group(1) or ""
-    # Keep line numbers of the body: blank lines stand in for the front matter.
-    body = "\n" * match.group(0).count("\n") + body
-    try:
-        data = load_yaml(raw) if raw.strip() else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        return {}, body, [f"{name}: invalid front matter{where}: {problem}; body ingested anyway"]
-    if not isinstance(data, dict):
-        return {}, body, [f"{name}: front matter is not a mapping; ignored"]
-    return data, body, []
-
-
-def strip_liquid(text: str) -> str:
-    """Comment blocks removed, raw blocks unwrapped, then `{% tags %}` removed and `{{ output }}`
-    marked; each pass in linear time."""
-    text = _replace_blocks(text, _COMMENT_OPEN, _COMMENT_CLOSE, keep_inside=False)
-    text = _replace_blocks(text, _RAW_OPEN, _RAW_CLOSE, keep_inside=True)
-    text = _replace_spans(text, "{%", "%}", lambda span: "")
-    return _replace_spans(text, "{{", "}}", lambda span: _LIQUID_MARK)
-
-
-def unclosed_liquid_at(text: str) -> int | None:
-    """Where a `{%` or `{{` opens that nothing after it can close (there is no `}` after it at all,
-    so it is not inside a tag, an output or a raw block either), or None. Liquid refuses such a
-    template: Jekyll does not build the page."""
-    opener = _LIQUID_OPENER.search(text, max(text.rfind("}") - 1, 0))
-    return opener.start() if opener else None
-
-
-def strip_html_comments(text: str) -> str:
-    """`<!-- … -->` replaced by the newlines it held (line numbers stay)."""
-    return _replace_spans(text, "<!--", "-->", lambda span: "\n" * span.count("\n"))
-
-
-def _replace_spans(text: str, opener: str, closer: str, replace: Callable[[str], str]) -> str:
-    """Each `opener … closer` (the nearest closer after it) replaced by `replace(span)`."""
-    parts: list[str] = []
-    pos = 0
-    while (start := text.find(opener, pos)) != -1:
-        end = text.find(closer, start + len(opener))
-        if end == -1:  # no closer after this opener: none after any later opener either
-            break
-        end += len(closer)
-        parts += (text[pos:start], replace(text[start:end]))
-        pos = end
-    parts.append(text[pos:])
-    return "".join(parts)
-
-
-def _replace_blocks(text: str, opener: re.Pattern[str], closer: re.Pattern[str], keep_inside: bool) -> str:
-    """Each `{% x %} … {% endx %}` block removed, or replaced by what is inside it."""
-    parts: list[str] = []
-    pos = 0
-    while opening := opener.search(text, pos):
-        closing = closer.search(text, opening.end())
-        if closing is None:  # as in _replace_spans: no later block can close either (the tag pass
-            break  # removes their openers as tags)
-        parts.append(text[pos:opening.start()])
-        if keep_inside:
-            parts.append(text[opening.end():closing.start()])
-        pos = closing.end()
-    parts.append(text[pos:])
-    return "".join(parts)
 
 
 def parse_markdown_file(data: bytes, name: str) -> ParsedFile:
@@ -278,9 +152,9 @@ def parse_sections(body: str) -> tuple[list[Section], list[str]]:
 
 
 def _add_block(section: Section, text: str, list_depth: int) -> None:
-    if _LIQUID_MARK in text:
+    if LIQUID_MARK in text:
         # A line that only framed a Liquid value ("sidst opdateret: {{ site.time }}") is noise.
-        text = text.replace(_LIQUID_MARK, "")
+        text = text.replace(LIQUID_MARK, "")
         if len(re.findall(r"\w{2,}", text)) <= 4:
             return
     text = clean_text(text)

@@ -27,83 +27,28 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from assistant.catalog import EmbeddingCache, PageChange, open_catalog, writer_lock
+from assistant.catalog import PageCatalog, PageChange, PageRecord, open_catalog, writer_lock
 from assistant.embed import Embedder, embedding_key, get_embedder, load_token_counter
+from assistant.embedding_cache import EmbeddingCache
 from assistant.errors import EmbeddingError, SourceError
 from assistant.models import Chunk
 from assistant.settings import Settings
-from assistant.store import ChromaStore, VectorCheck, check_vectors, collection_name, open_store
+from assistant.sources import SourceSpec, github_pages_url, is_app_path
+from assistant.store import ChromaStore, check_vectors, collection_name, open_store
 from assistant.text import in_context, sentence_hash
 from assistant.text import sentences as sentences_of
 from ingest.chunk import ChunkSizes, chunk_page
+from ingest.report import IngestReport, SourceReport, summary
 from ingest.site import scan_site
-from ingest.source_set import SourceChanges, index_sources, merged, recorded_specs, source_changes, with_changes
-from ingest.sources import SourceSpec, checkout, github_pages_url, is_app_path
+from ingest.source_set import index_sources, merged, recorded_specs, source_changes, with_changes
+from ingest.sources import checkout
 
 log = logging.getLogger("ingest")
-
-
-@dataclass
-class SourceReport:
-    name: str
-    location: str
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    chunks: int = 0  # live chunks of this source after the run
-    warnings: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)  # e.g. read from the snapshot: git could not fetch
-    error: str | None = None
-
-
-@dataclass
-class IngestReport:
-    sources: list[SourceReport]
-    chunks_embedded: int = 0  # embeddings computed by the model in this run
-    chunks_cached: int = 0  # new chunks whose vector came from the cache
-    sentences_embedded: int = 0  # prose sentences of new chunks embedded for answers (answer/meaning.py)
-    chunks_written: int = 0
-    vectors_deleted: int = 0
-    vectors: VectorCheck | None = None  # the check after the writes: live chunks without a readable vector
-    seconds: float = 0.0
-    version: int = 0
-    dry_run: bool = False
-    source_changes: SourceChanges = field(default_factory=SourceChanges)  # to the index's list of sources
-    notices: list[str] = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        return any(s.error for s in self.sources)
-
-    def lines(self) -> list[str]:
-        out = [*self.source_changes.lines(), *(f"notice: {n}" for n in self.notices)]
-        for s in self.sources:
-            if s.error:
-                out.append(f"{s.name}: FAILED — {s.error}")
-                continue
-            out.append(
-                f"{s.name}: {len(s.added)} added, {len(s.changed)} changed, {len(s.removed)} removed, "
-                f"{len(s.unchanged)} unchanged pages"
-            )
-            out.extend(f"{s.name}: notice: {n}" for n in s.notices)
-        verb = "would write" if self.dry_run else "written"
-        out.append(
-            f"chunks {verb}: {self.chunks_written}; embeddings computed: {self.chunks_embedded}, "
-            f"from cache: {self.chunks_cached}; {self.seconds:.2f} s"
-        )
-        if self.vectors is not None and self.vectors.missing:
-            out.append(self.vectors.summary())
-        return out
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def ingest(
@@ -127,7 +72,7 @@ def ingest(
     `add` and `remove` (names) change the list first. The new list is recorded with the pages."""
     index_dir = Path(settings.index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    lock = ingest_lock(settings)
+    lock = writer_lock(settings)  # one ingest at a time: a lock file, or a lease in the Chroma server
     if not dry_run:
         lock.acquire()
     try:
@@ -146,7 +91,7 @@ def reingest(settings: Settings, progress: bool = False, full: bool = False) -> 
 
 def ingest_sources_file(settings: Settings, progress: bool = False, full: bool = False) -> IngestReport:
     """Every source of the sources file, which becomes the index's list of sources (`--sources FILE`)."""
-    from ingest.sources import load_sources
+    from assistant.sources import load_sources
 
     return ingest(settings, load_sources(settings.sources_file), prune_unlisted=True, progress=progress, full=full)
 
@@ -154,9 +99,6 @@ def ingest_sources_file(settings: Settings, progress: bool = False, full: bool =
 def published_site_url(spec: SourceSpec, settings: Settings) -> str:
     """The source's site_url, with a path (`/guide/`: served by this app) made absolute with its address."""
     return settings.public_base() + spec.site_url if is_app_path(spec.site_url) else spec.site_url
-
-
-ingest_lock = writer_lock  # one ingest at a time: a lock file, or a lease in the Chroma server
 
 
 def _run(settings: Settings, specs: Sequence[SourceSpec] | None, *, add: Sequence[SourceSpec], remove: Sequence[str],
@@ -181,7 +123,7 @@ def _run(settings: Settings, specs: Sequence[SourceSpec] | None, *, add: Sequenc
     stale_ids: set[str] = set()
     new_keys: dict[tuple[str, str], str] = {}  # unchanged pages read from changed (or unkeyed) files
     count_tokens = load_token_counter(settings.embedding_model, settings.cache_dir)
-    sizes = ChunkSizes(settings.chunk_max_tokens, settings.chunk_target_tokens, settings.chunk_min_tokens)
+    sizes = ChunkSizes.of(settings)
 
     for spec in specs:
         source_report = SourceReport(spec.name, spec.location)
@@ -242,6 +184,7 @@ def _run(settings: Settings, specs: Sequence[SourceSpec] | None, *, add: Sequenc
         if records != old_records and not dry_run:  # the list changed, no page did
             catalog.record_sources(records)
         report.version = catalog.version
+        _count_live_chunks(report, known, [] if dry_run else changes)
         report.seconds = time.perf_counter() - started
         catalog.close()
         return report
@@ -250,7 +193,7 @@ def _run(settings: Settings, specs: Sequence[SourceSpec] | None, *, add: Sequenc
     vectors = _embed(new_chunks, settings, report, progress)
     store.add([c.id for c in new_chunks], vectors, [c.text for c in new_chunks], [c.metadata() for c in new_chunks])
     _progress("vectors-stored", f"{len(new_chunks)} vectors in {store.description}; committing the catalog")
-    report.version = catalog.commit(changes, signature, _summary(report), sources=records)
+    report.version = catalog.commit(changes, signature, summary(report), sources=records)
     _progress("catalog-committed", f"version {report.version} is live")
     live = catalog.chunk_ids()
     report.vectors_deleted = _delete_stale(store, stale_ids - live, live, full_sweep=rebuild or bool(stale_ids))
@@ -259,14 +202,23 @@ def _run(settings: Settings, specs: Sequence[SourceSpec] | None, *, add: Sequenc
     _progress("vectors-checked", report.vectors.summary())
     if old_signature is not None and old_signature != signature:
         open_store(settings, collection_name(settings.collection, old_signature)).drop()
-    for source_report in report.sources:
-        source_report.chunks = sum(1 for c in new_chunks if c.source == source_report.name)
+    _count_live_chunks(report, known, changes)
     report.seconds = time.perf_counter() - started
     catalog.close()
     return report
 
 
-def _source_list(catalog, settings: Settings, specs: Sequence[SourceSpec] | None,  # type: ignore[no-untyped-def]
+def _count_live_chunks(report: IngestReport, known: dict[tuple[str, str], PageRecord],
+                       changes: Sequence[PageChange]) -> None:
+    """Each source's live chunks after the run: its pages kept as they were, and the new pages' chunks."""
+    live = {page: len(record.chunk_ids) for page, record in known.items()}
+    for change in changes:
+        live[(change.source, change.path)] = len(change.chunks) if change.page is not None else 0
+    for source_report in report.sources:
+        source_report.chunks = sum(n for (source, _), n in live.items() if source == source_report.name)
+
+
+def _source_list(catalog: PageCatalog, settings: Settings, specs: Sequence[SourceSpec] | None,
                  add: Sequence[SourceSpec], remove: Sequence[str], prune_unlisted: bool,
                  known: dict, report: IngestReport) -> tuple[list[SourceSpec], list[dict], bool]:
     """(the sources this run reads, the index's list of sources after it, whether pages of sources not
@@ -364,18 +316,3 @@ def _delete_stale(store: ChromaStore, stale: set[str], live: set[str], full_swee
     if stale:
         store.delete(sorted(stale))
     return len(stale)
-
-
-def _summary(report: IngestReport) -> dict:
-    return {
-        "sources": {
-            s.name: {"added": len(s.added), "changed": len(s.changed), "removed": len(s.removed),
-                     "unchanged": len(s.unchanged), "error": s.error}
-            for s in report.sources
-        },
-        "chunks_embedded": report.chunks_embedded,
-        "source_changes": report.source_changes.lines(),
-        "notices": [*report.notices, *(f"{s.name}: {n}" for s in report.sources for n in s.notices)],
-        "finished": time.time(),
-    }
-

@@ -11,7 +11,6 @@ a re-ingest of a large unchanged site reads its files and parses nothing.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,13 +20,15 @@ import ftfy
 import markdown_it
 import yaml
 
-from assistant import models
+from assistant import jekyll, markdown_file, models
 from assistant import text as reader_text
 from assistant.errors import SourceError
+from assistant.jekyll import SiteConfig, absolute_url, is_published, load_site_config, page_url_path
+from assistant.markdown_file import MAX_FILE_BYTES, ParseError, markdown_files
 from assistant.models import Page, sha1
-from ingest.jekyll import SiteConfig, absolute_url, is_published, load_site_config, page_url_path
-from ingest.parse import MAX_FILE_BYTES, ParseError, parse_markdown_file
-from ingest.source_files import SourceFileError, read_source_file
+from assistant.source_files import SourceFileError, read_source_file
+from ingest import html_text, parse
+from ingest.parse import parse_markdown_file
 
 PARSE_BUDGET_SECONDS = 2.0  # a docs page parses in milliseconds; seconds mean pathological markup
 
@@ -41,20 +42,6 @@ class SiteScan:
     notices: list[str] = field(default_factory=list)  # worth knowing, nothing wrong: e.g. an inferred site URL
 
 
-def markdown_files(root: Path) -> list[str]:
-    """Relative paths of the markdown names under root; folders reached through symlinks are not
-    entered (no loops). Whether each may be read is read_source_file's call, when it is read."""
-    found: list[str] = []
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs.sort()
-        found.extend(
-            (Path(folder) / name).relative_to(root).as_posix()
-            for name in sorted(files)
-            if name.lower().endswith((".md", ".markdown"))
-        )
-    return found
-
-
 def _reader_version() -> bytes:
     """The code that turns a file into a Page, as loaded by this process (so at import: code updated
     on disk under a running server is not what it reads with), with ftfy's, markdown-it's and PyYAML's
@@ -62,10 +49,9 @@ def _reader_version() -> bytes:
     digest = hashlib.sha1(f"{ftfy.__version__}\x00{markdown_it.__version__}\x00{yaml.__version__}".encode())
     # What a page's text depends on: these modules, and the reader text's contract (assistant/text.py),
     # whose sentences are embedded at ingest.
-    modules = (*(Path(__file__).parent / m for m in ("site.py", "parse.py", "html_text.py", "jekyll.py")),
-               Path(models.__file__), Path(reader_text.__file__))
-    for path in modules:
-        digest.update(path.read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    for module in (parse, html_text, jekyll, markdown_file, models, reader_text):
+        digest.update(Path(str(module.__file__)).read_bytes())
     return digest.digest()
 
 

@@ -16,9 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import SourceError
-from ingest.sources import RECORDED, SourceSpec, load_sources
+from assistant.sources import RECORDED, SourceSpec, load_sources
+
+if TYPE_CHECKING:
+    from assistant.catalog import PageCatalog
+    from assistant.settings import Settings
 
 
 @dataclass
@@ -27,7 +32,7 @@ class SourcePlan:
     notices: list[str] = field(default_factory=list)
 
 
-def sources_of_index(settings) -> SourcePlan:  # type: ignore[no-untyped-def]
+def sources_of_index(settings: Settings) -> SourcePlan:
     """index_sources of the settings' index (opened and closed here)."""
     from assistant.catalog import open_catalog
 
@@ -42,8 +47,8 @@ def recorded_specs(recorded: Sequence[dict], where: object) -> list[SourceSpec]:
     return [SourceSpec.from_record(r, f"the sources recorded in {where}") for r in recorded]
 
 
-def index_sources(catalog, sources_file: Path, where: object) -> SourcePlan:  # type: ignore[no-untyped-def]
-    """The sources a re-ingest of this index reads (catalog: catalog.Catalog or ServerCatalog)."""
+def index_sources(catalog: PageCatalog, sources_file: Path, where: object) -> SourcePlan:
+    """The sources a re-ingest of this index reads."""
     recorded = catalog.recorded_sources()
     if recorded is None:
         return _unrecorded(catalog.sources(), sources_file)

@@ -46,8 +46,8 @@ def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _build(index_dir: Path, source: Path, name: str, cache: Path | None):  # type: ignore[no-untyped-def]
     from assistant.settings import Settings
+    from assistant.sources import SourceSpec
     from ingest.pipeline import ingest
-    from ingest.sources import SourceSpec
 
     settings = Settings(index_dir=index_dir, cache_dir=index_dir.parent / "cache", embedding_cache_dir=cache)
     return ingest(settings, [SourceSpec(name=name, path=source)], progress=False)

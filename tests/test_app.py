@@ -44,8 +44,8 @@ def test_the_admin_reingest_of_an_index_built_from_one_source_reingests_that_sou
     from fastapi.testclient import TestClient
 
     from app import create_app
+    from assistant.sources import SourceSpec
     from ingest.pipeline import ingest
-    from ingest.sources import SourceSpec
 
     site = make_site(tmp_path / "borgerpc", {"drift.md": "Cron-jobs kører om natten.", "om.md": "Om OS2borgerPC."})
     settings = Settings(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", admin_token=TOKEN,
@@ -95,8 +95,8 @@ def test_the_user_guide_is_served_at_the_anchors_its_citations_open(tmp_path: Pa
     from fastapi.testclient import TestClient
 
     from app import create_app
+    from assistant.sources import load_sources
     from ingest.pipeline import ingest
-    from ingest.sources import load_sources
     from tests.conftest import REPO
 
     [guide] = [s for s in load_sources(REPO / "corpus" / "sources.toml") if s.name == "brugervejledning"]
@@ -123,8 +123,8 @@ def test_the_user_guide_is_served_at_the_anchors_its_citations_open(tmp_path: Pa
 
 def test_a_new_address_of_the_app_re_ingests_the_site_it_serves_at_start(tmp_path: Path, caplog):
     from app import ensure_index
+    from assistant.sources import SourceSpec
     from ingest.pipeline import ingest
-    from ingest.sources import SourceSpec
 
     guide = tmp_path / "guide"
     guide.mkdir()

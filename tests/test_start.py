@@ -19,7 +19,7 @@ import httpx
 
 from tests.conftest import REPO
 
-QUESTION = "Hvem leverer vedligeholdelsen af OS2forms, og hvem kvalitetssikrer den?"
+QUESTION = "Hvilken leverandør står for vedligehold af OS2forms, og hvem sørger for kvalitetssikringen?"
 
 
 def fresh_checkout(target: Path) -> Path:

@@ -117,8 +117,8 @@ def write_sources(folder: Path, kommune: Path) -> Path:
 def build_two_sites(folder: Path, embedding_cache: Path):  # type: ignore[no-untyped-def]
     """(settings, kommune site folder) of a new index of both sites under `folder`."""
     from assistant.settings import Settings
+    from assistant.sources import load_sources
     from ingest.pipeline import ingest
-    from ingest.sources import load_sources
 
     kommune = write_site(folder / "kommune-site", KOMMUNE_PAGES)
     settings = Settings(index_dir=folder / "index", cache_dir=folder / "cache", embedding_cache_dir=embedding_cache,
@@ -129,8 +129,8 @@ def build_two_sites(folder: Path, embedding_cache: Path):  # type: ignore[no-unt
 
 
 def add_page_and_reingest(settings, kommune: Path) -> None:  # type: ignore[no-untyped-def]
+    from assistant.sources import load_sources
     from ingest.pipeline import ingest
-    from ingest.sources import load_sources
 
     rel, text = NEW_PAGE
     (kommune / rel).write_text(text, encoding="utf-8")

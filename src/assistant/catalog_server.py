@@ -1,9 +1,10 @@
 """The catalog kept in a Chroma server, for several app hosts sharing one index.
 
-Same interface as catalog.Catalog (the SQLite one next to an embedded index). Chroma has no
+A catalog.PageCatalog, like the SQLite one next to an embedded index (catalog_sqlite.py). Chroma has no
 transactions, so a commit writes a whole new generation of page records and then flips one `head`
 record to it (a single-record upsert is atomic); readers read `head` first and then that generation.
 The generation before stays one round, so a reader that read the old head still finds its records.
+A snapshot is read from one head: its generation holds all of that version.
 The ingest lock is a lease record: write it, wait, read it back — the last writer of a race wins.
 """
 
@@ -15,11 +16,39 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from assistant.catalog import PageChange, PageRecord, check_signature, recorded_sources_from
+from assistant.catalog import CatalogSnapshot, PageChange, PageRecord, check_signature, recorded_sources_from
 from assistant.errors import IngestLockedError, StoreError
 from assistant.models import Chunk
 
 _DUMMY = [0.0]  # the catalog collection holds no meaningful vectors; Chroma wants one per record
+
+
+def _call(description: str, what: str, fn: Any, **kwargs: Any) -> Any:
+    """fn(**kwargs), any chromadb error a StoreError saying what the catalog in `description` failed to do."""
+    try:
+        return fn(**kwargs)
+    except Exception as exc:  # noqa: BLE001
+        raise StoreError(f"Catalog in {description} failed to {what}: {exc}") from exc
+
+
+# A page record: metadata {kind: "page", generation, source, path, url, title, content_hash, file_key},
+# document: JSON [{id, text, meta}] of its chunks in order.
+StoredPage = tuple[dict, str]
+
+
+def _chunks_of(records: list[StoredPage]) -> list[tuple[str, Chunk]]:
+    rows = []
+    for _, document in sorted(records, key=lambda r: (r[0]["source"], r[0]["path"])):
+        for c in json.loads(document):
+            rows.append((c["id"], Chunk.from_metadata(c["text"], c["meta"])))
+    return rows
+
+
+def _pages_per_source(records: list[StoredPage]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for m, _ in records:
+        counts[m["source"]] = counts.get(m["source"], 0) + 1
+    return counts
 
 
 class ServerCatalog:
@@ -29,13 +58,9 @@ class ServerCatalog:
             self.collection = client.get_or_create_collection(name, embedding_function=None)
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"Cannot open catalog collection {name!r} in {description}: {exc}") from exc
-        self._head_cache: dict | None = None
 
     def _call(self, what: str, fn: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(**kwargs)
-        except Exception as exc:  # noqa: BLE001
-            raise StoreError(f"Catalog in {self.description} failed to {what}: {exc}") from exc
+        return _call(self.description, what, fn, **kwargs)
 
     def _head(self) -> dict:
         result = self._call("read its head", self.collection.get, ids=["head"], include=["metadatas"])
@@ -43,6 +68,9 @@ class ServerCatalog:
 
     def close(self) -> None:
         pass
+
+    def lock(self) -> ServerLease:
+        return ServerLease(self.collection, self.description)
 
     def exists(self) -> bool:
         return bool(self._head().get("version"))  # a head with only recorded sources holds no index yet
@@ -75,7 +103,7 @@ class ServerCatalog:
     def version(self) -> int:
         return int(self._head().get("version") or 0)
 
-    def _records(self, generation: int | None = None) -> list[tuple[dict, str]]:
+    def _records(self, generation: int | None = None) -> list[StoredPage]:
         if generation is None:
             generation = int(self._head().get("generation") or 0)
         if not generation:
@@ -93,17 +121,10 @@ class ServerCatalog:
         }
 
     def sources(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for m, _ in self._records():
-            counts[m["source"]] = counts.get(m["source"], 0) + 1
-        return counts
+        return _pages_per_source(self._records())
 
     def chunks(self) -> list[tuple[str, Chunk]]:
-        rows = []
-        for _, document in sorted(self._records(), key=lambda r: (r[0]["source"], r[0]["path"])):
-            for c in json.loads(document):
-                rows.append((c["id"], Chunk.from_metadata(c["text"], c["meta"])))
-        return rows
+        return _chunks_of(self._records())
 
     def chunk_ids(self) -> set[str]:
         return {c["id"] for _, d in self._records() for c in json.loads(d)}
@@ -111,6 +132,13 @@ class ServerCatalog:
     def counts(self) -> tuple[int, int]:
         records = self._records()
         return len(records), sum(len(json.loads(d)) for _, d in records)
+
+    def read_snapshot(self) -> CatalogSnapshot:
+        head = self._head()  # once: the generation it names holds the whole version
+        records = self._records(int(head.get("generation") or 0))
+        last = head.get("last_ingest")
+        return CatalogSnapshot(int(head.get("version") or 0), dict(_chunks_of(records)), len(records),
+                               _pages_per_source(records), float(last) if last else None)
 
     def commit(self, changes: Iterable[PageChange], signature: dict, report: dict,
                sources: list[dict] | None = None) -> int:
@@ -167,36 +195,37 @@ class ServerCatalog:
 
 
 class ServerLease:
-    """One ingest at a time across hosts: a lease record in the catalog collection."""
+    """One ingest at a time across hosts: a lease record in the catalog collection (ServerCatalog.lock)."""
 
-    def __init__(self, catalog: ServerCatalog, ttl: float = 900, settle: float = 0.3) -> None:
-        self.catalog = catalog
+    def __init__(self, collection: Any, description: str, ttl: float = 900, settle: float = 0.3) -> None:
+        self.collection = collection
+        self.description = description
         self.ttl = ttl
         self.settle = settle
         self.owner = uuid.uuid4().hex
         self.is_locked = False
 
     def _read(self) -> dict:
-        result = self.catalog._call("read the ingest lease", self.catalog.collection.get, ids=["lease"],
-                                    include=["metadatas"])
+        result = _call(self.description, "read the ingest lease", self.collection.get, ids=["lease"],
+                       include=["metadatas"])
         return dict(result["metadatas"][0]) if result["ids"] else {}
 
     def _write(self, owner: str, expires: float) -> None:
-        self.catalog._call("write the ingest lease", self.catalog.collection.upsert, ids=["lease"],
-                           embeddings=[_DUMMY], metadatas=[{"kind": "lease", "owner": owner, "expires": expires}],
-                           documents=["lease"])
+        _call(self.description, "write the ingest lease", self.collection.upsert, ids=["lease"],
+              embeddings=[_DUMMY], metadatas=[{"kind": "lease", "owner": owner, "expires": expires}],
+              documents=["lease"])
 
     def acquire(self) -> None:
         current = self._read()
         if current.get("owner") and float(current.get("expires", 0)) > time.time():
             raise IngestLockedError(
-                f"Another ingest is running on {self.catalog.description} (lease until "
+                f"Another ingest is running on {self.description} (lease until "
                 f"{time.strftime('%H:%M:%S', time.localtime(float(current['expires'])))}); wait for it to finish"
             )
         self._write(self.owner, time.time() + self.ttl)
         time.sleep(self.settle)
         if self._read().get("owner") != self.owner:
-            raise IngestLockedError(f"Another ingest started at the same moment on {self.catalog.description}")
+            raise IngestLockedError(f"Another ingest started at the same moment on {self.description}")
         self.is_locked = True
 
     def release(self) -> None:

@@ -23,6 +23,7 @@ import struct
 import tempfile
 from importlib import util
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -183,7 +184,7 @@ def _json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
-def _tokenizer(weights: BundledWeights):  # type: ignore[no-untyped-def]
+def _tokenizer(weights: BundledWeights) -> Any:
     """XLM-R's tokenizer: Unigram over the bundled pieces, nmt_nfkc normalisation, <s> … </s>."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import Unigram

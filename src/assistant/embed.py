@@ -14,7 +14,7 @@ giving the same normalised vectors up to rounding:
     torch       sentence-transformers on torch (the reference)
     onnx        the same network exported to ONNX (fp32), run by onnxruntime
     onnx-int8   that export with dynamic int8 quantisation of its weights (MatMul, Attention, Gather)
-The ONNX export and its encoder live in embed_onnx.py.
+The ONNX export is made in embed_onnx_export.py and run by the encoder in embed_onnx.py.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -159,11 +159,11 @@ class TorchEmbedder(_Prompted):
         self.batch_size = batch_size
         self.location = resolve_model(name, cache_dir)
         self.prompt = prompts(name, self.location)
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
     @property
-    def model(self):  # type: ignore[no-untyped-def]
+    def model(self) -> Any:
         with self._lock:
             if self._model is None:
                 try:
@@ -271,7 +271,7 @@ def check_backend(backend: str) -> str:
     return backend
 
 
-_EMBEDDERS: dict[tuple[str, int, str], TorchEmbedder | OnnxEmbedder] = {}
+_EMBEDDERS: dict[tuple[str, int, str], Embedder] = {}
 _EMBEDDERS_LOCK = threading.Lock()
 
 
@@ -282,7 +282,7 @@ def make_embedder(name: str, batch_size: int = 8, backend: str = "torch",
 
 
 def get_embedder(name: str, batch_size: int = 8, backend: str = "torch",
-                 cache_dir: Path | str | None = None) -> TorchEmbedder | OnnxEmbedder:
+                 cache_dir: Path | str | None = None) -> Embedder:
     """One embedder per model, batch size and backend per process.
 
     The ONNX backends need `cache_dir` (pass the settings' cache_dir): their export lives in

@@ -1,31 +1,29 @@
-"""Retrieval and abstention evaluation a user can run on their own site.
+"""Scores of the assistant on questions with known answers: the JSONL question format of the dev
+sets (id, question, lang, kind, history, gold[{path, heading}], facts, ...), hit@1/3/5 and MRR@10 by
+page and by page + heading, abstention precision/recall, the share of the gold facts the answers
+contain (an abstention contains none), what a reader sees (answers showing markup, the median answer
+length in words, and whether a standalone question asked right after the one before it gets the same
+answer as alone), each by question kind, as markdown tables.
 
-    python -m assistant.eval --questions questions.jsonl --source path/to/site [--index DIR]
-
-Reads the JSONL question format of the dev sets (id, question, lang, kind, history, gold[{path,
-heading}], facts, ...), ingests the site (incrementally) and prints a markdown table: hit@1/3/5 and
-MRR@10 by page and by page + heading, abstention precision/recall, the share of the gold facts the
-answers contain (an abstention contains none), what a reader sees (answers showing markup, the
-median answer length in words, and whether a standalone question asked right after the one before it
-gets the same answer as alone), and the same by question kind — for the assistant and for two
-baselines a user would otherwise pick: dense-only (langchain + Chroma over the same model and store)
-and BM25 with default tokenisation. Given several question files (one
---source each), it ends with the table of all of them together.
+It runs no ingest: the command that ingests a site and prints these tables is bench/eval.py
+(`python -m bench.eval`), which can depend on both the pipeline and the library.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from assistant.offline import go_offline
+from assistant.models import Turn, turns_from
 from assistant.text import prose
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
 
 
 @dataclass
@@ -34,7 +32,7 @@ class Question:
     question: str
     kind: str
     lang: str
-    history: list[dict]
+    history: list[Turn]
     gold: list[dict]
     facts: list[str] = field(default_factory=list)  # short facts a correct answer contains
     split: str = ""  # "tune" or "holdout" in question sets that keep half out of all tuning
@@ -57,11 +55,6 @@ class Result:
     text: str = ""
 
 
-@dataclass
-class Scores:
-    results: dict[str, list[tuple[Question, Result]]] = field(default_factory=lambda: defaultdict(list))
-
-
 def load_questions(file: Path) -> list[Question]:
     questions = []
     for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
@@ -70,7 +63,7 @@ def load_questions(file: Path) -> list[Question]:
         try:
             row = json.loads(line)
             questions.append(Question(row["id"], row["question"], row.get("kind", "lookup"), row.get("lang", "da"),
-                                      row.get("history") or [], row.get("gold") or [], row.get("facts") or [],
+                                      turns_from(row.get("history") or []), row.get("gold") or [], row.get("facts") or [],
                                       str(row.get("split") or "")))
         except (json.JSONDecodeError, KeyError) as exc:
             raise SystemExit(f"{file}, line {number}: not a question record ({exc})") from None
@@ -182,7 +175,7 @@ def table(title: str, systems: dict[str, list[tuple[Question, Result]]]) -> str:
     return "\n".join(lines)
 
 
-def evaluate(questions: list[Question], assistant, baselines: dict[str, Callable]) -> dict:  # type: ignore[no-untyped-def]
+def evaluate(questions: list[Question], assistant: Assistant, baselines: dict[str, Callable]) -> dict:
     systems: dict[str, list[tuple[Question, Result]]] = {"assistant": []}
     previous: tuple[Question, str] | None = None  # the standalone question before, and its answer
     for q in questions:
@@ -195,8 +188,7 @@ def evaluate(questions: list[Question], assistant, baselines: dict[str, Callable
         result.reason, result.text = answer.reason, answer.text
         if not q.history:
             if previous is not None:  # the same question, asked right after an unrelated one
-                history = [{"role": "user", "content": previous[0].question},
-                           {"role": "assistant", "content": previous[1]}]
+                history = [Turn("user", previous[0].question), Turn("assistant", previous[1])]
                 after = assistant.ask(q.question, history)
                 result.stable = (after.answered, after.text) == (answer.answered, answer.text)
             previous = (q, answer.text)
@@ -228,104 +220,3 @@ def write_details(file: Path, rows: list[tuple[Question, Result]]) -> None:
                                   "page_rank": r.page_rank, "facts": r.facts, "words": r.words,
                                   "markup": r.markup, "stable": r.stable, "answer": r.text},
                                  ensure_ascii=False) + "\n")
-
-
-def dense_baseline(settings, collection: str) -> Callable:  # type: ignore[no-untyped-def]
-    """The plain langchain + Chroma retriever over the same model and store."""
-    from langchain_chroma import Chroma
-    from langchain_huggingface import HuggingFaceEmbeddings
-
-    from assistant.embed import prompts, resolve_model
-    from assistant.store import chroma_client
-
-    client, _ = chroma_client(settings)
-    location = resolve_model(settings.embedding_model, settings.cache_dir)
-    prompt = prompts(settings.embedding_model, location)
-    embeddings = HuggingFaceEmbeddings(model_name=location,
-                                       encode_kwargs={"normalize_embeddings": True, "prompt": prompt["passage"]},
-                                       query_encode_kwargs={"normalize_embeddings": True, "prompt": prompt["query"]})
-    store = Chroma(client=client, collection_name=collection, embedding_function=embeddings)
-
-    def search(question: str) -> list:
-        docs = store.similarity_search(question, k=10)
-        return [_ranked(d.metadata) for d in docs]
-
-    return search
-
-
-def bm25_baseline(chunks: list) -> Callable:  # type: ignore[no-untyped-def]
-    """bm25s with its default tokenisation (no stemming, no Danish analysis)."""
-    import bm25s
-
-    retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize([c.embed_text for c in chunks], show_progress=False), show_progress=False)
-
-    def search(question: str) -> list:
-        tokens = bm25s.tokenize([question], show_progress=False)
-        if not tokens.vocab:
-            return []
-        docs, _ = retriever.retrieve(tokens, k=min(10, len(chunks)), show_progress=False)
-        return [(chunks[i].path, chunks[i].headings, chunks[i].covers) for i in docs[0]]
-
-    return search
-
-
-def _ranked(meta: dict) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    split = lambda v: tuple(h for h in str(v or "").split("\x1f") if h)  # noqa: E731
-    return meta["path"], split(meta.get("headings")), split(meta.get("covers"))
-
-
-def main(argv: list[str] | None = None) -> int:
-    go_offline()
-    parser = argparse.ArgumentParser(prog="python -m assistant.eval", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", type=Path, required=True, action="append", help="JSONL file (repeatable)")
-    parser.add_argument("--source", type=Path, required=True, action="append", help="site folder (one per file)")
-    parser.add_argument("--index", type=Path, help="index folder (default: data/eval/<site name>; with "
-                        "several sites, one subfolder per site name)")
-    parser.add_argument("--no-baselines", action="store_true")
-    parser.add_argument("--split", choices=("tune", "holdout"), help="only the questions of this split")
-    parser.add_argument("--details", type=Path, help="write each question's answer, decline reason and "
-                        "scores to this JSONL file")
-    args = parser.parse_args(argv)
-    if len(args.questions) != len(args.source):
-        parser.error("give one --source per --questions file")
-
-    from assistant.catalog import Catalog
-    from assistant.service import Assistant
-    from assistant.settings import Settings
-    from assistant.store import collection_name
-    from ingest.pipeline import ingest
-    from ingest.sources import SourceSpec
-
-    combined: dict[str, list[tuple[Question, Result]]] = {}
-    for questions_file, source in zip(args.questions, args.source, strict=True):
-        name = source.resolve().name
-        index = (args.index / name if len(args.questions) > 1 else args.index) if args.index else Path("data/eval") / name
-        settings = Settings(index_dir=index)
-        report = ingest(settings, [SourceSpec(name=name, path=source.resolve())], progress=False)
-        if report.failed:
-            print(f"error: {report.sources[0].error}", file=sys.stderr)
-            return 1
-        assistant = Assistant.open(settings)
-        baselines = {}
-        if not args.no_baselines:
-            baselines["dense only (langchain + Chroma)"] = dense_baseline(
-                settings, collection_name(settings.collection, settings.chunking_signature()))
-            baselines["BM25 default tokenisation"] = bm25_baseline([c for _, c in Catalog(index).chunks()])
-        questions = [q for q in load_questions(questions_file) if not args.split or q.split == args.split]
-        systems = evaluate(questions, assistant, baselines)
-        if args.details:
-            write_details(args.details, systems["assistant"])
-        print(table(f"{questions_file.name} on {source.resolve().name}", systems))
-        print(declined_by(systems["assistant"]))
-        print()
-        for system, rows in systems.items():
-            combined.setdefault(system, []).extend(rows)
-    if len(args.questions) > 1:  # the targets hold for all questions together, kind by kind
-        print(table(f"all {len(args.questions)} question files", combined))
-        print()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.lexical import DanishAnalyzer
+from assistant.danish_analyzer import DanishAnalyzer
 
 SAME_GROUP = 0.34
 

@@ -3,11 +3,47 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 def sha1(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+
+def title_line(title: str, headings: Sequence[str]) -> str:
+    """The first line of every embedded text: the page title and the heading path, "Titel › Afsnit"."""
+    return " › ".join((title, *headings))
+
+
+def embedded_text(title: str, headings: Sequence[str], text: str) -> str:
+    """What is embedded and indexed for a passage (Chunk.embed_text); chunking sizes exactly this."""
+    return f"{title_line(title, headings)}\n{text}"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One turn of a conversation: what a person asked, or what the assistant answered."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+History = Sequence[Turn]  # oldest first
+
+
+def turns_from(raw: Iterable[object]) -> list[Turn]:
+    """Turns from JSON-like records `{"role": "user"|"assistant", "content": str}` (a question file, the
+    chat's state); a record that is not one is left out."""
+    turns = []
+    for record in raw:
+        if isinstance(record, Turn):
+            turns.append(record)
+        elif isinstance(record, dict) and record.get("role") in ("user", "assistant"):
+            turns.append(Turn(record["role"], str(record.get("content") or "")))
+    return turns
 
 
 @dataclass(frozen=True)
@@ -63,8 +99,7 @@ class Chunk:
     @property
     def embed_text(self) -> str:
         """What is embedded and indexed: the passage with its title and heading path in front."""
-        context = " › ".join((self.title, *self.headings))
-        return f"{context}\n{self.text}"
+        return embedded_text(self.title, self.headings, self.text)
 
     @property
     def text_hash(self) -> str:

@@ -10,7 +10,6 @@ site's `_config.yml` (its title and description), through the same hostile-sourc
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +17,12 @@ from urllib.parse import quote, unquote, urlsplit
 
 from assistant.models import Chunk
 from assistant.settings import Settings
+from assistant.text import split_code, split_sentences
 
 log = logging.getLogger("assistant.pages")
 
 RESOURCE_SCHEME = "docs"  # docs://{source}/{path}: one MCP resource URI per page
 SUMMARY_CHARS = 200
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -66,16 +65,11 @@ class DocPage:
     @property
     def summary(self) -> str:
         """The page's first sentence of prose (at most SUMMARY_CHARS), or "" when it has none."""
-        in_code = False
-        for line in self.text.split("\n"):
-            line = line.strip()
-            if line.startswith("```"):
-                in_code = not in_code
+        for line in split_code(self.text)[0]:
+            line = line.strip().lstrip("-*+• ").strip()
+            if len(line) < 3 or line.startswith("|") or line == self.title:
                 continue
-            line = line.lstrip("-*+• ").strip()
-            if in_code or len(line) < 3 or line.startswith("|") or line == self.title:
-                continue
-            sentence = _SENTENCE_END.split(line, maxsplit=1)[0]
+            sentence = split_sentences(line)[0]
             if len(sentence) > SUMMARY_CHARS:
                 sentence = sentence[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0] + "…"
             return sentence
@@ -199,9 +193,9 @@ def _config_text(value: object) -> str:
 def _site_config(settings: Settings, source: str) -> dict:
     """The `_config.yml` of a source listed in the sources file, read as ingest reads it; {} when
     the source, its folder or the file cannot be found or read."""
-    from ingest.jekyll import MAX_CONFIG_BYTES, load_yaml
-    from ingest.source_files import SourceFileError, read_source_file
-    from ingest.sources import clone_folder, load_sources
+    from assistant.jekyll import MAX_CONFIG_BYTES, load_yaml
+    from assistant.source_files import SourceFileError, read_source_file
+    from assistant.sources import clone_folder, load_sources
 
     try:
         spec = next((s for s in load_sources(Path(settings.sources_file)) if s.name == source), None)

@@ -16,11 +16,19 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.catalog import Catalog, open_catalog
-from assistant.catalog_server import ServerCatalog
+from assistant.catalog import PageCatalog, open_catalog
+from assistant.danish import (
+    COMMON_INFINITIVES,
+    CONTINUING_OPENERS,
+    POSSESSIVE_PRONOUNS,
+    PRONOUNS_OR_ARTICLES,
+    REFERRING_PRONOUNS,
+    STOPWORDS,
+)
+from assistant.danish_analyzer import DanishAnalyzer
 from assistant.embed import Embedder, get_embedder
-from assistant.lexical import STOPWORDS, DanishAnalyzer, LexicalIndex
-from assistant.models import Chunk
+from assistant.lexical import LexicalIndex
+from assistant.models import Chunk, History
 from assistant.settings import Settings
 from assistant.store import VectorStore, collection_name, open_store
 
@@ -98,16 +106,9 @@ class Query:
         return f"{self.context} {self.text}".strip()
 
 
-# Words that refer back to the conversation. "den", "det", "de" … are also articles ("den juridiske
-# overdragelse") and expletives ("Hvad koster det at være medlem?"): they refer back only near the end
-# of the question ("Hvem leverer den?", "Hvilken version skal det mindst være?") with no adjective
-# (Danish "-e"), number or "at" after them.
-REFERRING = frozenset("han hun hende ham dem he she her him they them".split())
-# Possessives mostly point inside the question ("ledelsesfora og brugere … deres drøftelser").
-POSSESSIVE = frozenset("hans hendes deres dens dets his its their".split())
-REFERRING_OR_ARTICLE = frozenset("den det de denne dette disse it this these those".split())
-CONTINUING = ("og ", "men ", "også ", "hvad med ", "hvad så med ", "and ", "but ", "what about ", "how about ")
-VERBS = frozenset("være blive have gøre komme gå se".split())  # "-e", but no adjective: "skal den være klar?"
+# A pronoun that is also an article ("den", "det", "de" …: danish.PRONOUNS_OR_ARTICLES) refers back only
+# near the end of the question ("Hvem leverer den?", "Hvilken version skal det mindst være?") with no
+# adjective (Danish "-e"), number or "at" after it.
 NEAR_END = 3  # an ambiguous pronoun refers back only among the question's last words
 _WORDS = re.compile(r"[^\W_][\w'’-]*|[,;:–.]")
 
@@ -119,17 +120,18 @@ def is_follow_up(question: str) -> bool:
     hvem kvalitetssikrer den?" names it before the comma). A question that names its own subject is
     answered exactly as it would be without the conversation."""
     text = question.lower().strip()
-    if text.startswith(CONTINUING):
+    if text.startswith(CONTINUING_OPENERS):
         return True
     tokens = _WORDS.findall(text)
     words = [(position, t) for position, t in enumerate(tokens) if t[0].isalnum()]  # (place in tokens, word)
     for i, (position, word) in enumerate(words):
         following = words[i + 1][1] if i + 1 < len(words) else ""
-        ambiguous = word in REFERRING_OR_ARTICLE and len(words) - i <= NEAR_END and \
-            not ((following.endswith("e") and following not in VERBS) or following[:1].isdigit() or following in ("at", "om"))
-        if word in REFERRING or ambiguous:
+        ambiguous = word in PRONOUNS_OR_ARTICLES and len(words) - i <= NEAR_END and \
+            not ((following.endswith("e") and following not in COMMON_INFINITIVES) or following[:1].isdigit()
+                 or following in ("at", "om"))
+        if word in REFERRING_PRONOUNS or ambiguous:
             return not _antecedent_before(tokens[:position])
-        if word in POSSESSIVE:
+        if word in POSSESSIVE_PRONOUNS:
             return not _antecedent_before(tokens[:position], within_clause=True)
     return False
 
@@ -144,13 +146,12 @@ def _antecedent_before(before: list[str], within_clause: bool = False) -> bool:
     return len(clause) >= 2
 
 
-def condense(question: str, history: list[dict] | None) -> Query:
+def condense(question: str, history: History | None) -> Query:
     """Without an LLM: a follow-up carries the previous user turn's words; any other question is
     asked as it stands."""
     if not history or not is_follow_up(question):
         return Query(question)
-    previous = [str(t.get("content") or "") for t in history if isinstance(t, dict) and t.get("role") == "user"]
-    previous = [p for p in previous if p.strip()]
+    previous = [t.content for t in history if t.role == "user" and t.content.strip()]
     if not previous:
         return Query(question)
     return Query(question, previous[-1][:500])
@@ -163,8 +164,7 @@ class Retriever:
         self.embedder = embedder
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
-        self._server_catalog: Catalog | ServerCatalog | None = None
-        self._local = threading.local()  # one SQLite connection per serving thread
+        self._index_catalog: PageCatalog | None = None
         # The latest questions' vectors: an answer reads its question's vector twice (retrieval, sentences).
         self.query_vector = lru_cache(maxsize=QUERY_VECTORS_KEPT)(self._embed_query)
 
@@ -181,17 +181,11 @@ class Retriever:
         retriever.snapshot()
         return retriever
 
-    def _catalog(self) -> Catalog | ServerCatalog:
-        """SQLite: one connection per thread, opened once (every query reads the version).
-        Server: one HTTP client for the process."""
-        if not self.settings.chroma_host:
-            catalog = getattr(self._local, "catalog", None)
-            if catalog is None:
-                catalog = self._local.catalog = open_catalog(self.settings)
-            return catalog
-        if self._server_catalog is None:
-            self._server_catalog = open_catalog(self.settings)
-        return self._server_catalog
+    def _catalog(self) -> PageCatalog:
+        """Opened once and shared by the serving threads: every query reads the version."""
+        if self._index_catalog is None:
+            self._index_catalog = open_catalog(self.settings)
+        return self._index_catalog
 
     def snapshot(self) -> Snapshot:
         """The current snapshot, rebuilt (once, under a lock) when the catalog has a newer version."""
@@ -203,13 +197,12 @@ class Retriever:
         with self._lock:
             if self._snapshot is not None and self._snapshot.version == version:
                 return self._snapshot
-            chunks = dict(catalog.chunks())
+            read = catalog.read_snapshot()  # may be newer than `version`: it is then the one served
+            chunks = read.chunks
             analyzer = DanishAnalyzer(c.embed_text for c in chunks.values())
             lexical = LexicalIndex(list(chunks), [c.embed_text for c in chunks.values()], analyzer)
-            pages, _ = catalog.counts()
-            last = catalog.get_meta("last_ingest")
-            self._snapshot = Snapshot(version, chunks, lexical, analyzer, pages,
-                                      float(last) if last else None, catalog.sources(), top_headings(chunks.values()))
+            self._snapshot = Snapshot(read.version, chunks, lexical, analyzer, read.pages, read.last_ingest,
+                                      read.sources, top_headings(chunks.values()))
             return self._snapshot
 
     def search(self, query: Query | str, k: int = 8, filters: Filters | None = None,

@@ -1,12 +1,16 @@
-"""The Assistant: the one object the CLI, the web chat, the HTTP API and the widget all call.
+"""The Assistant: the one object the CLI, the web chat, the HTTP API, the widget and MCP all call.
 
 It validates the question, retrieves passages from one index snapshot, decides whether the evidence
-is strong enough to answer, and has the configured answerer write the answer with citations.
+is strong enough to answer, and has the configured answerer write the answer with citations. It also
+answers what the admin page and the MCP tools show of the index (chunks per source, the last ingest,
+the documentation gaps). Its errors are raised, never turned into replies: the edges do that
+(web/failures.py, the command lines).
 """
 
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import shutil
 import sqlite3
@@ -22,12 +26,13 @@ from assistant.answer.citations import NOT_FOUND, not_found_answer  # noqa: F401
 from assistant.answer.evidence import QueryEvidence
 from assistant.answer.extractive import stream_words
 from assistant.answer.meaning import SentenceScorer, SentenceVectors, remembered
-from assistant.catalog import writer_lock
+from assistant.catalog import open_catalog, writer_lock
 from assistant.embed import embedding_key
 from assistant.errors import AssistantError, QuestionError, StorageFullError, is_disk_full
 from assistant.examples import Judged, candidates, choose
+from assistant.gaps import Gap, group_gaps
 from assistant.language import detect_language
-from assistant.models import Answer
+from assistant.models import Answer, History
 from assistant.pages import DocPage, SiteInfo, find_pages, pages_from_chunks, site_infos
 from assistant.retrieve import Filters, Passage, Query, Retriever, condense, is_follow_up
 from assistant.settings import Settings
@@ -35,7 +40,7 @@ from assistant.store import VectorCheck, check_vectors
 
 log = logging.getLogger("assistant")
 
-MAX_QUESTION_CHARS = 2000
+MAX_QUESTION_CHARS = 2000  # the one limit of a question: the API, chat, MCP and widget (widget.py serves it) use it
 EXAMPLE_POOL = 12  # example questions kept per index version; the chat shows a few at a time
 _EXAMPLES_LOCK = threading.Lock()
 
@@ -115,7 +120,7 @@ class Assistant:
     def search(self, query: str, k: int = 8, filters: Filters | None = None) -> list[Passage]:
         return self.retrieve(query, None, filters, k).passages
 
-    def retrieve(self, question: str, history: list[dict] | None = None, filters: Filters | None = None,
+    def retrieve(self, question: str, history: History | None = None, filters: Filters | None = None,
                  k: int = 8) -> Retrieval:
         question = clean_question(question)
         query = replace(self.condense(question, history), language=detect_language(question))
@@ -129,10 +134,10 @@ class Assistant:
         score = remembered(self.sentences.scorer(self.retriever.query_vector(query.dense_text)))
         return Retrieval(question, query, evidence, judged, passages, score)
 
-    def ask(self, question: str, history: list[dict] | None = None, filters: Filters | None = None) -> Answer:
+    def ask(self, question: str, history: History | None = None, filters: Filters | None = None) -> Answer:
         return final_answer(self.stream(question, history, filters))
 
-    def stream(self, question: str, history: list[dict] | None = None,
+    def stream(self, question: str, history: History | None = None,
                filters: Filters | None = None) -> Iterator[str | Answer]:
         """Text pieces as they come, then the final Answer (whose text is authoritative)."""
         found = self.retrieve(question, history, filters)
@@ -147,7 +152,7 @@ class Assistant:
                                 found.score)
         yield from self.answerer.stream(request)
 
-    def condense(self, question: str, history: list[dict] | None) -> Query:
+    def condense(self, question: str, history: History | None) -> Query:
         """A follow-up as a standalone query: rewritten by the LLM when one is configured (falling
         back to the previous turn's terms if it fails), else by carrying the previous turn's terms."""
         carried = condense(question, history)
@@ -167,6 +172,29 @@ class Assistant:
 
     def abstain(self, passages: list[Passage], language: str) -> Answer:
         return not_found_answer(passages, language)
+
+    def chunks_per_source(self) -> dict[str, int]:
+        """How many chunks each source has in the current index version."""
+        counts: dict[str, int] = {}
+        for chunk in self.retriever.snapshot().chunks.values():
+            counts[chunk.source] = counts.get(chunk.source, 0) + 1
+        return counts
+
+    def last_report(self) -> dict:
+        """The summary the catalog keeps of the last ingest (ingest/pipeline.py); {} when there is none
+        or the catalog cannot be read."""
+        try:
+            catalog = open_catalog(self.settings)
+            raw = catalog.get_meta("last_report")
+            catalog.close()
+        except AssistantError:
+            return {}
+        return json.loads(raw) if raw else {}
+
+    def documentation_gaps(self, questions: list[dict]) -> list[Gap]:
+        """Logged questions it could not answer (feedback.FeedbackStore.gap_questions) grouped by their
+        terms in the current index's Danish analysis, largest group first (gaps.py)."""
+        return group_gaps(questions, self.retriever.snapshot().analyzer)
 
     def status(self) -> dict:
         snap = self.retriever.snapshot()
@@ -211,7 +239,15 @@ class Assistant:
     def example_questions(self, n: int = 4) -> list[str]:
         """n questions the pages answer well, the next n of them on each call (examples.py writes
         the candidates; kept are those answered, with a high score, from their own page). The pool
-        is chosen once per index version: ~10 ms a candidate after the first."""
+        is chosen once per index version: ~10 ms a candidate after the first. None when they cannot
+        be chosen: examples are a nicety, the chat works without them."""
+        try:
+            return self._next_examples(n)
+        except Exception:  # noqa: BLE001 - logged; no examples is no reason to fail a page
+            log.warning("no example questions: they could not be chosen", exc_info=True)
+            return []
+
+    def _next_examples(self, n: int) -> list[str]:
         snapshot = self.retriever.snapshot()
         with _EXAMPLES_LOCK:
             cached: tuple[int, list[str]] | None = getattr(self, "_examples_cache", None)

@@ -25,8 +25,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assistant.catalog import EmbeddingCache, WriterLock
+from assistant.catalog import WriterLock
 from assistant.embed import embedding_key
+from assistant.embedding_cache import EmbeddingCache
 from assistant.errors import AssistantError, IngestLockedError, StoreError
 from assistant.models import Chunk
 from assistant.settings import Settings

@@ -56,8 +56,13 @@ def _sentences(text: str) -> tuple[str, ...]:
     for line in split_code(text)[0]:
         line = line.strip()
         if line:
-            out.extend(s.strip() for s in _SENTENCE.split(line) if s.strip())
+            out.extend(split_sentences(line))
     return tuple(out)
+
+
+def split_sentences(line: str) -> list[str]:
+    """One line of prose split into its sentences (the one sentence splitter of ingest and answers)."""
+    return [s.strip() for s in _SENTENCE.split(line) if s.strip()]
 
 
 def in_context(lines: list[str], heading: str) -> list[str]:

@@ -9,7 +9,7 @@ import json
 import threading
 from collections import OrderedDict
 
-from ingest.sources import SourceSpec
+from assistant.sources import SourceSpec
 
 
 class Signature:

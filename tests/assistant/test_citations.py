@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from assistant.models import turns_from
 from assistant.service import Assistant
 from assistant.settings import Settings
 from tests.conftest import BORGERPC, PRODUKTMODNING, SHARED
@@ -22,7 +23,7 @@ def test_every_citation_opens_a_built_page_and_anchor(root, index_fixture, quest
     checked = 0
     for line in (SHARED / "eval" / questions).read_text(encoding="utf-8").splitlines():
         q = json.loads(line)
-        answer = assistant.ask(q["question"], q["history"])
+        answer = assistant.ask(q["question"], turns_from(q["history"]))
         for citation in answer.citations:
             site.check(citation.url, q["id"])
             site.check(citation.fragment_url, q["id"])

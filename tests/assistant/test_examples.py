@@ -29,7 +29,7 @@ def test_process_advantage_and_price_headings_become_questions():
 
 
 def test_first_sentences_that_define_or_give_a_purpose_become_questions():
-    assert questions_from(chunk("", "OS2BorgerPC Kiosk er en specialudgave af OS2BorgerPC.")) == ["Hvad er OS2BorgerPC Kiosk?"]
+    assert questions_from(chunk("", "OS2Rollekatalog er et værktøj til styring af rettigheder.")) == ["Hvad er OS2Rollekatalog?"]
     assert questions_from(chunk("", "Formålet med en open-source Healthanalyzer er at skabe et datagrundlag.")) \
         == ["Hvad er formålet med en open-source Healthanalyzer?"]
     assert questions_from(chunk("", "OS2borgerPC-grupper kan bruges til at lave en policy.")) \
@@ -94,3 +94,20 @@ def test_examples_rotate_and_are_chosen_once_per_index_version(index_current):
     assert tried > 0 and len(judged) == tried  # the second call judges nothing again
     pool = assistant._examples_cache[1]
     assert len(pool) > 3 and first != second and set(first) | set(second) <= set(pool)
+
+
+def test_examples_that_cannot_be_chosen_are_none(index_current, caplog):
+    """Examples are a nicety: an index that cannot be read gives none (logged), not an error."""
+    from types import SimpleNamespace
+
+    from assistant.errors import StoreError
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+    def unreadable():  # type: ignore[no-untyped-def]
+        raise StoreError("Vector store /srv/index failed to read")
+
+    assistant = Assistant.open(Settings(index_dir=index_current))
+    assistant.retriever = SimpleNamespace(snapshot=unreadable)  # type: ignore[assignment]
+    assert assistant.example_questions(4) == []
+    assert "no example questions" in caplog.text

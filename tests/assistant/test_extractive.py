@@ -9,8 +9,9 @@ import pytest
 from assistant.answer.evidence import QueryEvidence
 from assistant.answer.extractive import MAX_LIST_WORDS, ExtractiveAnswerer
 from assistant.answer.meaning import SentenceVectors
+from assistant.danish_analyzer import DanishAnalyzer
 from assistant.embed import embedding_key, get_embedder
-from assistant.lexical import DanishAnalyzer, LexicalIndex
+from assistant.lexical import LexicalIndex
 from assistant.models import Answer, Chunk
 from assistant.retrieve import Passage, Snapshot
 from assistant.settings import Settings

@@ -5,8 +5,8 @@ import io
 
 import pytest
 
+from assistant.danish_analyzer import DanishAnalyzer
 from assistant.gaps import gaps_csv, group_gaps
-from assistant.lexical import DanishAnalyzer
 
 
 @pytest.fixture(scope="module")

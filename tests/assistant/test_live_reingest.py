@@ -4,9 +4,9 @@ import threading
 
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.sources import SourceSpec
 from ingest.pipeline import ingest
 from ingest.site import scan_site
-from ingest.sources import SourceSpec
 from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD
 
 QUESTIONS = [

@@ -10,8 +10,8 @@ import pytest
 
 from assistant.eval import shows_markup
 from assistant.service import Assistant
+from assistant.sources import SourceSpec
 from ingest.pipeline import ingest
-from ingest.sources import SourceSpec
 
 PAGES = {
     "program.md": "---\ntitle: Program for netværksmødet\n---\n# Program\n\n| Tid | Punkt | Beskrivelse |\n|---|---|---|\n"

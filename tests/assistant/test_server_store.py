@@ -5,13 +5,13 @@ import itertools
 import pytest
 
 from assistant.catalog import open_catalog
-from assistant.catalog_server import ServerCatalog, ServerLease
+from assistant.catalog_server import ServerCatalog
 from assistant.errors import IngestLockedError
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.sources import SourceSpec
 from assistant.store import collection_name, open_store
 from ingest.pipeline import ingest
-from ingest.sources import SourceSpec
 from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD
 from tests.ingest.test_pipeline import PAGE, file_level_diff, make_site
 
@@ -73,7 +73,7 @@ def test_the_server_catalog_remembers_file_keys(server_settings, tmp_path, monke
 
 def test_only_one_ingest_at_a_time_across_hosts(server_settings, tmp_path):
     site = make_site(tmp_path / "site", {"a.md": "Tekst."})
-    lease = ServerLease(open_catalog(server_settings))  # type: ignore[arg-type]
+    lease = open_catalog(server_settings).lock()
     lease.acquire()
     try:
         with pytest.raises(IngestLockedError, match="Another ingest"):
@@ -112,6 +112,25 @@ def test_vectors_deleted_from_the_server_are_written_again_when_a_host_opens(ser
     vectors = other_host.status()["vectors"]
     assert (vectors["checked"], vectors["missing"], vectors["repaired"]) == (len(live), 1, 1)
     assert store.missing_vectors(live) == []
-    lease = ServerLease(open_catalog(server_settings))  # type: ignore[arg-type]
+    lease = open_catalog(server_settings).lock()
     lease.acquire()  # the repair gave its lease back
     lease.release()
+
+
+def test_a_snapshot_read_reads_the_head_once(server_settings, tmp_path, monkeypatch):
+    from chromadb.api.models.Collection import Collection
+
+    run(server_settings, make_site(tmp_path / "site", {"a.md": "Affald hentes om mandagen.", "b.md": "Haven."}))
+    catalog = open_catalog(server_settings)
+    reads: list[dict] = []
+    get = Collection.get
+
+    def counted(self, **kwargs):  # type: ignore[no-untyped-def]
+        reads.append(kwargs)
+        return get(self, **kwargs)
+
+    monkeypatch.setattr(Collection, "get", counted)
+    snapshot = catalog.read_snapshot()
+    assert [r.get("ids") for r in reads] == [["head"], None]  # the head, then its generation's pages
+    assert (snapshot.version, snapshot.pages, snapshot.sources) == (1, 2, {"lille": 2})
+    assert sorted(c.path for c in snapshot.chunks.values()) == ["a.md", "b.md"]

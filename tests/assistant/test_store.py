@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from filelock import FileLock
 
-from assistant.catalog import Catalog
+from assistant.catalog_sqlite import SqliteCatalog
 from assistant.service import Assistant
 from assistant.settings import Settings
 from assistant.store import CHECK_BATCH, ChromaStore, check_vectors, collection_name, open_store
@@ -24,7 +24,7 @@ def store_of(settings: Settings) -> ChromaStore:
 
 
 def live_ids(index_dir: Path) -> list[str]:
-    catalog = Catalog(index_dir)
+    catalog = SqliteCatalog(index_dir)
     try:
         return sorted(catalog.chunk_ids())
     finally:
@@ -92,10 +92,10 @@ def large_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Setting
     """A synthetic site of ~1,500 chunks (more than Chroma's sync threshold of 1,000) with hash vectors
     (bench.scale's FakeVectors, under a batch size of its own so that no real embedder is replaced):
     enough for Chroma to persist its HNSW files."""
+    from assistant.sources import SourceSpec
     from bench.scale import use_fake_vectors
     from bench.synth import generate
     from ingest.pipeline import ingest
-    from ingest.sources import SourceSpec
 
     work = tmp_path_factory.mktemp("large")
     generate(work / "site", pages=320, seed=3)

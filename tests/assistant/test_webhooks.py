@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from assistant.sources import SourceSpec
 from assistant.webhooks import push_matches, valid_signature
-from ingest.sources import SourceSpec
 
 SECRET = "hemmelig"
 

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import Catalog
+from assistant.catalog_sqlite import SqliteCatalog
 from assistant.settings import Settings
+from assistant.sources import SourceSpec
 from bench.synth import generate, mutate
-from ingest.pipeline import IngestReport, ingest
+from ingest.pipeline import ingest
+from ingest.report import IngestReport
 from ingest.site import scan_site
-from ingest.sources import SourceSpec
 from tests.conftest import BORGERPC, PRODUKTMODNING, SHARED
 from tests.jekyll_site import BuiltSite, build_site
 
@@ -32,7 +33,7 @@ def index_settings(index_dir: Path) -> Settings:
 
 
 def text_hashes(index_dir: Path) -> set[str]:
-    catalog = Catalog(index_dir)
+    catalog = SqliteCatalog(index_dir)
     hashes = {chunk.text_hash for _, chunk in catalog.chunks()}
     catalog.close()
     return hashes
@@ -97,7 +98,7 @@ def test_reingest_after_mutate_embeds_only_the_new_texts_of_the_edited_pages(
     assert len(edited) == PAGES // 10
     assert sorted(source.changed) == edited
     assert len(source.unchanged) == PAGES - len(edited) and not source.added and not source.removed
-    catalog = Catalog(tmp_path / "index")
+    catalog = SqliteCatalog(tmp_path / "index")
     records = catalog.pages("synth")
     catalog.close()
     assert report.chunks_written == sum(len(records[("synth", p)].chunk_ids) for p in edited)
@@ -110,7 +111,7 @@ def test_reingest_after_mutate_embeds_only_the_new_texts_of_the_edited_pages(
 def test_every_chunk_url_is_a_file_of_the_jekyll_build_and_every_anchor_an_id(
         site: Path, ingested: tuple[Path, IngestReport], tmp_path: Path):
     built = BuiltSite(site, build_site(site, tmp_path))
-    catalog = Catalog(ingested[0])
+    catalog = SqliteCatalog(ingested[0])
     chunks = catalog.chunks()
     catalog.close()
     for _, chunk in chunks:

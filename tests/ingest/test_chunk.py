@@ -2,13 +2,14 @@ import pytest
 
 from assistant.embed import load_token_counter
 from assistant.models import Page
+from assistant.settings import Settings
 from ingest.chunk import ChunkSizes, chunk_page
 from ingest.parse import parse_markdown_file
 from ingest.site import scan_site
 from tests.conftest import BORGERPC, PRODUKTMODNING
 
 count = load_token_counter("all-MiniLM-L6-v2")
-SIZES = ChunkSizes(max_tokens=256, target_tokens=200, min_tokens=48)
+SIZES = ChunkSizes.of(Settings())
 
 
 def page_from(markdown: str, rendered: bool = True) -> Page:

@@ -16,12 +16,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assistant.catalog import Catalog
+from assistant.catalog_sqlite import SqliteCatalog
 from assistant.service import Assistant
 from assistant.settings import Settings
+from assistant.sources import SourceSpec
 from assistant.store import ChromaStore, collection_name, open_store
 from ingest.pipeline import ingest
-from ingest.sources import SourceSpec
 from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD, REPO
 
 # `python -c` this with: point, then the CLI's arguments. The handler comes after the CLI's own
@@ -79,7 +79,7 @@ def check_usable(index_dir: Path, expected: set[str]) -> None:
     vector (read, not only listed), and the Assistant opens it, finds nothing to repair, and answers.
     Every Chroma client is closed afterwards: the next one reads what the next ingest wrote."""
     settings = Settings(index_dir=index_dir)
-    catalog = Catalog(index_dir)
+    catalog = SqliteCatalog(index_dir)
     live = catalog.chunk_ids()
     catalog.close()
     assert live == expected
@@ -106,7 +106,7 @@ def test_kill_9_at_each_progress_point_keeps_the_index_usable_and_consistent(ind
 
     index_dir = copy_index(index_old[0])
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_EMBEDDING_BATCH_SIZE": "2"}
-    old, new = set(Catalog(index_old[0]).chunk_ids()), set(Catalog(index_current).chunk_ids())
+    old, new = set(SqliteCatalog(index_old[0]).chunk_ids()), set(SqliteCatalog(index_current).chunk_ids())
 
     lines = kill_at("embedded-batch-2", PRODUKTMODNING, env)
     assert "progress embedded-batch-1:" in "".join(lines)
@@ -134,7 +134,7 @@ def test_kill_9_at_each_progress_point_keeps_the_index_usable_and_consistent(ind
         assert finished.returncode == 0, finished.stderr
         assert "INFO progress vectors-checked: " in finished.stderr
         check_usable(index_dir, expected)
-    clean, done = Catalog(index_current), Catalog(index_dir)
+    clean, done = SqliteCatalog(index_current), SqliteCatalog(index_dir)
     assert done.counts() == clean.counts()
     store = store_of(Settings(index_dir=index_dir))
     assert store.ids() == done.chunk_ids()  # the vectors left by the killed runs are gone
@@ -153,7 +153,7 @@ def test_an_ingest_writes_missing_vectors_of_unchanged_pages_again(index_old, in
     """Vectors of live chunks gone from the store (not from the catalog): the next ingest that writes
     finds them in its check and writes them again from the embedding cache."""
     settings = Settings(index_dir=copy_index(index_old[0]), embedding_cache_dir=index_current)
-    unchanged = sorted(set(Catalog(index_old[0]).chunk_ids()) & set(Catalog(index_current).chunk_ids()))
+    unchanged = sorted(set(SqliteCatalog(index_old[0]).chunk_ids()) & set(SqliteCatalog(index_current).chunk_ids()))
     damaged = unchanged[::25]
     assert len(damaged) >= 5
     store_of(settings)._collection.delete(ids=damaged)
@@ -163,5 +163,5 @@ def test_an_ingest_writes_missing_vectors_of_unchanged_pages_again(index_old, in
     missing = report.vectors.missing
     assert 0 < missing <= len(damaged) and (report.vectors.repaired, report.vectors.embedded) == (missing, 0)
     assert f"{missing} without a readable vector, {missing} repaired" in report.lines()[-1]
-    assert store_of(settings).missing_vectors(sorted(Catalog(settings.index_dir).chunk_ids())) == []
+    assert store_of(settings).missing_vectors(sorted(SqliteCatalog(settings.index_dir).chunk_ids())) == []
 

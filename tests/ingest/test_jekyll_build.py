@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.embed import load_token_counter
+from assistant.settings import Settings
 from ingest.chunk import ChunkSizes, chunk_page
 from ingest.site import scan_site
 from tests.conftest import BORGERPC, PRODUKTMODNING, REPO
@@ -27,7 +28,7 @@ def built(request, tmp_path_factory) -> BuiltSite:  # type: ignore[no-untyped-de
 def chunks_of(root: Path):  # type: ignore[no-untyped-def]
     count = load_token_counter("all-MiniLM-L6-v2")
     scan = scan_site(root, root.name)
-    return [c for page in scan.pages for c in chunk_page(page, count, ChunkSizes())]
+    return [c for page in scan.pages for c in chunk_page(page, count, ChunkSizes.of(Settings()))]
 
 
 def test_every_chunk_url_is_a_built_file_and_every_anchor_an_id(built: BuiltSite):

@@ -4,13 +4,13 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from assistant.catalog import Catalog
+from assistant.catalog_sqlite import SqliteCatalog
 from assistant.errors import IndexMismatchError, IngestLockedError
 from assistant.settings import Settings
+from assistant.sources import SourceSpec, load_sources
 from assistant.store import collection_name, open_store
 from ingest.pipeline import ingest
 from ingest.site import scan_site
-from ingest.sources import SourceSpec, load_sources
 from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD
 
 PAGE = "---\ntitle: {t}\n---\n# {t}\n{body}\n"
@@ -54,19 +54,19 @@ def test_update_report_equals_the_file_level_diff_of_the_two_versions(index_old,
 
 def test_update_embeds_only_new_texts_of_changed_and_added_pages(index_old, copy_index):
     index_dir = copy_index(index_old[0])
-    old_hashes = {c.text_hash for _, c in Catalog(index_dir).chunks()}
+    old_hashes = {c.text_hash for _, c in SqliteCatalog(index_dir).chunks()}
     report = run(Settings(index_dir=index_dir), PRODUKTMODNING, "os2produktmodning")
     touched = set(report.sources[0].added) | set(report.sources[0].changed)
-    new_chunks = [c for _, c in Catalog(index_dir).chunks() if c.path in touched]
+    new_chunks = [c for _, c in SqliteCatalog(index_dir).chunks() if c.path in touched]
     assert report.chunks_written == len(new_chunks)
     assert report.chunks_embedded == len({c.text_hash for c in new_chunks} - old_hashes)
-    assert 0 < report.chunks_embedded < len(Catalog(index_dir).chunks()) / 2
+    assert 0 < report.chunks_embedded < len(SqliteCatalog(index_dir).chunks()) / 2
 
 
 def test_deleted_page_chunks_cannot_be_retrieved(index_current):
     settings = Settings(index_dir=index_current)
     removed = file_level_diff(PRODUKTMODNING_OLD, PRODUKTMODNING)["removed"]
-    live = Catalog(index_current).chunks()
+    live = SqliteCatalog(index_current).chunks()
     assert not {c.path for _, c in live} & removed
     store = store_of(settings)
     assert store.ids() == {chunk_id for chunk_id, _ in live}
@@ -76,11 +76,11 @@ def test_deleted_page_chunks_cannot_be_retrieved(index_current):
 
 def test_reingest_without_change_embeds_and_writes_nothing(index_current, copy_index):
     index_dir = copy_index(index_current)
-    version = Catalog(index_dir).version
+    version = SqliteCatalog(index_dir).version
     report = run(Settings(index_dir=index_dir), PRODUKTMODNING, "os2produktmodning")
     assert report.chunks_embedded == 0 and report.chunks_written == 0
     assert len(report.sources[0].unchanged) == len(scan_site(PRODUKTMODNING, "x").pages)
-    assert Catalog(index_dir).version == version
+    assert SqliteCatalog(index_dir).version == version
 
 
 def count_parses(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
@@ -111,13 +111,13 @@ def test_reingest_without_change_parses_no_file(tmp_path, settings, monkeypatch)
 def test_a_file_changed_without_changing_its_text_is_read_once_then_remembered(tmp_path, settings, monkeypatch):
     site = make_site(tmp_path / "site", {"a.md": "Affald hentes om mandagen."})
     run(settings, site)
-    version = Catalog(settings.index_dir).version
+    version = SqliteCatalog(settings.index_dir).version
     (site / "a.md").write_text(PAGE.format(t="a", body="Affald hentes om mandagen."),
                                encoding="utf-8-sig")  # an editor added a byte-order mark: same text
     parsed = count_parses(monkeypatch)
     report = run(settings, site)
     assert parsed == ["a.md"] and report.sources[0].unchanged == ["a.md"] and report.chunks_written == 0
-    assert Catalog(settings.index_dir).version == version  # nothing new to serve
+    assert SqliteCatalog(settings.index_dir).version == version  # nothing new to serve
     run(settings, site)
     assert parsed == ["a.md"]  # the new key was remembered: not read a second time
 
@@ -127,15 +127,15 @@ def test_an_index_from_before_file_keys_reads_every_file_once(tmp_path, settings
 
     site = make_site(tmp_path / "site", {"a.md": "Affald.", "b.md": "Haven."})
     run(settings, site)
-    db = sqlite3.connect(Path(settings.index_dir) / Catalog.FILE)
+    db = sqlite3.connect(Path(settings.index_dir) / SqliteCatalog.FILE)
     with db:  # the table as it was: no file_key column
         db.executescript("CREATE TABLE old AS SELECT source, path, url, title, content_hash FROM pages;"
                          "DROP TABLE pages; ALTER TABLE old RENAME TO pages;")
     db.close()
-    version = Catalog(settings.index_dir).version
+    version = SqliteCatalog(settings.index_dir).version
     parsed = count_parses(monkeypatch)
     assert len(run(settings, site).sources[0].unchanged) == 2 and sorted(parsed) == ["a.md", "b.md"]
-    assert Catalog(settings.index_dir).version == version
+    assert SqliteCatalog(settings.index_dir).version == version
     run(settings, site)
     assert sorted(parsed) == ["a.md", "b.md"]
 
@@ -147,7 +147,7 @@ def test_a_new_site_url_reads_every_file_again(tmp_path, settings, monkeypatch):
     parsed = count_parses(monkeypatch)
     report = run(settings, site)
     assert parsed == ["a.md"] and report.sources[0].changed == ["a.md"]
-    assert next(c for _, c in Catalog(settings.index_dir).chunks()).url.startswith("https://ny.example.dk/")
+    assert next(c for _, c in SqliteCatalog(settings.index_dir).chunks()).url.startswith("https://ny.example.dk/")
 
 
 def test_index_built_with_other_settings_is_refused_until_full(tmp_path, settings):
@@ -158,8 +158,8 @@ def test_index_built_with_other_settings_is_refused_until_full(tmp_path, setting
         run(other, site)
     report = run(other, site, full=True)
     assert report.sources[0].changed == ["a.md"]
-    assert Catalog(settings.index_dir).signature()["chunk_target_tokens"] == 150
-    assert store_of(other).ids() == Catalog(settings.index_dir).chunk_ids()
+    assert SqliteCatalog(settings.index_dir).signature()["chunk_target_tokens"] == 150
+    assert store_of(other).ids() == SqliteCatalog(settings.index_dir).chunk_ids()
 
 
 def test_second_ingest_while_one_runs_stops_with_a_clear_message(tmp_path, settings):
@@ -172,22 +172,22 @@ def test_second_ingest_while_one_runs_stops_with_a_clear_message(tmp_path, setti
 def test_crash_before_commit_leaves_the_previous_index_whole(tmp_path, settings, monkeypatch):
     site = make_site(tmp_path / "site", {"a.md": "Gammel tekst om affald.", "b.md": "Anden side."})
     run(settings, site)
-    before = Catalog(settings.index_dir).chunks()
+    before = SqliteCatalog(settings.index_dir).chunks()
     (site / "a.md").write_text(PAGE.format(t="a", body="Ny tekst om genbrug."), encoding="utf-8")
 
     def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Catalog, "commit", crash)
+    monkeypatch.setattr(SqliteCatalog, "commit", crash)
     with pytest.raises(KeyboardInterrupt):
         run(settings, site)
-    assert Catalog(settings.index_dir).chunks() == before
+    assert SqliteCatalog(settings.index_dir).chunks() == before
     monkeypatch.undo()
     report = run(settings, site)
     assert report.sources[0].changed == ["a.md"]
-    texts = [c.text for _, c in Catalog(settings.index_dir).chunks()]
+    texts = [c.text for _, c in SqliteCatalog(settings.index_dir).chunks()]
     assert "Ny tekst om genbrug." in texts and "Gammel tekst om affald." not in texts
-    assert store_of(settings).ids() == Catalog(settings.index_dir).chunk_ids()
+    assert store_of(settings).ids() == SqliteCatalog(settings.index_dir).chunk_ids()
 
 
 def test_renamed_page_reuses_cached_embeddings(tmp_path, settings):
@@ -233,7 +233,7 @@ def test_source_removed_from_sources_file_is_pruned(tmp_path, settings):
     toml.write_text('[[source]]\nname = "one"\npath = "one"\n')
     report = ingest(settings, load_sources(toml), prune_unlisted=True, progress=False)
     assert [(s.name, s.removed) for s in report.sources] == [("one", []), ("two", ["b.md"])]
-    assert Catalog(settings.index_dir).sources() == {"one": 1}
+    assert SqliteCatalog(settings.index_dir).sources() == {"one": 1}
     assert two.exists() and one.exists()
 
 
@@ -255,7 +255,7 @@ def test_disk_full_during_ingest_is_a_clear_error_and_the_old_index_stays(tmp_pa
     with pytest.raises(StoreError, match="No space left on device"):
         run(settings, site)
     monkeypatch.undo()
-    assert [c.path for _, c in Catalog(settings.index_dir).chunks()] == ["a.md"]
+    assert [c.path for _, c in SqliteCatalog(settings.index_dir).chunks()] == ["a.md"]
     assert "mandagen" in Assistant.open(settings).ask("Hvornår hentes affald?").text
     assert run(settings, site).sources[0].added == ["b.md"]
 
@@ -270,7 +270,7 @@ def test_full_catalog_disk_is_reported_without_a_traceback(tmp_path, settings, m
     def full(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(Catalog, "_commit", full)
+    monkeypatch.setattr(SqliteCatalog, "_commit", full)
     with pytest.raises(StoreError, match="disk is full.*previous version of the index is unchanged"):
         run(settings, site)
 
@@ -314,7 +314,7 @@ def test_a_github_source_without_a_site_url_links_to_its_github_pages_address(tm
     git("commit", "-q", "-m", "v1", cwd=repo)
     spec = SourceSpec(name="os2borgerpc-docs", git="https://github.com/OS2borgerPC/os2borgerpc-docs.git", snapshot=repo)
     report = ingest(settings, [spec], progress=False)
-    [url] = {c.url.split("#")[0] for _, c in Catalog(settings.index_dir).chunks()}
+    [url] = {c.url.split("#")[0] for _, c in SqliteCatalog(settings.index_dir).chunks()}
     assert url == "https://os2borgerpc.github.io/os2borgerpc-docs/docs/a.html"
     assert any("inferred from its GitHub remote" in n for n in report.sources[0].notices)
 
@@ -325,5 +325,16 @@ def test_a_site_the_app_serves_itself_links_to_the_apps_public_address(tmp_path,
     (site / "a.md").write_text(PAGE.format(t="a", body="Tekst."), encoding="utf-8")
     served = settings.model_copy(update={"public_url": "https://assistent.kommune.dk/"})
     ingest(served, [SourceSpec(name="guide", path=site, site_url="/guide/")], progress=False)
-    [url] = {c.url.split("#")[0] for _, c in Catalog(settings.index_dir).chunks()}
+    [url] = {c.url.split("#")[0] for _, c in SqliteCatalog(settings.index_dir).chunks()}
     assert url == "https://assistent.kommune.dk/guide/a.html"
+
+
+def test_the_report_counts_each_sources_live_chunks_after_the_run(tmp_path, settings):
+    site = make_site(tmp_path / "site", {"a.md": "Affald hentes om mandagen.", "b.md": "Genbrug er åbent i weekenden."})
+    assert run(settings, site).sources[0].chunks == 2
+    (site / "c.md").write_text(PAGE.format(t="c", body="Storskrald bestilles på nettet."), encoding="utf-8")
+    (site / "a.md").unlink()
+    report = run(settings, site)  # one page added, one removed, one kept as it was
+    assert report.chunks_written == 1
+    assert report.sources[0].chunks == len(SqliteCatalog(settings.index_dir).chunks()) == 2
+    assert run(settings, site).sources[0].chunks == 2  # nothing changed

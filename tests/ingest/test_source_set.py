@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import Catalog, open_catalog
+from assistant.catalog import open_catalog
 from assistant.catalog_server import ServerCatalog
+from assistant.catalog_sqlite import SqliteCatalog
 from assistant.errors import SourceError, StoreError
 from assistant.settings import Settings
+from assistant.sources import SourceSpec
 from ingest.pipeline import ingest, ingest_sources_file, reingest
-from ingest.sources import SourceSpec
 from tests.ingest.test_pipeline import make_site
 
 _collections = itertools.count()
@@ -160,7 +161,7 @@ def test_an_older_index_keeps_a_source_the_sources_file_lacks_and_says_how_to_na
 def test_a_damaged_list_of_sources_is_refused_naming_the_catalog(tmp_path):
     settings = Settings(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
     ingest(settings, [borgerpc(tmp_path)], progress=False)
-    catalog = Catalog(settings.index_dir)
+    catalog = SqliteCatalog(settings.index_dir)
     with catalog.db:
         catalog.db.execute("UPDATE meta SET value = ? WHERE key = 'sources'", (json.dumps({"not": "a list"}),))
     with pytest.raises(StoreError, match="catalog.sqlite is damaged.*--sources FILE"):

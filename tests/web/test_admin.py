@@ -11,9 +11,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.catalog import Catalog
+from assistant.catalog_sqlite import SqliteCatalog
 from assistant.settings import Settings
-from ingest.sources import load_sources
+from assistant.sources import load_sources
 from tests.conftest import PRODUKTMODNING
 
 TOKEN = "admin-token-7c1e-4f0a-9b2d-e81c"
@@ -42,7 +42,7 @@ def setup(index_current, tmp_path_factory):  # type: ignore[no-untyped-def]
     sources.write_text(f'[[source]]\nname = "os2produktmodning"\npath = "{PRODUKTMODNING}"\n'
                        f'[[source]]\nname = "gitdocs"\ngit = "file://{repo}"\nbranch = "main"\n')
     # The index is built from this sources file (so its re-ingests read it); the git site is new in it.
-    Catalog(index).record_sources([spec.to_record() for spec in load_sources(sources)])
+    SqliteCatalog(index).record_sources([spec.to_record() for spec in load_sources(sources)])
     settings = Settings(index_dir=index, cache_dir=work / "cache", sources_file=sources,
                         embedding_cache_dir=index_current, admin_token=TOKEN, webhook_secret=SECRET)
     with TestClient(create_app(settings, feedback_db=work / "feedback.sqlite")) as client:

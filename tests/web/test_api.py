@@ -5,7 +5,9 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from assistant.errors import StoreError
 from assistant.settings import Settings
+from assistant.web.texts import UNAVAILABLE
 
 DOCS_SITE = "http://docs.example"
 FORMS_QUESTION = "Hvem leverer vedligeholdelsen af OS2forms?"
@@ -46,8 +48,31 @@ class BrokenAssistant:
         raise RuntimeError("secret internal detail /srv/app.py line 42")
 
 
+class StorelessAssistant:
+    """Its vector store is gone: a StoreError, whose message is for the maintainer (English, a path)."""
+
+    problem = "Vector store /srv/index/chroma failed to query: connection refused"
+
+    def ask(self, question, history=None, filters=None):  # type: ignore[no-untyped-def]
+        raise StoreError(self.problem)
+
+    def stream(self, question, history=None, filters=None):  # type: ignore[no-untyped-def]
+        raise StoreError(self.problem)
+        yield
+
+    def status(self) -> dict:
+        raise StoreError(self.problem)
+
+
+@pytest.fixture
+def storeless(client):  # type: ignore[no-untyped-def]
+    assistant, client.app.state.assistant = client.app.state.assistant, StorelessAssistant()
+    yield client
+    client.app.state.assistant = assistant
+
+
 def test_ask_returns_answer_and_citations(client):
-    question = "Hvilke mødetyper arbejder netværket for OS2's produktforvaltere med?"
+    question = "Hvilke typer møder holder netværket af produktforvaltere?"
     body = client.post("/api/ask", json={"question": question}).json()
     assert body["answered"] and body["citations"][0]["url"].startswith("https://chatbotberg.github.io/OS2produktmodning/")
     assert {"n", "title", "breadcrumb", "heading", "url", "source", "path", "snippet", "score"} <= set(body["citations"][0])
@@ -117,9 +142,38 @@ def test_stream_error_is_a_friendly_event_without_details(client):
 
 
 def test_stream_uses_the_conversation_history(client):
-    history = [{"role": "user", "content": "Hvad er OS2forms?"}, {"role": "assistant", "content": "Et produkt. [1]"}]
-    events = sse_events(client.post("/api/ask/stream", json={"question": FORMS_QUESTION, "history": history}).text)
-    assert events[-1][0] == "done"
+    """"den" is OS2forms' maintenance only after the question about it: alone, it is answered from
+    another page."""
+    history = [{"role": "user", "content": FORMS_QUESTION},
+               {"role": "assistant", "content": "Belcom leverer vedligeholdelsen. [1]"}]
+
+    def final(body: dict) -> dict:
+        events = sse_events(client.post("/api/ask/stream", json=body).text)
+        assert [name for name, _ in events][-2:] == ["citations", "done"]
+        return events[-2][1]
+
+    follow_up = final({"question": "Hvem kvalitetssikrer den?", "history": history})
+    alone = final({"question": "Hvem kvalitetssikrer den?"})
+    assert follow_up["citations"][0]["path"].endswith("OS2forms/OS2forms.md")
+    assert not alone["citations"][0]["path"].endswith("OS2forms/OS2forms.md")
+
+
+def test_a_failing_store_is_a_503_in_danish_with_the_details_in_the_log(storeless, caplog):
+    with caplog.at_level("WARNING", logger="web"):
+        response = storeless.post("/api/ask", json={"question": FORMS_QUESTION})
+    assert response.status_code == 503 and response.json() == {"detail": UNAVAILABLE}
+    assert StorelessAssistant.problem in caplog.text
+
+
+def test_a_failing_store_in_the_stream_is_an_error_event_in_danish(storeless):
+    response = storeless.post("/api/ask/stream", json={"question": FORMS_QUESTION})
+    assert sse_events(response.text) == [("error", {"message": UNAVAILABLE})]
+    assert "/srv/index" not in response.text
+
+
+def test_readiness_says_in_danish_why_it_is_not_ready(storeless):
+    response = storeless.get("/readyz")
+    assert response.status_code == 503 and response.json() == {"ready": False, "detail": UNAVAILABLE}
 
 
 def test_unexpected_error_is_a_json_500_without_details(client):

@@ -1,9 +1,8 @@
 """The Gradio chat's rendering and example questions (the chat in a browser: test_browser.py)."""
 
-from types import SimpleNamespace
-
 from assistant.models import Answer, Citation
-from assistant.web.chat import example_questions, example_updates, render, render_partial, render_sources
+from assistant.web import texts
+from assistant.web.chat import example_updates, render, render_partial, render_sources
 
 HOSTILE = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
 
@@ -41,6 +40,7 @@ def test_sources_panel_shows_snippets_of_the_last_answer():
     panel = render_sources(Answer(text="…", answered=True, citations=[citation(), citation(n=2, title="OS2display")]))
     assert panel.count("<li>") == 2 and "Vedligehold af OS2forms …" in panel and "Produkter › OS2forms" in panel
     assert "Kilderne til det seneste svar" in render_sources(None)
+    assert f"<h3>{texts.MAYBE_RELEVANT}</h3>" in render_sources(Answer(text="…", answered=False, citations=[citation()]))
 
 
 def test_a_citation_without_a_site_address_shows_title_and_path_as_text():
@@ -54,18 +54,13 @@ def test_a_citation_without_a_site_address_shows_title_and_path_as_text():
         assert "OS2forms › Kort opsummering (docs/drift/backup.md)" in html
 
 
-def test_examples_come_from_the_assistant_and_unused_buttons_are_hidden():
-    fake = SimpleNamespace(example_questions=lambda n: ["Hvad er OS2forms?", "Hvem leverer vedligeholdelsen?"][:n])
-    section, *buttons = example_updates(example_questions(fake, 3), 3)
+def test_unused_example_buttons_are_hidden():
+    section, *buttons = example_updates(["Hvad er OS2forms?", "Hvem leverer vedligeholdelsen?"], 3)
     assert section["visible"] is True
     assert [b.get("value") for b in buttons] == ["Hvad er OS2forms?", "Hvem leverer vedligeholdelsen?", None]
     assert [b["visible"] for b in buttons] == [True, True, False]
 
 
 def test_without_examples_the_section_is_hidden():
-    def broken(n: int) -> list[str]:
-        raise RuntimeError("no index")
-
-    assert example_questions(SimpleNamespace(example_questions=broken)) == []
     section, *buttons = example_updates([], 2)
     assert section["visible"] is False and all(b["visible"] is False for b in buttons)

@@ -1,6 +1,7 @@
 """The widget's routes on the real app: the access check a widget makes when its site is refused,
 and the allow-list read as origins (the widget in a browser: test_browser.py)."""
 
+import json
 import logging
 
 import pytest
@@ -37,3 +38,27 @@ def test_a_site_not_allowed_is_told_so_in_danish_and_logged_once(client, caplog)
     assert body["allowed"] is False and reply.headers["access-control-allow-origin"] == "*"
     assert body["detail"].startswith(f"Dette site ({origin}) har ikke tilladelse til at bruge assistenten.")
     assert len([r for r in caplog.records if origin in r.getMessage()]) == 1
+
+
+def served_object(script: str) -> dict:
+    """The object widget.py fills into the script: `var SERVER = {...};`."""
+    start = script.index("var SERVER = ") + len("var SERVER = ")
+    return json.loads(script[start:script.index(";\n", start)])
+
+
+def test_the_script_gets_its_texts_and_the_question_limit_from_the_server(client):
+    from assistant.service import MAX_QUESTION_CHARS
+    from assistant.web.texts import WIDGET
+    from assistant.web.widget import WIDGET_JS
+
+    served = client.get("/widget.js").text
+    assert served_object(served) == {"text": WIDGET, "maxQuestionChars": MAX_QUESTION_CHARS}
+    assert "maxlength: String(MAX_QUESTION_CHARS)" in served
+    assert WIDGET["searching"] not in WIDGET_JS.read_text()  # the file holds no copy of its texts
+
+
+def test_the_script_is_revalidated_by_its_etag(client):
+    first = client.get("/widget.js")
+    again = client.get("/widget.js", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and not again.content
+    assert "max-age=3600" in again.headers["cache-control"]

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from assistant.answer.evidence import QueryEvidence
 from assistant.answer.meaning import SentenceScorer
-from assistant.models import Answer
+from assistant.models import Answer, Turn
 from assistant.retrieve import Passage
 from assistant.settings import Settings
 
@@ -25,7 +25,7 @@ class AnswerRequest:
     language: str  # "da" or "en": the answer's language
     passages: list[Passage]
     evidence: QueryEvidence
-    history: list[dict] = field(default_factory=list)
+    history: list[Turn] = field(default_factory=list)
     score: SentenceScorer | None = None  # sentences → similarity to the question (answer/meaning.py)
 
 

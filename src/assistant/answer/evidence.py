@@ -14,8 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.answer.expect import NUMBER_WORDS, expected
-from assistant.lexical import STOPWORDS, tokenize
+from assistant.answer.expect import expected
+from assistant.danish import NUMBER_WORDS, STOPWORDS, tokenize
 from assistant.models import Chunk
 from assistant.retrieve import Passage, Snapshot
 from assistant.text import sentences

@@ -18,19 +18,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from assistant.lexical import fold, tokenize
+from assistant.danish import MONEY_NOUNS, MONTH_NAMES, NUMBER_WORDS, PAY_WORDS, PRICE_WORDS, fold, tokenize
 
 if TYPE_CHECKING:
     from assistant.answer.evidence import QueryEvidence
 
 Kind = Literal["price", "count", "amount", "date", "phone", "email", "version"]
 
-NUMBER_WORDS = (
-    "to tre fire fem seks syv otte ni ti elleve tolv tretten fjorten femten seksten sytten atten nitten tyve"
-    " tredive fyrre halvtreds tres halvfjerds firs halvfems hundrede hundred tusind tusinde million millioner"
-    " mio mia halvdelen dobbelt two three four five six seven eight nine ten eleven twelve twenty thirty"
-    " forty fifty hundred thousand dozen"
-).split()
 _NUMBER = rf"(?:(?<![^\W\d_])\d[\d.,:/]*(?:-\d[\d.,:/]*)?(?![^\W\d_])|\b(?:{'|'.join(NUMBER_WORDS)})\b)"
 _MONEY = re.compile(
     rf"{_NUMBER}\s*(?:-\s*{_NUMBER}\s*)?(?:kr\b|kroner|dkk|dk\b|,-|euro|eur\b|€|\$|%|procent|percent|"
@@ -39,12 +33,8 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 _ANY_NUMBER = re.compile(_NUMBER, re.IGNORECASE)
-_MONTHS = (
-    "januar februar marts april maj juni juli august september oktober november december jan feb mar apr"
-    " jun jul aug sep sept okt oct nov dec january february march may june july october"
-).split()
 _DATE = re.compile(
-    r"(?<!\d)(?:19|20)\d\d(?!\d)|\b\d{1,2}\.\s*(?:" + "|".join(_MONTHS) + r")\b|\b(?:" + "|".join(_MONTHS)
+    r"(?<!\d)(?:19|20)\d\d(?!\d)|\b\d{1,2}\.\s*(?:" + "|".join(MONTH_NAMES) + r")\b|\b(?:" + "|".join(MONTH_NAMES)
     + r")\b|\b(?:uge|week|kvartal|quarter)\s*\d|\bq[1-4]\b|\b\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?\b"
     r"|\b(?:forår|foraar|sommer|efterår|efteraar|vinter|spring|summer|autumn|fall|winter)\w*"
     r"|\b(?:mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag|monday|tuesday|wednesday|thursday|friday)\w*"
@@ -56,14 +46,6 @@ _DATE = re.compile(
     r"|\b(?:næste|naeste|samme|den følgende) (?:dag|morgen|uge|måned|gang)\b|\b(?:next|same) (?:day|morning|week)\b",
     re.IGNORECASE,
 )
-# Not "betale"/"pay": "Hvem betaler …?" asks who, not how much.
-_PRICE_WORDS = frozenset(fold(w) for w in (
-    "koste koster kostede kostet pris prisen priser timepris timeprisen timepriser kontingent kontingentet"
-    " gebyr gebyret honorar honoraret cost costs price prices fee fees"
-).split())
-_MONEY_NOUNS = frozenset("penge kroner kr midler euro money dollars".split())  # "hvor mange penge" asks a price
-# "Hvor meget betaler ...?" asks a price (while "Hvem betaler ...?" asks who).
-_PAY_WORDS = frozenset(fold(w) for w in "betale betaler betalte betalt pay pays paid".split())
 _COUNT = re.compile(r"\b(?:hvor mange|how many|antal(?:let)? (?:af )?|number of)\s+(\w+)", re.IGNORECASE)
 _AMOUNT = re.compile(r"\b(?:hvor meget|how much)\b", re.IGNORECASE)
 # "when" asks only where a question or a clause of it starts ("What does it do when it checks in?" does not).
@@ -120,15 +102,15 @@ class Expectation:
 def expected(question: str) -> Expectation | None:
     """The kind of fact the question asks for, or None when it is not one of the checked kinds."""
     count = _COUNT.search(question)
-    money = count is not None and fold(count.group(1).lower()) in _MONEY_NOUNS  # "hvor mange penge"
+    money = count is not None and fold(count.group(1).lower()) in MONEY_NOUNS  # "hvor mange penge"
     if count and not money:
         return Expectation("count", count.group(0), count.group(1))
     words = tokenize(question)
-    price = [w for w in words if fold(w) in _PRICE_WORDS]
+    price = [w for w in words if fold(w) in PRICE_WORDS]
     if price or money:
         return Expectation("price", " ".join(price + ([count.group(0)] if count else [])))
     if amount := _AMOUNT.search(question):
-        if pay := [w for w in words if fold(w) in _PAY_WORDS]:
+        if pay := [w for w in words if fold(w) in PAY_WORDS]:
             return Expectation("price", " ".join([amount.group(0), *pay]))
         return Expectation("amount", amount.group(0))
     for kind, asks in _ASKS.items():

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.catalog import EmbeddingCache
+from assistant.embedding_cache import EmbeddingCache
 from assistant.errors import StoreError
 from assistant.text import sentence_hash
 

@@ -24,10 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from assistant.errors import AssistantError
+    from assistant.feedback import FeedbackStore
     from assistant.mcp.server import build_server
     from assistant.service import Assistant
     from assistant.settings import Settings
-    from assistant.web.feedback import FeedbackStore
 
     try:
         settings = Settings.load()

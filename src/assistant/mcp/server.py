@@ -4,7 +4,9 @@ Each tool parses its typed arguments, calls the same Assistant as the REST API a
 result: the shapes of /api/search and /api/ask. Questions asked through `ask` go to the same question
 log (masked) as the API's, with the channel "mcp". An argument the schema refuses (an empty query,
 k=10⁶) or the Assistant refuses (an unknown source or page) is a tool error with a message, never an
-HTTP error. Everything is read-only. It knows nothing of HTTP or stdio (http.py, __main__.py).
+HTTP error; the Assistant's errors are told in the same Danish words as on the web
+(web/failures.py), their details logged. Everything is read-only. It knows nothing of HTTP or stdio
+(http.py, __main__.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, TypeVar
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -21,11 +23,12 @@ from mcp_types import Resource, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from assistant.errors import AssistantError
+from assistant.feedback import FeedbackStore
 from assistant.pages import DocPage
 from assistant.retrieve import Filters
 from assistant.service import MAX_QUESTION_CHARS, Assistant
-from assistant.web.common import answer_payload, friendly_error, trim_history
-from assistant.web.feedback import FeedbackStore
+from assistant.web.common import TurnModel, answer_payload, trim_history
+from assistant.web.failures import failure
 
 log = logging.getLogger("assistant.mcp")
 T = TypeVar("T")
@@ -112,11 +115,6 @@ class SourcesResult(BaseModel):
     last_ingest: str | None = Field(description="Seneste indlæsning (ISO 8601, UTC) / last ingest")
 
 
-class Turn(BaseModel):
-    role: Literal["user", "assistant"]
-    content: str = Field(max_length=8000)
-
-
 Query = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS,
                              description="Søgeord eller spørgsmål / search words or a question")]
 Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS,
@@ -179,11 +177,11 @@ def build_server(assistant: Callable[[], Assistant | None], feedback: FeedbackSt
         "when the docs do not cover it, it says so (answered=false) and lists the closest pages."))
     def ask(
         question: Question,
-        history: Annotated[list[Turn] | None, Field(max_length=50, description=(
+        history: Annotated[list[TurnModel] | None, Field(max_length=50, description=(
             "Tidligere ture i samtalen, ældste først / earlier turns of the conversation, oldest first"))] = None,
     ) -> AskResult:
         docs = current()
-        turns = trim_history([t.model_dump() for t in history or []])
+        turns = trim_history([t.turn() for t in history or []])
         answer = _tool_call(lambda: docs.ask(question, turns))
         payload = answer_payload(answer)
         if feedback is not None:
@@ -207,9 +205,7 @@ def build_server(assistant: Callable[[], Assistant | None], feedback: FeedbackSt
     def list_sources() -> SourcesResult:
         docs = current()
         status = _tool_call(docs.status)
-        chunks: dict[str, int] = {}
-        for chunk in docs.retriever.snapshot().chunks.values():
-            chunks[chunk.source] = chunks.get(chunk.source, 0) + 1
+        chunks = _tool_call(docs.chunks_per_source)
         last = status.get("last_ingest")
         return SourcesResult(
             sources=[SourceOut(name=s.source, title=s.title, description=s.description, url=s.url,
@@ -226,7 +222,7 @@ def build_server(assistant: Callable[[], Assistant | None], feedback: FeedbackSt
         try:
             return docs.get_page(f"{source}:{path}").markdown
         except AssistantError as exc:
-            raise ResourceNotFoundError(friendly_error(exc)) from exc
+            raise ResourceNotFoundError(failure(exc, "mcp resource").message) from exc
 
     return server
 
@@ -238,8 +234,9 @@ def page_out(page: DocPage) -> PageOut:
 
 
 def _tool_call(call: Callable[[], T]) -> T:
-    """The Assistant's errors as tool errors with the message a person (or agent) can act on."""
+    """The Assistant's errors as tool errors with the message a person (or agent) can act on (a bug is
+    the SDK's: "Error executing tool", its traceback in the log)."""
     try:
         return call()
     except AssistantError as exc:
-        raise ToolError(friendly_error(exc)) from exc
+        raise ToolError(failure(exc, "mcp tool").message) from exc

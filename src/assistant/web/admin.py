@@ -3,7 +3,9 @@
 Admin routes take `Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>` (scripts) or the session cookie
 that the login form at /admin sets (auth.py: never a token in a URL); the GitHub webhook needs a
 valid `X-Hub-Signature-256`. Both are off until configured. Routes parse input, call the job
-runner / stores, shape output. Secrets never reach logs or replies.
+runner, the feedback store and the Assistant, and shape output; the short texts are in texts.py.
+Secrets never reach logs or replies. A job's own error (English, with paths) is shown as it is: only
+to a person with the admin token.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.errors import AssistantError
-from assistant.gaps import gaps_csv, group_gaps
+from assistant.gaps import Gap, gaps_csv
 from assistant.settings import Settings
+from assistant.web import texts
 from assistant.web.auth import (
     ADMIN_HEADERS,
     csrf_token,
@@ -55,28 +57,27 @@ def build_admin_router() -> APIRouter:
         require_admin(request)
         job = request.app.state.jobs.get(job_id)
         if job is None:
-            raise HTTPException(404, f"Ukendt job {job_id!r}.")
+            raise HTTPException(404, texts.UNKNOWN_JOB.format(job_id=job_id))
         return job.to_dict()
 
     @router.post("/api/webhooks/github", summary="GitHub push webhook", status_code=202)
     async def github(request: Request) -> JSONResponse:
         settings: Settings = request.app.state.settings
         if not settings.webhook_secret:
-            raise HTTPException(403, "Webhook er slået fra: sæt ASSISTANT_WEBHOOK_SECRET.")
+            raise HTTPException(403, texts.WEBHOOK_OFF)
         signature = Signature(settings.webhook_secret)
         async for piece in request.stream():  # up to WEBHOOK_MAX_BYTES (the body limit of this route)
             signature.update(piece)
         if not signature.matches(request.headers.get("x-hub-signature-256")):
             log.warning("webhook refused: missing or wrong signature")
-            raise HTTPException(401, "Manglende eller forkert signatur (X-Hub-Signature-256).")
+            raise HTTPException(401, texts.WRONG_SIGNATURE)
         body = signature.body
         if request.headers.get("x-github-event", "push") == "ping":
             return JSONResponse({"ok": True, "ping": True}, status_code=200)
         if not request.app.state.deliveries.first_time(request.headers.get("x-github-delivery", "")):
-            return JSONResponse({"ignored": True, "detail": "Denne levering er allerede modtaget."}, status_code=200)
+            return JSONResponse({"ignored": True, "detail": texts.DELIVERED_BEFORE}, status_code=200)
         if not push_matches(body, request.app.state.git_sources()):
-            return JSONResponse({"ignored": True, "detail": "Push til en anden gren eller et andet repository."},
-                                status_code=202)
+            return JSONResponse({"ignored": True, "detail": texts.OTHER_PUSH}, status_code=202)
         job, created = request.app.state.jobs.submit("github push")
         return _job_reply(request, job, created)
 
@@ -90,9 +91,9 @@ def build_admin_router() -> APIRouter:
     def admin_page(request: Request) -> HTMLResponse:
         settings: Settings = request.app.state.settings
         if not settings.admin_token:
-            raise HTTPException(403, "Administration er slået fra: sæt ASSISTANT_ADMIN_TOKEN for at bruge den.")
+            raise HTTPException(403, texts.ADMIN_OFF)
         if "token" in request.query_params:
-            return HTMLResponse(render_login("Adgangsnøglen sendes ikke i adressen: skriv den her."), status_code=401)
+            return HTMLResponse(render_login(texts.TOKEN_IN_URL), status_code=401)
         try:
             session = require_admin(request)
         except HTTPException:
@@ -103,7 +104,7 @@ def build_admin_router() -> APIRouter:
     async def login(request: Request) -> Response:
         settings: Settings = request.app.state.settings
         if not settings.admin_token:
-            raise HTTPException(403, "Administration er slået fra: sæt ASSISTANT_ADMIN_TOKEN for at bruge den.")
+            raise HTTPException(403, texts.ADMIN_OFF)
         try:
             form = await request.form()
         except Exception:  # noqa: BLE001 - a body that is no form is a failed login, not a 500
@@ -111,7 +112,7 @@ def build_admin_router() -> APIRouter:
         given = form.get("token") if form is not None else None
         if not isinstance(given, str) or not token_matches(settings, given.strip()):
             log.warning("admin login refused from %s", (request.client.host if request.client else "?"))
-            return HTMLResponse(render_login("Forkert adgangsnøgle."), status_code=401)
+            return HTMLResponse(render_login(texts.LOGIN_REFUSED), status_code=401)
         reply = RedirectResponse("/admin", status_code=303)
         new_session(settings, reply)
         return reply
@@ -125,12 +126,8 @@ def build_admin_router() -> APIRouter:
     return router
 
 
-CHANNELS = {"chat": "Chat", "api": "API og widget", "mcp": "MCP (AI-agenter)"}
-
-
-def _gaps(request: Request) -> list:
-    analyzer = request.app.state.assistant.retriever.snapshot().analyzer
-    return group_gaps(request.app.state.feedback.gap_questions(), analyzer)
+def _gaps(request: Request) -> list[Gap]:
+    return request.app.state.assistant.documentation_gaps(request.app.state.feedback.gap_questions())
 
 
 def _bars(daily: list[dict]) -> str:
@@ -170,20 +167,17 @@ button{{background:#1d4ed8;color:#fff;border:0;border-radius:6px;padding:.6rem 1
 def render_admin(request: Request, csrf: str) -> str:
     assistant = request.app.state.assistant
     status = assistant.status()
-    snapshot = assistant.retriever.snapshot()
-    chunks_per_source: dict[str, int] = {}
-    for chunk in snapshot.chunks.values():
-        chunks_per_source[chunk.source] = chunks_per_source.get(chunk.source, 0) + 1
+    chunks_per_source = assistant.chunks_per_source()
     rows = "".join(f"<tr><td>{html.escape(s)}</td><td>{n}</td><td>{chunks_per_source.get(s, 0)}</td></tr>"
                    for s, n in sorted(status["sources"].items()))
     daily = request.app.state.feedback.daily(30)
     asked = sum(d["questions"] for d in daily)
     answered = sum(d["answered"] for d in daily)
     share = f"{100 * answered / asked:.0f}% besvaret, {100 * (asked - answered) / asked:.0f}% uden svar" if asked else "–"
-    channels = "".join(f"<tr><td>{html.escape(CHANNELS.get(c['channel'], c['channel']))}</td><td>{c['questions']}</td>"
+    channels = "".join(f"<tr><td>{html.escape(texts.CHANNELS.get(c['channel'], c['channel']))}</td><td>{c['questions']}</td>"
                        f"<td>{c['answered']}</td></tr>" for c in request.app.state.feedback.by_channel(30))
     latest = request.app.state.jobs.latest()
-    report = latest.to_dict() if latest else _last_report(assistant)
+    report = latest.to_dict() if latest else assistant.last_report()
     gap_rows = "".join(
         f"<tr><td>{g.count}</td><td>{html.escape(' | '.join(list(dict.fromkeys(g.questions))[:3]))}</td>"
         f"<td>{'<br>'.join(html.escape(t) for (t, _), _ in g.pages.most_common(3))}</td></tr>"
@@ -214,7 +208,7 @@ table.facts{{width:auto}}table.facts th{{font-weight:600;padding-right:1.5rem}}.
 <script>
 const headers = {{"X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content}};
 const show = (text) => {{ document.getElementById("job").textContent = text; }};
-const states = {{queued: "venter", running: "kører", done: "færdig", failed: "fejlede"}};
+const states = {json.dumps(texts.JOB_STATES, ensure_ascii=False)};
 document.getElementById("reingest").addEventListener("click", async () => {{
   const reply = await fetch("/api/admin/reingest", {{method: "POST", headers, credentials: "same-origin"}});
   if (!reply.ok) {{ show("Kunne ikke starte: " + reply.status); return; }}
@@ -228,18 +222,6 @@ document.getElementById("reingest").addEventListener("click", async () => {{
   }}
 }});
 </script></body></html>"""
-
-
-def _last_report(assistant: Any) -> dict:
-    from assistant.catalog import open_catalog
-
-    try:
-        catalog = open_catalog(assistant.settings)
-        raw = catalog.get_meta("last_report")
-        catalog.close()
-    except AssistantError:
-        return {}
-    return json.loads(raw) if raw else {}
 
 
 _ADMIN_HEADER_ITEMS = [(k.lower().encode(), v.encode()) for k, v in ADMIN_HEADERS.items()]

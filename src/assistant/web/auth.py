@@ -19,14 +19,11 @@ import time
 from fastapi import HTTPException, Request, Response
 
 from assistant.settings import Settings
+from assistant.web import texts
 
 COOKIE = "admin_session"
 SESSION_S = 8 * 3600
 CSRF_HEADER = "x-csrf-token"
-
-OFF = "Administration er slået fra: sæt ASSISTANT_ADMIN_TOKEN for at bruge den."
-WRONG = "Manglende eller forkert adgangsnøgle (Authorization: Bearer …, eller log ind på /admin)."
-NO_CSRF = "Forespørgslen mangler sidens CSRF-nøgle (X-CSRF-Token): genindlæs administrationssiden."
 
 
 def _key(settings: Settings) -> bytes:
@@ -85,17 +82,17 @@ def require_admin(request: Request, *, changes_state: bool = False) -> str | Non
     changes something). Returns the session id (None for bearer requests); raises 401/403 otherwise."""
     settings: Settings = request.app.state.settings
     if not settings.admin_token:
-        raise HTTPException(403, OFF)
+        raise HTTPException(403, texts.ADMIN_OFF)
     if _bearer(request):
         if token_matches(settings, _bearer(request)):
             return None
-        raise HTTPException(401, WRONG, headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, texts.WRONG_TOKEN, headers={"WWW-Authenticate": "Bearer"})
     session = session_id(settings, request)
     if session is None:
-        raise HTTPException(401, WRONG, headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, texts.WRONG_TOKEN, headers={"WWW-Authenticate": "Bearer"})
     if changes_state and not hmac.compare_digest(
             request.headers.get(CSRF_HEADER, "").encode("utf-8", "surrogatepass"), csrf_token(settings, session).encode()):
-        raise HTTPException(403, NO_CSRF)
+        raise HTTPException(403, texts.NO_CSRF)
     return session
 
 

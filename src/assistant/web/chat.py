@@ -4,7 +4,7 @@ and "Ny samtale". (The page is served as Danish by middleware.DanishPage: Gradio
 
 Everything that comes from pages or people is HTML-escaped here before Gradio sees it; Gradio's own
 sanitising is a second line. No answering logic: the respond function drives Assistant.stream, and
-the examples come from Assistant.example_questions.
+the examples come from Assistant.example_questions. The texts are in texts.py.
 """
 
 from __future__ import annotations
@@ -18,17 +18,16 @@ from urllib.parse import urlsplit
 
 import gradio as gr
 
-from assistant.models import Answer, Citation
-from assistant.web.common import friendly_error, trim_history
-from assistant.web.feedback import FeedbackStore
+from assistant.feedback import MAX_COMMENT_CHARS, FeedbackStore
+from assistant.models import Answer, Citation, turns_from
+from assistant.service import MAX_QUESTION_CHARS
+from assistant.web import texts
+from assistant.web.common import trim_history
+from assistant.web.failures import failure
 
 log = logging.getLogger("web")
 
 EXAMPLES_SHOWN = 4
-SEARCHING = "Søger i dokumentationen …"
-NO_SOURCES = "<p class='muted'>Kilderne til det seneste svar vises her.</p>"
-EMPTY_QUESTION = "Skriv et spørgsmål først."
-TOO_LONG = "Spørgsmålet er for langt: højst 2000 tegn."
 
 CSS = """
 .sources-panel ol { padding-left: 1.4em; margin: .25em 0; }
@@ -134,22 +133,13 @@ def render_partial(text: str) -> str:
 def render_sources(answer: Answer | None) -> str:
     """The sources panel: each citation's link, breadcrumb and the snippet it quotes."""
     if answer is None or not answer.citations:
-        return "<div class='sources-panel'><h3>Kilder</h3>" + NO_SOURCES + "</div>"
-    heading = "Kilder" if answer.answered else "Måske relevant"
+        return f"<div class='sources-panel'><h3>{texts.SOURCES}</h3><p class='muted'>{texts.NO_SOURCES}</p></div>"
+    heading = texts.SOURCES if answer.answered else texts.MAYBE_RELEVANT
     items = []
     for c in answer.citations:
         crumb = f"<div class='crumb'>{html.escape(c.breadcrumb)}</div>" if c.breadcrumb else ""
         items.append(f"<li>{link(c, citation_label(c))}{crumb}<blockquote>{html.escape(c.snippet)}</blockquote></li>")
     return f"<div class='sources-panel'><h3>{heading}</h3><ol>{''.join(items)}</ol></div>"
-
-
-def example_questions(assistant: Any, n: int = EXAMPLES_SHOWN) -> list[str]:
-    """The assistant's next n example questions; none when they cannot be chosen (the chat works without)."""
-    try:
-        return list(assistant.example_questions(n))
-    except Exception:  # noqa: BLE001 - examples are a nicety
-        log.warning("no example questions: they could not be chosen", exc_info=True)
-        return []
 
 
 def example_updates(questions: list[str], shown: int = EXAMPLES_SHOWN) -> list[Any]:
@@ -163,24 +153,24 @@ def build_chat(get_assistant: Callable[[], Any], feedback: FeedbackStore | None 
                shown: int = EXAMPLES_SHOWN) -> gr.Blocks:
     """The chat. The examples are chosen here once, at start-up (which also warms the models up for
     the first user); each page load then shows the next few."""
-    example_questions(get_assistant(), shown)
+    get_assistant().example_questions(shown)
 
     def respond(message: str, messages: list[dict], turns: list[dict]) -> Iterator[dict]:
         """Streams the growing answer into the chat; the final render comes from the final Answer."""
         question = " ".join((message or "").split())
         if not question:
-            yield {status: EMPTY_QUESTION}
+            yield {status: texts.EMPTY_QUESTION}
             return
-        if len(question) > 2000:
-            yield {status: TOO_LONG}
+        if len(question) > MAX_QUESTION_CHARS:
+            yield {status: texts.TOO_LONG}
             return
         messages = [*messages, {"role": "user", "content": html.escape(question)},
-                    {"role": "assistant", "content": render_partial(SEARCHING)}]
+                    {"role": "assistant", "content": render_partial(texts.SEARCHING)}]
         yield {box: "", chatbot: messages, status: "", feedback_row: gr.update(visible=False)}
         answer: Answer | None = None
         streamed = ""
         try:
-            for item in get_assistant().stream(question, trim_history(turns)):
+            for item in get_assistant().stream(question, trim_history(turns_from(turns))):
                 if isinstance(item, Answer):
                     answer = item
                     break
@@ -188,11 +178,12 @@ def build_chat(get_assistant: Callable[[], Any], feedback: FeedbackStore | None 
                 messages[-1] = {"role": "assistant", "content": render_partial(streamed)}
                 yield {chatbot: messages}
         except Exception as exc:  # noqa: BLE001 - a person sees a friendly message, the log the details
-            messages[-1] = {"role": "assistant", "content": render_error(friendly_error(exc))}
+            messages[-1] = {"role": "assistant", "content": render_error(failure(exc, "chat answer").message)}
             yield {chatbot: messages}
             return
         if answer is None:
-            messages[-1] = {"role": "assistant", "content": render_error(friendly_error(RuntimeError("no answer")))}
+            log.error("chat answer failed: the stream ended without an Answer")
+            messages[-1] = {"role": "assistant", "content": render_error(texts.GENERIC_ERROR)}
             yield {chatbot: messages}
             return
         messages[-1] = {"role": "assistant", "content": render(answer)}
@@ -201,58 +192,58 @@ def build_chat(get_assistant: Callable[[], Any], feedback: FeedbackStore | None 
         if feedback is not None:
             feedback.log_question(question, answer.answered, cited, "chat")
         yield {chatbot: messages, sources: render_sources(answer), last: last_answer,
-               turns_state: [*turns, {"role": "user", "content": question},
+               turns_state: [*turns, {"role": "user", "content": question},  # gr.State holds JSON-like turns
                              {"role": "assistant", "content": answer.text}],
                feedback_row: gr.update(visible=True), comment: "", feedback_status: ""}
 
     def rate(rating: str) -> Callable[[str, dict | None], tuple[str, str]]:
         def store(text: str, last_answer: dict | None) -> tuple[str, str]:
             if not last_answer:
-                return text, "Stil et spørgsmål først."
+                return text, texts.ASK_FIRST
             if feedback is None:
-                return text, "Tilbagemeldinger gemmes ikke på denne server."
+                return text, texts.FEEDBACK_OFF
             try:
                 feedback.add(question=last_answer["question"], answer=last_answer["answer"],
                              citations=last_answer["citations"], rating=rating,  # type: ignore[arg-type]
-                             comment=(text or "").strip()[:2000], channel="chat")
+                             comment=(text or "").strip()[:MAX_COMMENT_CHARS], channel="chat")
             except Exception:  # noqa: BLE001
                 log.exception("feedback could not be stored")
-                return text, "Tilbagemeldingen kunne ikke gemmes. Prøv igen om lidt."
-            return "", "Tak for din tilbagemelding!"
+                return text, texts.FEEDBACK_FAILED
+            return "", texts.FEEDBACK_THANKS
 
         return store
 
     def new_conversation() -> tuple:
         return [], [], None, render_sources(None), "", gr.update(visible=False), "", ""
 
-    with gr.Blocks(title="Spørg dokumentationen") as chat:
-        gr.Markdown("# Spørg dokumentationen\nSvarene bygger kun på dokumentationen og har numrerede kilder, "
-                    "der åbner det afsnit, svaret kommer fra.")
+    with gr.Blocks(title=texts.TITLE) as chat:
+        gr.Markdown(texts.CHAT_INTRO)
         turns_state = gr.State([])  # plain-text turns for the assistant (the chat shows HTML)
         last = gr.State(None)  # the last answer, for feedback
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
-                chatbot = gr.Chatbot(label="Samtale", sanitize_html=True, height=460, elem_id="chat",
+                chatbot = gr.Chatbot(label=texts.CONVERSATION, sanitize_html=True, height=460, elem_id="chat",
                                      feedback_options=None, buttons=["copy", "copy_all"], autoscroll=False,
-                                     placeholder="Stil et spørgsmål om dokumentationen.")
+                                     placeholder=texts.CHAT_PLACEHOLDER)
                 with gr.Row(elem_id="ask-row"):
-                    box = gr.Textbox(label="Dit spørgsmål", placeholder="Skriv et spørgsmål …", max_length=2000,
-                                     scale=4, elem_id="question", autofocus=True, lines=1, max_lines=6)
-                    ask_btn = gr.Button("Spørg", variant="primary", scale=1, min_width=90, elem_id="ask-btn")
+                    box = gr.Textbox(label=texts.QUESTION_LABEL, placeholder=texts.QUESTION_PLACEHOLDER,
+                                     max_length=MAX_QUESTION_CHARS, scale=4, elem_id="question", autofocus=True,
+                                     lines=1, max_lines=6)
+                    ask_btn = gr.Button(texts.ASK, variant="primary", scale=1, min_width=90, elem_id="ask-btn")
                 status = gr.Markdown("", elem_id="status")
                 with gr.Row(visible=False, elem_id="feedback-row") as feedback_row:
-                    up = gr.Button("👍 Nyttigt", size="sm", elem_id="feedback-up", min_width=90)
-                    down = gr.Button("👎 Ikke nyttigt", size="sm", elem_id="feedback-down", min_width=90)
-                    comment = gr.Textbox(label="Kommentar (valgfri)", max_length=2000, scale=3, min_width=200,
+                    up = gr.Button(texts.USEFUL, size="sm", elem_id="feedback-up", min_width=90)
+                    down = gr.Button(texts.NOT_USEFUL, size="sm", elem_id="feedback-down", min_width=90)
+                    comment = gr.Textbox(label=texts.COMMENT, max_length=MAX_COMMENT_CHARS, scale=3, min_width=200,
                                          elem_id="feedback-comment")
                 feedback_status = gr.Markdown("", elem_id="feedback-status")
                 with gr.Row():
-                    new_btn = gr.Button("Ny samtale", size="sm", elem_id="new-chat", variant="secondary")
+                    new_btn = gr.Button(texts.NEW_CONVERSATION, size="sm", elem_id="new-chat", variant="secondary")
             # Beside the chat on a wide screen, below it on a phone: the sources first, then the examples.
             with gr.Column(scale=2, min_width=280):
                 sources = gr.HTML(render_sources(None), elem_id="sources")
                 with gr.Column(visible=False, elem_id="examples") as examples_section:  # filled on page load
-                    gr.Markdown("**Eksempler på spørgsmål**")
+                    gr.Markdown(f"**{texts.EXAMPLES}**")
                     example_buttons = [gr.Button("", size="sm", min_width=160, visible=False, elem_classes=["example"])
                                        for _ in range(shown)]
 
@@ -272,7 +263,7 @@ def build_chat(get_assistant: Callable[[], Any], feedback: FeedbackStore | None 
         new_btn.click(new_conversation, None, cleared, api_name="new_conversation", api_visibility="private")
         chatbot.clear(new_conversation, None, cleared, api_name="clear_conversation", api_visibility="private")
         # Each page load shows the next few examples (and runs PAGE_JS).
-        chat.load(lambda: example_updates(example_questions(get_assistant(), shown), shown), None,
+        chat.load(lambda: example_updates(get_assistant().example_questions(shown), shown), None,
                   [examples_section, *example_buttons], js=PAGE_JS, api_visibility="private",
                   show_progress="hidden")
     return chat

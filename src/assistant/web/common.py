@@ -1,67 +1,47 @@
-"""What the HTTP API and the Gradio chat share: history trimming, answer shaping, friendly errors.
+"""What the HTTP API, the Gradio chat and the MCP tools share: history trimming and answer shaping.
 
-Nothing here decides what to answer; it only shapes what goes in and out of the Assistant.
+Nothing here decides what to answer; it only shapes what goes in and out of the Assistant. Errors
+are turned into messages in failures.py.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict
+from typing import Literal
 
-from assistant.errors import (
-    AssistantError,
-    EmbeddingError,
-    IndexMismatchError,
-    IndexMissingError,
-    LLMError,
-    QuestionError,
-    StoreError,
-)
-from assistant.models import Answer
+from pydantic import BaseModel, Field
 
-log = logging.getLogger("web")
+from assistant.models import Answer, History, Turn
 
 MAX_HISTORY_TURNS = 8
 MAX_HISTORY_CHARS = 6000
-
-GENERIC_ERROR = "Beklager, noget gik galt. Prøv igen om lidt."
-UNAVAILABLE = "Dokumentationen kan ikke søges i lige nu. Prøv igen om lidt."
-LLM_DOWN = "Sprogmodellen svarer ikke lige nu. Prøv igen om lidt."
+MAX_TURN_CHARS = 8000  # one turn as a client may send it (the widget cuts its turns to this)
 
 
-def trim_history(turns: list[dict], max_turns: int = MAX_HISTORY_TURNS,
-                 max_chars: int = MAX_HISTORY_CHARS) -> list[dict]:
-    """The last turns that fit: at most `max_turns`, together at most `max_chars` characters.
+class TurnModel(BaseModel):
+    """A turn as the HTTP API and the MCP tool `ask` receive it."""
 
-    Turns are `{"role": "user"|"assistant", "content": str}`; older turns are dropped first.
-    """
-    kept: list[dict] = []
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_TURN_CHARS)
+
+    def turn(self) -> Turn:
+        return Turn(self.role, self.content)
+
+
+def trim_history(turns: History, max_turns: int = MAX_HISTORY_TURNS, max_chars: int = MAX_HISTORY_CHARS) -> list[Turn]:
+    """The last turns that fit: at most `max_turns`, together at most `max_chars` characters; older
+    turns are dropped first."""
+    kept: list[Turn] = []
     total = 0
     for turn in reversed(turns):
-        content = str(turn.get("content") or "")
-        if len(kept) == max_turns or total + len(content) > max_chars:
+        if len(kept) == max_turns or total + len(turn.content) > max_chars:
             break
-        kept.append({"role": turn.get("role", "user"), "content": content})
-        total += len(content)
+        kept.append(turn)
+        total += len(turn.content)
     return kept[::-1]
 
 
 def answer_payload(answer: Answer) -> dict:
-    """The JSON shape of an answer for /api/ask and the stream's `citations` event."""
+    """The JSON shape of an answer for /api/ask, the stream's `citations` event and MCP's `ask`."""
     return {"answer": answer.text, "answered": answer.answered, "language": answer.language,
             "notice": answer.notice, "reason": answer.reason, "citations": [asdict(c) for c in answer.citations]}
-
-
-def friendly_error(exc: BaseException) -> str:
-    """A short Danish message a person can act on; the details go to the log, never to the page."""
-    if isinstance(exc, QuestionError):
-        return str(exc)  # already written for the person who asked
-    if isinstance(exc, LLMError):
-        return LLM_DOWN
-    if isinstance(exc, StoreError | IndexMissingError | IndexMismatchError | EmbeddingError):
-        return UNAVAILABLE
-    if isinstance(exc, AssistantError):
-        log.warning("answer failed: %s", exc)
-    else:
-        log.exception("answer failed", exc_info=exc)
-    return GENERIC_ERROR

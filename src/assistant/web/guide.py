@@ -1,7 +1,7 @@
 """Sites the assistant serves itself: a source whose site_url is a path (`site_url = "/guide/"`, its
 user guide) is served as HTML under that path, so that its citations open a real page and section.
 
-Each page is at the URL Jekyll would publish it at (ingest/jekyll.py), its headings carry kramdown's
+Each page is at the URL Jekyll would publish it at (assistant/jekyll.py), its headings carry kramdown's
 ids (the citation anchors), and links to other `.md` pages of the site lead to their pages. Raw HTML
 in the markdown is shown as text and Liquid is removed: the pages are served from the assistant's
 own origin. There is no theme, search or asset serving; a site with more than that belongs on a web
@@ -22,10 +22,16 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markdown_it import MarkdownIt
 
-from ingest.jekyll import is_published, kramdown_anchor, load_site_config, page_url_path
-from ingest.parse import MAX_FILE_BYTES, decode_markdown, split_front_matter, strip_html_comments, strip_liquid
-from ingest.site import markdown_files
-from ingest.source_files import SourceFileError, read_source_file
+from assistant.jekyll import is_published, kramdown_anchor, load_site_config, page_url_path
+from assistant.markdown_file import (
+    MAX_FILE_BYTES,
+    decode_markdown,
+    markdown_files,
+    split_front_matter,
+    strip_html_comments,
+    strip_liquid,
+)
+from assistant.source_files import SourceFileError, read_source_file
 
 log = logging.getLogger("guide")
 
@@ -117,7 +123,7 @@ class ServedSite:
 
 
 def _site_title(root: Path) -> str:
-    from ingest.jekyll import MAX_CONFIG_BYTES, load_yaml
+    from assistant.jekyll import MAX_CONFIG_BYTES, load_yaml
 
     try:
         loaded = load_yaml(read_source_file(root, "_config.yml", MAX_CONFIG_BYTES).decode("utf-8-sig"))

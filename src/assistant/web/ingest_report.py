@@ -12,7 +12,7 @@ import html
 import time
 from typing import Any
 
-STATES = {"queued": "venter", "running": "kører", "done": "færdig", "failed": "fejlede"}
+from assistant.web.texts import JOB_STATES
 
 
 def local_time(stamp: float | None) -> str:
@@ -74,7 +74,7 @@ def render_report(report: dict) -> str:
         parts.append(_facts([
             ("Job", html.escape(str(job.get("id", "")))),
             ("Årsag", html.escape(str(job.get("reason", "")))),
-            ("Tilstand", html.escape(STATES.get(str(job.get("state")), str(job.get("state"))))),
+            ("Tilstand", html.escape(JOB_STATES.get(str(job.get("state")), str(job.get("state"))))),
             ("Bestilt", local_time(job.get("created"))),
             ("Startet", local_time(started)),
             ("Færdig", local_time(finished)),

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from assistant.settings import Settings
+from assistant.web import texts
 from assistant.web.cors import CORS, RefusedOrigins, allowed_origins
 
 MAX_BODY_BYTES = 64 * 1024
@@ -78,7 +79,7 @@ class BodyLimit:
     @staticmethod
     async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         size = f"{limit // 1024 // 1024} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
-        response = JSONResponse({"detail": f"Forespørgslen er for stor: højst {size}."},
+        response = JSONResponse({"detail": texts.TOO_LARGE.format(size=size)},
                                 status_code=413, headers={"Connection": "close"})
         await response(scope, receive, send)
 
@@ -101,7 +102,7 @@ class NoUploads:
             rest = path[len(self.prefix):].rstrip("/")
             content_type = Headers(scope=scope).get("content-type", "")
             if rest.startswith(_REFUSED_GRADIO) or content_type.lower().startswith("multipart/"):
-                response = JSONResponse({"detail": "Upload af filer er slået fra."}, status_code=403)
+                response = JSONResponse({"detail": texts.NO_UPLOADS}, status_code=403)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -137,8 +138,8 @@ class RateLimit:
                 window.popleft()
             if len(window) >= self.per_minute:
                 retry = max(1, int(60 - (now - window[0])) + 1)
-                response = JSONResponse({"detail": f"For mange forespørgsler: højst {self.per_minute} i minuttet. "
-                                                   f"Prøv igen om {retry} sekunder."},
+                response = JSONResponse({"detail": texts.TOO_MANY_REQUESTS.format(per_minute=self.per_minute,
+                                                                                  retry=retry)},
                                         status_code=429, headers={"Retry-After": str(retry)})
             else:
                 window.append(now)
@@ -177,7 +178,7 @@ class MethodNotAllowed:
                 if pattern.match(scope["path"]):
                     if scope["method"] not in methods:
                         allow = ", ".join(sorted(methods))
-                        response = JSONResponse({"detail": f"Metoden {scope['method']} bruges ikke her; brug {allow}."},
+                        response = JSONResponse({"detail": texts.WRONG_METHOD.format(method=scope["method"], allow=allow)},
                                                 status_code=405, headers={"Allow": allow})
                         await response(scope, receive, send)
                         return

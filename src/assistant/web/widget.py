@@ -1,44 +1,63 @@
 """The embeddable widget: `/widget.js` (the script a docs site includes), `/widget` (how to install
 it) and `/api/widget/access` (whether the site the widget runs on may use the assistant).
 
-The script is a static file; its API origin is wherever it was loaded from, so nothing here is
-templated into it. The install page fills in this server's address from the request. The access
-check answers any site (it says no more than the install page does), so that a widget on a site that
-is not allowed can say so instead of looking like an outage.
+The script is static/widget.js with one object filled in as it is served: its texts (texts.WIDGET)
+and the longest question (service.MAX_QUESTION_CHARS), so that it holds no copies of either. Its API
+origin is wherever it was loaded from. The install page fills in this server's address from the
+request. The access check answers any site (it says no more than the install page does), so that a
+widget on a site that is not allowed can say so instead of looking like an outage.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from assistant.service import MAX_QUESTION_CHARS
+from assistant.web import texts
+from assistant.web.common import MAX_HISTORY_TURNS, MAX_TURN_CHARS
 
 STATIC = Path(__file__).resolve().parent / "static"
 WIDGET_JS = STATIC / "widget.js"
+SERVED = "/* SERVED */ {}"  # in widget.js: replaced by the texts and limits
 
 
 def snippet(base_url: str) -> str:
     host = base_url.rstrip("/")
-    return (f'<script src="{host}/widget.js" data-title="Spørg dokumentationen" data-color="#0b5" '
+    return (f'<script src="{host}/widget.js" data-title="{html.escape(texts.TITLE, quote=True)}" data-color="#0b5" '
             f'data-position="right" async></script>')
 
 
-def not_allowed(origin: str) -> str:
-    return (f"Dette site ({origin}) har ikke tilladelse til at bruge assistenten. Den, der driver assistenten, "
-            "kan give sitet adgang i ASSISTANT_ALLOWED_ORIGINS.")
+def widget_script() -> str:
+    """widget.js with its texts and limits filled in."""
+    script = WIDGET_JS.read_text(encoding="utf-8")
+    if SERVED not in script:
+        raise RuntimeError(f"{WIDGET_JS} lost its {SERVED!r} placeholder: put it back where the script reads SERVER")
+    served = {"text": texts.WIDGET, "maxQuestionChars": MAX_QUESTION_CHARS, "maxHistoryTurns": MAX_HISTORY_TURNS,
+              "maxTurnChars": MAX_TURN_CHARS}
+    return script.replace(SERVED, json.dumps(served, ensure_ascii=False), 1)
 
 
 def build_widget_router() -> APIRouter:
     router = APIRouter()
+    script = widget_script().encode("utf-8")
+    etag = '"' + hashlib.sha256(script).hexdigest()[:32] + '"'
+    script_headers = {
+        "Cache-Control": "public, max-age=3600, stale-while-revalidate=86400",
+        "Cross-Origin-Resource-Policy": "cross-origin",  # any site may include the script
+        "ETag": etag,
+    }
 
     @router.get("/widget.js", include_in_schema=False)
-    def widget_js() -> FileResponse:
-        return FileResponse(WIDGET_JS, media_type="text/javascript; charset=utf-8", headers={
-            "Cache-Control": "public, max-age=3600, stale-while-revalidate=86400",
-            "Cross-Origin-Resource-Policy": "cross-origin",  # any site may include the script
-        })
+    def widget_js(request: Request) -> Response:
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=script_headers)
+        return Response(script, media_type="text/javascript; charset=utf-8", headers=script_headers)
 
     @router.get("/api/widget/access", summary="Whether the calling site may use the assistant (the widget asks)")
     def widget_access(request: Request) -> JSONResponse:
@@ -47,7 +66,7 @@ def build_widget_router() -> APIRouter:
         ok = not origin or origin in allowed or "*" in allowed
         if not ok:
             request.app.state.refused_origins.note(origin)
-        return JSONResponse({"allowed": ok, "origin": origin, "detail": "" if ok else not_allowed(origin)},
+        return JSONResponse({"allowed": ok, "origin": origin, "detail": "" if ok else texts.not_allowed(origin)},
                             headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"})
 
     @router.get("/widget", include_in_schema=False, response_class=HTMLResponse)
@@ -122,7 +141,7 @@ viser kilderne som links til de afsnit, svaret bygger på. Samtalen huskes, mens
     if (navigator.clipboard) {{ navigator.clipboard.writeText(text).then(done, function () {{}}); }}
   }});
 </script>
-<script src="/widget.js" data-title="Spørg dokumentationen" async></script>
+<script src="/widget.js" data-title="{html.escape(texts.TITLE, quote=True)}" async></script>
 </body>
 </html>
 """

@@ -11,6 +11,7 @@
  * with textContent, never as HTML; links are created only for absolute http(s) URLs (a citation of a
  * site ingested without its address shows its title and path as text). When a question cannot reach
  * HOST, HOST/api/widget/access tells whether this site is simply not allowed to use the assistant.
+ * Its texts and the question limit come from HOST with the script (web/widget.py fills in SERVER).
  * No build step, no dependencies: plain ES2017.
  */
 (function () {
@@ -26,29 +27,13 @@
   var IDLE_MS = 45000; // the server pings every 15 s, so this much silence means it is gone
   var MAX_STORED = 40;
 
-  var TEXT = {
-    title: "Spørg dokumentationen",
-    close: "Luk",
-    newChat: "Ny samtale",
-    label: "Dit spørgsmål",
-    placeholder: "Skriv et spørgsmål …",
-    hint: "Enter sender. Skift+Enter giver en ny linje.",
-    send: "Send",
-    intro: "Stil et spørgsmål om dokumentationen. Svarene bygger kun på dokumentationen og har links til kilderne.",
-    searching: "Søger i dokumentationen …",
-    sources: "Kilder",
-    you: "Dig",
-    assistant: "Assistenten",
-    answerPrefix: "Svar: ",
-    unreachable: "Assistenten kan ikke nås fra denne side lige nu. Prøv igen senere.",
-    notAllowed: "Dette site har ikke tilladelse til at bruge assistenten. Den, der driver assistenten, kan give sitet adgang i ASSISTANT_ALLOWED_ORIGINS.",
-    timeout: "Svaret tog for lang tid. Prøv igen om lidt.",
-    generic: "Beklager, noget gik galt. Prøv igen om lidt.",
-    useful: "Svaret var nyttigt",
-    notUseful: "Svaret var ikke nyttigt",
-    thanks: "Tak for din tilbagemelding.",
-    cleared: "Samtalen er ryddet."
-  };
+  // The texts (web/texts.py WIDGET) and the longest question the server takes: web/widget.py puts
+  // them in place of this empty object as it serves the script.
+  var SERVER = /* SERVED */ {};
+  var TEXT = SERVER.text;
+  var MAX_QUESTION_CHARS = SERVER.maxQuestionChars;
+  var MAX_HISTORY_TURNS = SERVER.maxHistoryTurns;
+  var MAX_TURN_CHARS = SERVER.maxTurnChars;
 
   var config = {
     title: (script.getAttribute("data-title") || "").trim() || TEXT.title,
@@ -186,13 +171,13 @@
   head.appendChild(newButton);
   head.appendChild(closeButton);
 
-  var log = el("div", { "class": "log", tabindex: "-1", "aria-label": "Samtale" });
+  var log = el("div", { "class": "log", tabindex: "-1", "aria-label": TEXT.conversation });
   var live = el("div", { "class": "sr", "aria-live": "polite", "aria-atomic": "true" });
 
   var form = el("form", { "class": "ask" });
   form.appendChild(el("label", { "for": "da-q" }, TEXT.label));
   var row = el("div", { "class": "row" });
-  var input = el("textarea", { id: "da-q", rows: "2", maxlength: "2000", placeholder: TEXT.placeholder, "aria-describedby": "da-hint", autocomplete: "off" });
+  var input = el("textarea", { id: "da-q", rows: "2", maxlength: String(MAX_QUESTION_CHARS), placeholder: TEXT.placeholder, "aria-describedby": "da-hint", autocomplete: "off" });
   var sendButton = el("button", { type: "submit", "class": "send" }, TEXT.send);
   row.appendChild(input);
   row.appendChild(sendButton);
@@ -309,8 +294,8 @@
 
   // --- asking ----------------------------------------------------------------------------------
   function history() {
-    return state.messages.filter(function (m) { return !m.error; }).slice(-8).map(function (m) {
-      return { role: m.role, content: String(m.text).slice(0, 8000) };
+    return state.messages.filter(function (m) { return !m.error; }).slice(-MAX_HISTORY_TURNS).map(function (m) {
+      return { role: m.role, content: String(m.text).slice(0, MAX_TURN_CHARS) };
     });
   }
 

@@ -1,10 +1,10 @@
-"""The SQLite feedback store."""
+"""The SQLite feedback store (assistant/feedback.py)."""
 
 import sqlite3
 
 import pytest
 
-from assistant.web.feedback import FeedbackStore
+from assistant.feedback import FeedbackStore
 
 
 def test_feedback_round_trips(tmp_path):
@@ -35,7 +35,7 @@ def test_unknown_rating_is_refused(tmp_path):
 def test_questions_and_feedback_past_retention_are_purged_and_personal_data_masked(tmp_path):
     import time as _time
 
-    from assistant.web.feedback import FeedbackStore
+    from assistant.feedback import FeedbackStore
 
     store = FeedbackStore(tmp_path / "f.sqlite")
     store.log_question("Ring til mig på 12345678 om OS2forms", False, [], "api")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.jekyll import (
+from assistant.jekyll import (
     DEFAULT_EXCLUDE,
     absolute_url,
     is_published,

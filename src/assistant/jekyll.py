@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 import yaml
 from yaml.composer import ComposerError
 
-from ingest.source_files import SourceFileError, read_source_file
+from assistant.source_files import SourceFileError, read_source_file
 
 # Jekyll's default `exclude:` list (Jekyll 4).
 DEFAULT_EXCLUDE = (

@@ -1,10 +1,11 @@
 """Feedback on answers (👍/👎 and an optional comment) and the log of questions, in a small SQLite file.
 
-One FeedbackStore owns one connection, shared by the API's worker threads and the Gradio chat
-behind a lock. Every text it keeps (question, answer, comment, each citation field) is stored with
-personal data masked (privacy.py) and lone surrogates replaced, and is deleted after the retention
-period. Logging questions is best effort: a full or read-only disk never costs a person their
-answer (the failure is logged at most once a minute). It stores; the docs-gap report (gaps.py) analyses.
+One FeedbackStore owns one connection, shared by the API's worker threads, the Gradio chat and the
+MCP tools behind a lock. Every text it keeps (question, answer, comment, each citation field) is
+stored with personal data masked (privacy.py) and lone surrogates replaced, and is deleted after the
+retention period. Logging questions is best effort: a full or read-only disk never costs a person their
+answer (the failure is logged at most once a minute). It stores; the docs-gap report (gaps.py) analyses,
+and the routes that take feedback are in web/.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from assistant.privacy import mask_personal_data
 log = logging.getLogger("feedback")
 
 Rating = Literal["up", "down"]
+MAX_COMMENT_CHARS = 2000  # of a comment on an answer, in the API and the chat
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
