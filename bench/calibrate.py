@@ -81,7 +81,7 @@ def retrieve_all(shared: Path, site: str) -> list[Seen]:
     for q in tuning_questions(shared, site):
         found = assistant.retrieve(q.question, q.history)
         seen.append(Seen(q, found, signals(found.judged, found.evidence, found.passages, found.query.language,
-                                           found.score)))
+                                           found.score, settings)))
     return seen
 
 

@@ -142,3 +142,25 @@ def recorded_sources_from(raw: str | None, where: object) -> list[dict] | None:
         raise StoreError(f"The list of sources recorded in {where} is damaged; name the sources again with "
                          "`python -m ingest --sources FILE` (the pages are kept until then)")
     return sources
+
+
+class MetadataReads:
+    """What both catalogs read from their metadata the same way; each gives `get_meta` and the
+    `description` that names it in messages."""
+
+    description: str
+
+    def get_meta(self, key: str) -> str | None:
+        raise NotImplementedError
+
+    def signature(self) -> dict | None:
+        raw = self.get_meta("signature")
+        return json.loads(raw) if raw else None
+
+    def check_signature(self, expected: dict, where: object) -> None:
+        check_signature(self.signature(), expected, where)
+
+    def recorded_sources(self) -> list[dict] | None:
+        """The sources the index is built from (SourceSpec.to_record each); None for an index from
+        before sources were recorded."""
+        return recorded_sources_from(self.get_meta("sources"), self.description)

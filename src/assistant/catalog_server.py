@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from assistant.catalog import CatalogSnapshot, PageChange, PageRecord, check_signature, recorded_sources_from
+from assistant.catalog import CatalogSnapshot, MetadataReads, PageChange, PageRecord
 from assistant.errors import IngestLockedError, StoreError
 from assistant.models import Chunk
 
@@ -51,7 +51,7 @@ def _pages_per_source(records: list[StoredPage]) -> dict[str, int]:
     return counts
 
 
-class ServerCatalog:
+class ServerCatalog(MetadataReads):
     def __init__(self, client: Any, name: str, description: str) -> None:
         self.description = description
         try:
@@ -78,17 +78,6 @@ class ServerCatalog:
     def get_meta(self, key: str) -> str | None:
         value = self._head().get(key)
         return None if value is None else str(value)
-
-    def signature(self) -> dict | None:
-        raw = self.get_meta("signature")
-        return json.loads(raw) if raw else None
-
-    def check_signature(self, expected: dict, where: object) -> None:
-        check_signature(self.signature(), expected, where)
-
-    def recorded_sources(self) -> list[dict] | None:
-        """The sources the index is built from (SourceSpec.to_record each); None before any were recorded."""
-        return recorded_sources_from(self.get_meta("sources"), self.description)
 
     def record_sources(self, sources: list[dict]) -> None:
         """A new list of sources without page changes: the head rewritten with it (under the ingest lease)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from assistant.catalog import CatalogSnapshot, PageChange, PageRecord, check_signature, recorded_sources_from
+from assistant.catalog import CatalogSnapshot, MetadataReads, PageChange, PageRecord
 from assistant.errors import IndexMissingError, IngestLockedError, StoreError
 from assistant.models import Chunk
 
@@ -43,12 +43,13 @@ def connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-class SqliteCatalog:
+class SqliteCatalog(MetadataReads):
     FILE = "catalog.sqlite"
 
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = Path(index_dir)
         self.path = self.index_dir / self.FILE
+        self.description = str(self.path)
         self._local = threading.local()  # a thread's connection goes when the thread does
         self.db.executescript(_SCHEMA)
         if "file_key" not in {row[1] for row in self.db.execute("PRAGMA table_info(pages)")}:
@@ -87,18 +88,6 @@ class SqliteCatalog:
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
-
-    def signature(self) -> dict | None:
-        raw = self.get_meta("signature")
-        return json.loads(raw) if raw else None
-
-    def check_signature(self, expected: dict, where: object) -> None:
-        check_signature(self.signature(), expected, where)
-
-    def recorded_sources(self) -> list[dict] | None:
-        """The sources the index is built from (SourceSpec.to_record each); None for an index from
-        before sources were recorded."""
-        return recorded_sources_from(self.get_meta("sources"), self.path)
 
     def record_sources(self, sources: list[dict]) -> None:
         """A new list of sources without page changes (e.g. a source removed that had no pages)."""

@@ -131,3 +131,15 @@ PRICE_WORDS = frozenset(fold(w) for w in (
 MONEY_NOUNS = frozenset("penge kroner kr midler euro money dollars".split())
 # Paying, folded: "Hvor meget betaler …?" asks a price (while "Hvem betaler …?" asks who).
 PAY_WORDS = frozenset(fold(w) for w in "betale betaler betalte betalt pay pays paid".split())
+
+# Words a heading that is already a question starts with (examples.py turns headings into questions).
+QUESTION_OPENERS = frozenset({"hvad", "hvem", "hvor", "hvordan", "hvorfor", "hvornår", "hvilke", "hvilken", "hvilket",
+                              "kan", "skal", "må", "kræver", "findes", "sender", "virker", "hvorledes"})
+# Headings naming a process too vague to ask about ("Beskrivelse af …").
+VAGUE_PROCESSES = frozenset({"beskrivelse", "anbefaling", "indledning", "opsamling", "afrunding", "perspektivering"})
+# "du" in a how-to becomes "jeg" in the reader's question.
+PERSON = {"du": "jeg", "dig": "mig", "din": "min", "dit": "mit", "dine": "mine"}
+# Words that start a sentence without naming its subject ("Det er …", "Der er …").
+NOT_A_SUBJECT = frozenset({"det", "der", "den", "de", "dette", "denne", "disse", "her", "han", "hun", "vi", "man",
+                           "du", "jeg", "i", "som", "hvis", "når", "alle", "nogle", "også", "så", "men", "og", "eller",
+                           "en", "et", "nedenstående", "ovenstående", "følgende", "hvad", "hvor", "hvordan", "bemærk"})

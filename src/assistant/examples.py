@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from assistant.danish import NOT_A_SUBJECT, PERSON, QUESTION_OPENERS, VAGUE_PROCESSES
 from assistant.models import Chunk
 from assistant.text import LIST_ITEM, sentences
 
@@ -24,15 +25,6 @@ MAX_WORDS = 12
 MAX_CHARS = 80
 MAX_TRIED = 120  # candidates judged per index version (each a retrieval: ~10 ms)
 
-QUESTION_WORDS = {"hvad", "hvem", "hvor", "hvordan", "hvorfor", "hvornår", "hvilke", "hvilken", "hvilket",
-                  "kan", "skal", "må", "kræver", "findes", "sender", "virker", "hvorledes"}
-VAGUE_PROCESSES = {"beskrivelse", "anbefaling", "indledning", "opsamling", "afrunding", "perspektivering"}
-# "du" in a how-to becomes "jeg" in the reader's question.
-PERSON = {"du": "jeg", "dig": "mig", "din": "min", "dit": "mit", "dine": "mine"}
-# Words that start a sentence without naming its subject ("Det er …", "Der er …").
-NOT_A_SUBJECT = {"det", "der", "den", "de", "dette", "denne", "disse", "her", "han", "hun", "vi", "man", "du",
-                 "jeg", "i", "som", "hvis", "når", "alle", "nogle", "også", "så", "men", "og", "eller", "en",
-                 "et", "nedenstående", "ovenstående", "følgende", "hvad", "hvor", "hvordan", "bemærk"}
 # Markup, placeholders and shouting have no place in a question ("{title}", "[produktnavn]", "xx", "HUSK").
 _ODD = re.compile(r"[{}\[\]<>|=:\"`#*_\\/;]|\.\.|\bx{2,}|\bdd\.mm|https?|www\.", re.IGNORECASE)
 _SHOUT = re.compile(r"\b[A-ZÆØÅ]{4,}\b")
@@ -120,7 +112,7 @@ def from_heading(heading: str) -> str:
     words = heading.split()
     if not words:
         return ""
-    if heading.endswith("?") or words[0].casefold() in QUESTION_WORDS:
+    if heading.endswith("?") or words[0].casefold() in QUESTION_OPENERS:
         return question(_WHAT_IS.sub("Hvad er ", heading))
     how = how_to(heading)
     if how:

@@ -35,7 +35,6 @@ from assistant.store import VectorStore, collection_name, open_store
 # Candidates taken from each ranking before fusion. The same pool for every k up to 10, so the top
 # passages of an answer (k=8), the eval (k=10) and the search API agree: fusion's normalisation
 # depends on the pool.
-MIN_POOL = 50
 QUERY_VECTORS_KEPT = 256
 
 
@@ -211,7 +210,7 @@ class Retriever:
         snap = snapshot or self.snapshot()
         filters = filters or Filters()
         allowed = {i for i, c in snap.chunks.items() if filters.allows(c)} if filters.active else None
-        pool = max(MIN_POOL, k * 5)
+        pool = max(self.settings.candidate_pool, k * 5)
         lexical = snap.lexical.search(query.lexical_text, pool, allowed)
         vector = self.query_vector(query.dense_text)
         dense = self._dense(vector, pool, snap, allowed)

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     dense_weight: float = Field(default=0.45, ge=0, le=1, description="share of dense similarity (Danish questions)")
     dense_weight_english: float = Field(default=0.45, ge=0, le=1, description="share of dense similarity (English questions)")
     max_chunks_per_page: int = 2  # among the top passages, so that more pages get a turn
+    candidate_pool: int = Field(default=50, ge=1, description="candidates each ranking brings to fusion (at least 5 × k)")
     # Added to the fused score of passages that state the kind of fact asked for (a price, a count)
     answer_type_bonus: float = 0.25
 
@@ -83,6 +84,8 @@ class Settings(BaseSettings):
     abstain_typed: float = 0.80  # an English question: a sentence stating the kind asked for, this close
     abstain_coverage: float = 0.1
     abstain_unknown: float = 0.6
+    meaning_passages: int = Field(default=3, ge=1, description="top passages whose sentences are compared with the question")
+    answer_type_passages: int = Field(default=5, ge=1, description="top passages searched for the kind of fact asked for")
 
     # Which sentences answer (answer/extractive.py): a sentence's similarity to the question, plus
     # these weights times its lexical coverage of the question, when it states the kind of fact asked
@@ -92,6 +95,7 @@ class Settings(BaseSettings):
     sentence_rank_penalty: float = 0.02
     sentence_add_margin: float = 0.1  # a sentence of the lead's section scoring this close is added
     sentence_neighbour_bonus: float = 0.05  # for the sentences next to the lead, when adding
+    answer_passages: int = Field(default=4, ge=1, description="top passages an answer's sentences come from")
 
     # Answering
     answerer: Literal["extractive", "llm"] = "extractive"

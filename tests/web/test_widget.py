@@ -46,14 +46,17 @@ def served_object(script: str) -> dict:
     return json.loads(script[start:script.index(";\n", start)])
 
 
-def test_the_script_gets_its_texts_and_the_question_limit_from_the_server(client):
+def test_the_script_gets_its_texts_and_limits_from_the_server(client):
     from assistant.service import MAX_QUESTION_CHARS
+    from assistant.web.common import MAX_HISTORY_TURNS, MAX_TURN_CHARS
     from assistant.web.texts import WIDGET
     from assistant.web.widget import WIDGET_JS
 
     served = client.get("/widget.js").text
-    assert served_object(served) == {"text": WIDGET, "maxQuestionChars": MAX_QUESTION_CHARS}
+    assert served_object(served) == {"text": WIDGET, "maxQuestionChars": MAX_QUESTION_CHARS,
+                                     "maxHistoryTurns": MAX_HISTORY_TURNS, "maxTurnChars": MAX_TURN_CHARS}
     assert "maxlength: String(MAX_QUESTION_CHARS)" in served
+    assert ".slice(-MAX_HISTORY_TURNS)" in served and "slice(0, MAX_TURN_CHARS)" in served
     assert WIDGET["searching"] not in WIDGET_JS.read_text()  # the file holds no copy of its texts
 
 

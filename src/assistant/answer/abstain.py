@@ -37,9 +37,6 @@ from assistant.retrieve import Passage
 from assistant.settings import Settings
 from assistant.text import in_context, sentences
 
-MEANING_TOP = 3  # passages whose sentences are compared with the question
-ANSWER_TYPE_TOP = 5  # passages searched for the kind of fact a question asks for
-
 
 @dataclass
 class Verdict:
@@ -60,12 +57,13 @@ class Signals:
     coverage: float
     typed: float  # the best similarity of a sentence stating the kind of fact asked for (0: none)
     dangling: bool = False  # refers back to a conversation that names nothing
+    type_passages: int = 5  # passages searched for the kind of fact asked for (settings.answer_type_passages)
 
     @cached_property
     def states_type(self) -> bool:
         """A sentence of the kind asked for sits among the question's words in a best passage."""
         return self.evidence.expectation is None or \
-            any(self.evidence.states_expected(p.chunk) for p in self.passages[:ANSWER_TYPE_TOP])
+            any(self.evidence.states_expected(p.chunk) for p in self.passages[:self.type_passages])
 
     @cached_property
     def unknown_focus(self) -> str | None:
@@ -83,7 +81,7 @@ class Signals:
 Check = Callable[[Signals, Settings], bool]  # True: passes
 
 
-def best_sentence(passages: Sequence[Passage], score: SentenceScorer, top: int = MEANING_TOP,
+def best_sentence(passages: Sequence[Passage], score: SentenceScorer, top: int,
                   keep: Callable[[str], bool] | None = None) -> float:
     """The highest similarity to the question of a prose sentence of the top passages (that `keep`
     accepts)."""
@@ -101,12 +99,13 @@ def readable(passage: Passage) -> list[tuple[int, str, str]]:
 
 
 def signals(evidence: QueryEvidence, asked: QueryEvidence, passages: list[Passage], language: str,
-            score: SentenceScorer, dangling: bool = False) -> Signals:
+            score: SentenceScorer, settings: Settings, dangling: bool = False) -> Signals:
     expectation = evidence.expectation
-    typed = best_sentence(passages, score, ANSWER_TYPE_TOP, lambda s: expectation.stated_in(s, evidence)) \
+    top = settings.answer_type_passages
+    typed = best_sentence(passages, score, top, lambda s: expectation.stated_in(s, evidence)) \
         if expectation is not None else 0.0
-    return Signals(evidence, asked, passages, language, best_sentence(passages, score),
-                   evidence.best_coverage(passages), typed, dangling and len(asked.terms) <= 1)
+    return Signals(evidence, asked, passages, language, best_sentence(passages, score, settings.meaning_passages),
+                   evidence.best_coverage(passages), typed, dangling and len(asked.terms) <= 1, top)
 
 
 def is_heading(sentence: str, passage: Passage) -> bool:
@@ -134,7 +133,7 @@ def decide(settings: Settings, evidence: QueryEvidence, asked: QueryEvidence, pa
     """`dangling`: the question refers back, and no earlier turn gave it anything to refer to."""
     if not passages:
         return Verdict(False, "no-passages")
-    return judge(signals(evidence, asked, passages, language, score, dangling), settings)
+    return judge(signals(evidence, asked, passages, language, score, settings, dangling), settings)
 
 
 def judge(seen: Signals, settings: Settings) -> Verdict:

@@ -35,7 +35,6 @@ from assistant.retrieve import Passage
 from assistant.settings import Settings
 from assistant.text import CODE_FENCE, LIST_ITEM, code_blocks, sentences
 
-TOP_PASSAGES = 4
 MAX_WORDS = 45  # the lead and what is added to it (a list it introduces may take the answer further)
 MAX_LIST_WORDS = 80
 MAX_ITEMS = 8
@@ -65,7 +64,7 @@ def candidates(evidence: QueryEvidence, passages: Sequence[Passage], score: Sent
     found: list[Candidate] = []
     contexts: list[str] = []
     who = asks_who(evidence.text)
-    for rank, passage in enumerate(passages[:TOP_PASSAGES]):
+    for rank, passage in enumerate(passages[:settings.answer_passages]):
         for position, sentence, context in readable(passage):
             typed = evidence.expectation.stated_in(sentence, evidence) if evidence.expectation is not None else \
                 who and names_someone(sentence, evidence)
@@ -124,7 +123,7 @@ class ExtractiveAnswerer:
 def choose(found: list[Candidate], passages: Sequence[Passage], evidence: QueryEvidence,
            margin: float = 0.03, neighbour: float = 0.0) -> list[Candidate]:
     """The lead and at most MAX_ADDED sentences that add to it, each with the lines it brings."""
-    lines_of = {rank: sentences(p.chunk.text) for rank, p in enumerate(passages[:TOP_PASSAGES])}
+    lines_of = {c.passage_rank: sentences(passages[c.passage_rank].chunk.text) for c in found}
     ranked = sorted(found, key=lambda c: c.score, reverse=True)
     lead = ranked[0]
     lines = lines_of[lead.passage_rank]
