@@ -8,6 +8,7 @@ It does not embed or store anything.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from assistant.settings import Settings
 from assistant.text import CODE_FENCE, split_sentences
 
 TokenCounter = Callable[[str], int]  # word pieces of a text, special tokens included
+_CLAUSE_END = re.compile(r"(?<=[:;,])\s+")
 
 @dataclass
 class ChunkSizes:
@@ -154,25 +156,34 @@ def _pack(blocks: list[str], prefix: str, count_tokens: TokenCounter, sizes: Chu
 
 
 def _split_to_fit(block: str, budget: int, count_tokens: TokenCounter) -> list[str]:
-    """A block that is too long splits at sentence, then word boundaries; a code block at line
-    boundaries, each piece a code block of its own."""
+    """A block that is too long splits at sentence boundaries (text.split_sentences, as answers read
+    them), a sentence too long at its clauses (after ":", ";", ","), a clause at words; a code block
+    at line boundaries, each piece a code block of its own."""
     if count_tokens(block) <= budget:
         return [block]
     if block.startswith(CODE_FENCE + "\n") and block.endswith("\n" + CODE_FENCE):
         return _split_code(block.split("\n")[1:-1], budget, count_tokens)
+    words = lambda clause: _split_words(clause, budget, count_tokens)  # noqa: E731
+    clauses = lambda sentence: _packed(_CLAUSE_END.split(sentence), budget, count_tokens, words)  # noqa: E731
+    return _packed([s for line in block.split("\n") for s in split_sentences(line)], budget, count_tokens, clauses)
+
+
+def _packed(units: list[str], budget: int, count_tokens: TokenCounter,
+            too_long: Callable[[str], list[str]]) -> list[str]:
+    """Units joined greedily into pieces of at most `budget` tokens; a unit over it is split by `too_long`."""
     out: list[str] = []
     current = ""
-    for sentence in (s for line in block.split("\n") for s in split_sentences(line)):
-        if count_tokens(sentence) > budget:
+    for unit in units:
+        if count_tokens(unit) > budget:
             if current:
                 out.append(current)
                 current = ""
-            out.extend(_split_words(sentence, budget, count_tokens))
+            out.extend(too_long(unit))
             continue
-        candidate = f"{current} {sentence}".strip()
+        candidate = f"{current} {unit}".strip()
         if count_tokens(candidate) > budget:
             out.append(current)
-            current = sentence
+            current = unit
         else:
             current = candidate
     if current:

@@ -259,7 +259,6 @@ def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progre
     cache = EmbeddingCache(Path(settings.embedding_cache_dir or settings.index_dir))
     model = embedding_key(settings.embedding_model, settings.embedding_backend)
     embed = _model_embed(settings)
-    batch = settings.embedding_batch_size * 8
     texts = {c.text_hash: c.embed_text for c in chunks}
     sentences = {sentence_hash(s): s for c in chunks for s in in_context(sentences_of(c.text), c.heading or c.title)}
     try:
@@ -268,13 +267,13 @@ def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progre
                 bar.update(size)
                 _progress(f"embedded-batch-{number}", f"batch {number} of {batches} ({size} texts) embedded and cached")
 
-            found, embedded = cache.vectors_for(model, texts, embed, batch, batch_done)
+            found, embedded = cache.vectors_for(model, texts, embed, on_batch=batch_done)
         with tqdm(desc="embedding sentences", unit="sentence", disable=not progress) as bar:
             def sentences_done(number: int, batches: int, size: int) -> None:
                 bar.update(size)
                 _progress(f"sentences-batch-{number}", f"sentence batch {number} of {batches} embedded and cached")
 
-            report.sentences_embedded = len(cache.vectors_for(model, sentences, embed, batch, sentences_done)[1])
+            report.sentences_embedded = len(cache.vectors_for(model, sentences, embed, on_batch=sentences_done)[1])
     finally:
         cache.close()
     new = set(embedded)

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+MAX_QUESTION_CHARS = 2000  # the one limit of a question: the API, chat, MCP and widget (widget.py serves it) use it
+
 
 def sha1(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()

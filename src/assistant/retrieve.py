@@ -32,10 +32,7 @@ from assistant.models import Chunk, History
 from assistant.settings import Settings
 from assistant.store import VectorStore, collection_name, open_store
 
-# Candidates taken from each ranking before fusion. The same pool for every k up to 10, so the top
-# passages of an answer (k=8), the eval (k=10) and the search API agree: fusion's normalisation
-# depends on the pool.
-QUERY_VECTORS_KEPT = 256
+QUERY_VECTORS_KEPT = 256  # question vectors remembered (a question asked again embeds nothing)
 
 
 @dataclass

@@ -32,7 +32,7 @@ from assistant.errors import AssistantError, QuestionError, StorageFullError, is
 from assistant.examples import Judged, candidates, choose
 from assistant.gaps import Gap, group_gaps
 from assistant.language import detect_language
-from assistant.models import Answer, History
+from assistant.models import MAX_QUESTION_CHARS, Answer, History
 from assistant.pages import DocPage, SiteInfo, find_pages, pages_from_chunks, site_infos
 from assistant.retrieve import Filters, Passage, Query, Retriever, condense, is_follow_up
 from assistant.settings import Settings
@@ -40,7 +40,6 @@ from assistant.store import VectorCheck, check_vectors
 
 log = logging.getLogger("assistant")
 
-MAX_QUESTION_CHARS = 2000  # the one limit of a question: the API, chat, MCP and widget (widget.py serves it) use it
 EXAMPLE_POOL = 12  # example questions kept per index version; the chat shows a few at a time
 _EXAMPLES_LOCK = threading.Lock()
 
@@ -181,15 +180,17 @@ class Assistant:
         return counts
 
     def last_report(self) -> dict:
-        """The summary the catalog keeps of the last ingest (ingest/pipeline.py); {} when there is none
-        or the catalog cannot be read."""
+        """The summary the catalog keeps of the last ingest (ingest/pipeline.py); {} when there is none,
+        the catalog cannot be read or the summary is damaged (logged)."""
         try:
             catalog = open_catalog(self.settings)
             raw = catalog.get_meta("last_report")
             catalog.close()
-        except AssistantError:
+            report = json.loads(raw) if raw else {}
+        except (AssistantError, ValueError) as exc:
+            log.warning("the last ingest report cannot be read: %s", exc)
             return {}
-        return json.loads(raw) if raw else {}
+        return report if isinstance(report, dict) else {}
 
     def documentation_gaps(self, questions: list[dict]) -> list[Gap]:
         """Logged questions it could not answer (feedback.FeedbackStore.gap_questions) grouped by their
@@ -239,8 +240,8 @@ class Assistant:
     def example_questions(self, n: int = 4) -> list[str]:
         """n questions the pages answer well, the next n of them on each call (examples.py writes
         the candidates; kept are those answered, with a high score, from their own page). The pool
-        is chosen once per index version: ~10 ms a candidate after the first. None when they cannot
-        be chosen: examples are a nicety, the chat works without them."""
+        is chosen once per index version: ~10 ms a candidate after the first. [] when they cannot
+        be chosen (logged): examples are a nicety, the chat works without them."""
         try:
             return self._next_examples(n)
         except Exception:  # noqa: BLE001 - logged; no examples is no reason to fail a page

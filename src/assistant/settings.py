@@ -51,7 +51,11 @@ class Settings(BaseSettings):
     # onnx-int8: the model exported to ONNX and quantised once (into cache_dir), 2.5x faster than torch
     # with the same retrieval quality on the dev sets (BENCHMARKS.md); torch and onnx remain choices.
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
-    embedding_batch_size: int = 8  # small batches pad less: ~36 chunks/s vs ~16 at 128 on 2 cores
+    # One text per model call: the int8 model quantizes its activations per call, so a text embedded
+    # beside others gets a slightly other vector (cosine 0.997 to itself alone) and near-tie sentence
+    # choices and thresholds came out differently on two indexes of the same pages. Chunks embed as
+    # fast as at batch 8 (62 vs 63 a second), sentences at 0.75× (BENCHMARKS.md, #12).
+    embedding_batch_size: int = Field(default=1, ge=1)
     embedding_cache_dir: Path | None = None  # default: the index folder
     # Torch threads of a serving process: one short question per call, with requests in parallel;
     # 2 threads per call on 2 cores oversubscribe under load (20 ms → 360 ms per query measured).
@@ -71,7 +75,10 @@ class Settings(BaseSettings):
     dense_weight: float = Field(default=0.45, ge=0, le=1, description="share of dense similarity (Danish questions)")
     dense_weight_english: float = Field(default=0.45, ge=0, le=1, description="share of dense similarity (English questions)")
     max_chunks_per_page: int = 2  # among the top passages, so that more pages get a turn
-    candidate_pool: int = Field(default=50, ge=1, description="candidates each ranking brings to fusion (at least 5 × k)")
+    # Candidates each ranking brings to fusion (at least 5 × k). The same pool for every k up to 10, so
+    # the top passages of an answer (k=8), the eval (k=10) and the search API agree: fusion's
+    # normalisation depends on the pool.
+    candidate_pool: int = Field(default=50, ge=50, description="candidates each ranking brings to fusion")
     # Added to the fused score of passages that state the kind of fact asked for (a price, a count)
     answer_type_bonus: float = 0.25
 

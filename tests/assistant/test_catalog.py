@@ -85,3 +85,31 @@ def test_clear_leaves_no_version_and_no_pages(catalog: PageCatalog) -> None:
 def test_a_missing_index_is_refused_when_it_must_exist(settings: Settings) -> None:
     with pytest.raises(IndexMissingError, match="run `python -m ingest` first"):
         open_catalog(settings, must_exist=True)
+
+
+def test_threads_sharing_a_catalog_read_whole_versions_while_it_is_written(catalog: PageCatalog) -> None:
+    """A serving process shares one catalog between its threads (each gets its own connection): a
+    snapshot read during commits is always one whole version, never half of one."""
+    import threading
+
+    base = catalog.commit([change("a.md", "v0 en.", "v0 to.")], SIGNATURE, {})
+    seen: list[tuple[int, set[str]]] = []
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for _ in range(200):
+                snapshot = catalog.read_snapshot()
+                seen.append((snapshot.version, {c.text.split()[0] for c in snapshot.chunks.values()}))
+        except BaseException as exc:  # noqa: BLE001 - reported below, in the test's thread
+            failures.append(exc)
+        finally:
+            catalog.close()  # this thread's connection
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for n in range(1, 30):
+        catalog.commit([change("a.md", f"v{n} en.", f"v{n} to.")], SIGNATURE, {})
+    reader.join()
+    assert not failures
+    assert all(texts == {f"v{version - base}"} for version, texts in seen), seen[:5]  # both chunks of one version

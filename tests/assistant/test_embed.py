@@ -18,7 +18,7 @@ from assistant.embed import (
     resolve_model,
 )
 from assistant.errors import EmbeddingError
-from assistant.settings import BUNDLED_MODEL
+from assistant.settings import BUNDLED_MODEL, Settings
 
 DANISH = [
     "Hvem finansierer OS2produktmodning, og hvad koster det en kommune at være med?",
@@ -137,3 +137,18 @@ def test_one_onnx_embedder_per_process_whatever_the_cache_folder(export_cache, t
     first = get_embedder(BUNDLED_MODEL, 8, "onnx-int8", export_cache)
     assert get_embedder(BUNDLED_MODEL, 8, "onnx-int8", tmp_path) is first  # no second export per folder
     assert get_embedder(BUNDLED_MODEL, 8, "torch") is not first
+
+
+def test_a_text_gets_the_same_vector_whatever_it_is_embedded_with():
+    """The int8 model quantizes each call's activations together: at the configured batch size
+    (one text a call) a text's vector does not depend on the texts beside it in the run."""
+    settings = Settings()
+    text = "Kantinen ligger i stueetagen ved siden af receptionen."
+    others = ["Ja.", "Der serveres varm mad hver dag, og menuen skifter hver uge og hænger ved indgangen."]
+    model, backend = settings.embedding_model, settings.embedding_backend
+    batched = get_embedder(model, 8, backend, settings.cache_dir)
+    assert float(batched.embed_passages([text])[0] @ batched.embed_passages([text, others[1]])[0]) < 0.9999  # why
+    embedder = get_embedder(model, settings.embedding_batch_size, backend, settings.cache_dir)
+    alone = embedder.embed_passages([text])[0]
+    for other in others:
+        assert float(alone @ embedder.embed_passages([other, text])[1]) > 0.99999

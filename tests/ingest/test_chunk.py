@@ -36,6 +36,23 @@ def test_long_section_is_split_at_sentences_and_nothing_is_lost():
     assert all(count(c.embed_text) <= 256 for c in chunks)
 
 
+def test_a_sentence_too_long_for_a_chunk_is_split_at_its_clauses():
+    clauses = [f"punkt {i} gælder for alle borgerrettede maskiner i kommunen" for i in range(60)]
+    page = page_from("---\ntitle: Krav\n---\n# Krav\nKravene er: " + "; ".join(clauses) + ".")
+    chunks = chunk_page(page, count, SIZES)
+    assert len(chunks) > 1 and all(count(c.embed_text) <= 256 for c in chunks)
+    for chunk in chunks:  # every piece ends where a clause ends, none in the middle of one
+        assert chunk.text.endswith((";", ".")), chunk.text[-60:]
+    assert all(c in " ".join(ch.text for ch in chunks) for c in clauses)
+
+
+def test_abbreviations_do_not_end_a_piece_of_a_long_section():
+    sentences = [f"Mødet nr. {i} starter kl. 10 og slutter ca. kl. 12 i lokale {i}." for i in range(80)]
+    chunks = chunk_page(page_from("---\ntitle: Møder\n---\n# Møder\n" + " ".join(sentences)), count, SIZES)
+    assert len(chunks) > 1
+    assert all(c.text.endswith(".") and not c.text.endswith(("kl.", "nr.", "ca.")) for c in chunks)
+
+
 def test_one_endless_word_sequence_is_split_at_words():
     page = page_from("---\ntitle: Ord\n---\n# Ord\n" + "ord" * 3000)
     assert all(count(c.embed_text) <= 256 for c in chunk_page(page, count, SIZES))

@@ -47,7 +47,7 @@ def served_object(script: str) -> dict:
 
 
 def test_the_script_gets_its_texts_and_limits_from_the_server(client):
-    from assistant.service import MAX_QUESTION_CHARS
+    from assistant.models import MAX_QUESTION_CHARS
     from assistant.web.common import MAX_HISTORY_TURNS, MAX_TURN_CHARS
     from assistant.web.texts import WIDGET
     from assistant.web.widget import WIDGET_JS

@@ -56,8 +56,8 @@ class Signals:
     sentence: float  # the best sentence's similarity to the question
     coverage: float
     typed: float  # the best similarity of a sentence stating the kind of fact asked for (0: none)
-    dangling: bool = False  # refers back to a conversation that names nothing
-    type_passages: int = 5  # passages searched for the kind of fact asked for (settings.answer_type_passages)
+    dangling: bool  # refers back to a conversation that names nothing
+    type_passages: int  # passages searched for the kind of fact asked for (settings.answer_type_passages)
 
     @cached_property
     def states_type(self) -> bool:

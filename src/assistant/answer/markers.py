@@ -19,7 +19,7 @@ from assistant.answer import AnswerRequest
 from assistant.answer.citations import NOT_FOUND, CitationList, not_found_answer
 from assistant.models import Answer
 from assistant.retrieve import Passage
-from assistant.text import sentences
+from assistant.text import sentences, split_sentences
 
 _ITEM = r"\d{1,3}(?:\s*[-–]\s*\d{1,3})?"
 MARKER = re.compile(rf"\[\^?\s*(?:(?:kilder?|sources?)\s*)?({_ITEM}(?:\s*[,;]\s*{_ITEM})*)\s*\]", re.IGNORECASE)
@@ -89,8 +89,8 @@ def renumber(text: str, resolve: Callable[[int, str], int | None]) -> tuple[str,
 
 def _statement(before: str) -> str:
     """The sentence a marker stands after (without other markers)."""
-    plain = strip_markers(before).strip()
-    parts = re.split(r"(?<=[.!?])\s+|\n+", plain)
+    lines = [line for line in strip_markers(before).split("\n") if line.strip()]
+    parts = split_sentences(lines[-1]) if lines else []
     return parts[-1] if parts else ""
 
 

@@ -24,9 +24,10 @@ from pydantic import BaseModel, Field
 
 from assistant.errors import AssistantError
 from assistant.feedback import FeedbackStore
+from assistant.models import MAX_QUESTION_CHARS
 from assistant.pages import DocPage
 from assistant.retrieve import Filters
-from assistant.service import MAX_QUESTION_CHARS, Assistant
+from assistant.service import Assistant
 from assistant.web.common import TurnModel, answer_payload, trim_history
 from assistant.web.failures import failure
 

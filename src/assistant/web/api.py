@@ -20,9 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sse_starlette import EventSourceResponse
 
 from assistant.feedback import MAX_COMMENT_CHARS
-from assistant.models import Answer, Turn
+from assistant.models import MAX_QUESTION_CHARS, Answer, Turn
 from assistant.retrieve import Filters
-from assistant.service import MAX_QUESTION_CHARS
 from assistant.web.common import TurnModel, answer_payload, trim_history
 from assistant.web.failures import failure
 

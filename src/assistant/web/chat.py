@@ -19,8 +19,7 @@ from urllib.parse import urlsplit
 import gradio as gr
 
 from assistant.feedback import MAX_COMMENT_CHARS, FeedbackStore
-from assistant.models import Answer, Citation, turns_from
-from assistant.service import MAX_QUESTION_CHARS
+from assistant.models import MAX_QUESTION_CHARS, Answer, Citation, turns_from
 from assistant.web import texts
 from assistant.web.common import trim_history
 from assistant.web.failures import failure

@@ -9,7 +9,7 @@ rendered; the MCP tools' bilingual texts are in mcp/. Nothing here decides when 
 
 from __future__ import annotations
 
-from assistant.service import MAX_QUESTION_CHARS
+from assistant.models import MAX_QUESTION_CHARS
 
 # --- shared by the chat and the widget -------------------------------------------------------------
 TITLE = "Spørg dokumentationen"

@@ -1,8 +1,9 @@
 """The embeddable widget: `/widget.js` (the script a docs site includes), `/widget` (how to install
 it) and `/api/widget/access` (whether the site the widget runs on may use the assistant).
 
-The script is static/widget.js with one object filled in as it is served: its texts (texts.WIDGET)
-and the longest question (service.MAX_QUESTION_CHARS), so that it holds no copies of either. Its API
+The script is static/widget.js with one object filled in as it is served: its texts (texts.WIDGET),
+the longest question (models.MAX_QUESTION_CHARS) and the history it sends (web/common.py), so that it
+holds no copies of them. Its API
 origin is wherever it was loaded from. The install page fills in this server's address from the
 request. The access check answers any site (it says no more than the install page does), so that a
 widget on a site that is not allowed can say so instead of looking like an outage.
@@ -18,7 +19,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from assistant.service import MAX_QUESTION_CHARS
+from assistant.models import MAX_QUESTION_CHARS
 from assistant.web import texts
 from assistant.web.common import MAX_HISTORY_TURNS, MAX_TURN_CHARS
 
