@@ -267,13 +267,14 @@ def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progre
                 bar.update(size)
                 _progress(f"embedded-batch-{number}", f"batch {number} of {batches} ({size} texts) embedded and cached")
 
-            found, embedded = cache.vectors_for(model, texts, embed, on_batch=batch_done)
+            found, embedded = cache.vectors_for(model, texts, embed, settings.embedding_cache_batch, batch_done)
         with tqdm(desc="embedding sentences", unit="sentence", disable=not progress) as bar:
             def sentences_done(number: int, batches: int, size: int) -> None:
                 bar.update(size)
                 _progress(f"sentences-batch-{number}", f"sentence batch {number} of {batches} embedded and cached")
 
-            report.sentences_embedded = len(cache.vectors_for(model, sentences, embed, on_batch=sentences_done)[1])
+            report.sentences_embedded = len(cache.vectors_for(model, sentences, embed, settings.embedding_cache_batch,
+                                                              sentences_done)[1])
     finally:
         cache.close()
     new = set(embedded)

@@ -17,8 +17,6 @@ import numpy as np
 from assistant.catalog_sqlite import connect
 from assistant.errors import StoreError
 
-CACHE_BATCH = 64  # texts embedded, then cached, together: a run killed halfway resumes from the last batch
-
 
 class EmbeddingCache:
     FILE = "embeddings.sqlite"
@@ -58,7 +56,7 @@ class EmbeddingCache:
         self.db.close()
 
     def vectors_for(self, model: str, texts: Mapping[str, str], embed: Callable[[list[str]], np.ndarray],
-                    batch: int = CACHE_BATCH, on_batch: Callable[[int, int, int], None] | None = None,
+                    batch: int, on_batch: Callable[[int, int, int], None] | None = None,
                     ) -> tuple[dict[str, np.ndarray], list[str]]:
         """Vectors for `texts` (text hash → text to embed): from the cache, the rest embedded in batches
         that are cached one by one, so that a run killed halfway resumes where it was.

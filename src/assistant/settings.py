@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # choices and thresholds came out differently on two indexes of the same pages. Chunks embed as
     # fast as at batch 8 (62 vs 63 a second), sentences at 0.75× (BENCHMARKS.md, #12).
     embedding_batch_size: int = Field(default=1, ge=1)
+    # Texts embedded, then cached, together: an ingest killed halfway resumes after the last such batch.
+    embedding_cache_batch: int = Field(default=64, ge=1)
     embedding_cache_dir: Path | None = None  # default: the index folder
     # Torch threads of a serving process: one short question per call, with requests in parallel;
     # 2 threads per call on 2 cores oversubscribe under load (20 ms → 360 ms per query measured).

@@ -283,7 +283,8 @@ def _rewrite(store: VectorStore, chunks: list[tuple[str, Chunk]], settings: Sett
     cache = EmbeddingCache(Path(settings.embedding_cache_dir or settings.index_dir))
     model = embedding_key(settings.embedding_model, settings.embedding_backend)
     try:
-        vectors, embedded = cache.vectors_for(model, {c.text_hash: c.embed_text for _, c in chunks}, embed)
+        vectors, embedded = cache.vectors_for(model, {c.text_hash: c.embed_text for _, c in chunks}, embed,
+                                              settings.embedding_cache_batch)
     finally:
         cache.close()
     store.add([i for i, _ in chunks], np.stack([vectors[c.text_hash] for _, c in chunks]),

@@ -100,12 +100,12 @@ def check_usable(index_dir: Path, expected: set[str]) -> None:
 
 def test_kill_9_at_each_progress_point_keeps_the_index_usable_and_consistent(index_old, index_current, copy_index):
     """Updates between the two site versions on a copy of the old index. The copy's embedding cache
-    has the old texts only, so the first update embeds the new ones with the model (batches of 16, so
-    that there are at least three)."""
+    has the old texts only, so the first update embeds the new ones with the model (cached in batches
+    of 16, so that there are at least three)."""
     import re
 
     index_dir = copy_index(index_old[0])
-    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_EMBEDDING_BATCH_SIZE": "2"}
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_EMBEDDING_CACHE_BATCH": "16"}
     old, new = set(SqliteCatalog(index_old[0]).chunk_ids()), set(SqliteCatalog(index_current).chunk_ids())
 
     lines = kill_at("embedded-batch-2", PRODUKTMODNING, env)
