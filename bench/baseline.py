@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,17 +36,26 @@ from assistant.sources import SourceSpec  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 
 
+@cache
+def langchain_embeddings(model: str, cache_dir: Path) -> tuple[Any, str]:
+    """(langchain's HuggingFaceEmbeddings of the model, with its query/passage prompts, the model's
+    folder), loaded once per process."""
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    path = resolve_model(model, cache_dir)
+    prompt = prompts(model, path)
+    embeddings = HuggingFaceEmbeddings(
+        model_name=path, encode_kwargs={"normalize_embeddings": True, "prompt": prompt["passage"]},
+        query_encode_kwargs={"normalize_embeddings": True, "prompt": prompt["query"]})
+    return embeddings, path
+
+
 class LangchainPipeline:
-    def __init__(self, model: str, folder: Path) -> None:
-        from langchain_huggingface import HuggingFaceEmbeddings
+    def __init__(self, model: str, folder: Path, cache_dir: Path | None = None) -> None:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
         from transformers import AutoTokenizer
 
-        path = resolve_model(model, folder / "model-cache")
-        prompt = prompts(model, path)
-        self.embeddings = HuggingFaceEmbeddings(
-            model_name=path, encode_kwargs={"normalize_embeddings": True, "prompt": prompt["passage"]},
-            query_encode_kwargs={"normalize_embeddings": True, "prompt": prompt["query"]})
+        self.embeddings, path = langchain_embeddings(model, cache_dir or folder / "model-cache")
         self.splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
             AutoTokenizer.from_pretrained(path), chunk_size=200, chunk_overlap=20)
         self.folder = folder

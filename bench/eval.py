@@ -26,17 +26,12 @@ Search = Callable[[str], list[tuple[str, tuple[str, ...], tuple[str, ...]]]]  # 
 def dense_baseline(settings: Settings, collection: str) -> Search:
     """The plain langchain + Chroma retriever over the same model and store."""
     from langchain_chroma import Chroma
-    from langchain_huggingface import HuggingFaceEmbeddings
 
-    from assistant.embed import prompts, resolve_model
     from assistant.store import chroma_client
+    from bench.baseline import langchain_embeddings
 
     client, _ = chroma_client(settings)
-    location = resolve_model(settings.embedding_model, settings.cache_dir)
-    prompt = prompts(settings.embedding_model, location)
-    embeddings = HuggingFaceEmbeddings(model_name=location,
-                                       encode_kwargs={"normalize_embeddings": True, "prompt": prompt["passage"]},
-                                       query_encode_kwargs={"normalize_embeddings": True, "prompt": prompt["query"]})
+    embeddings, _ = langchain_embeddings(settings.embedding_model, Path(settings.cache_dir))
     store = Chroma(client=client, collection_name=collection, embedding_function=embeddings)
 
     def search(question: str) -> list:

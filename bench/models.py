@@ -31,27 +31,20 @@ from bench import SHARED
 
 go_offline()
 
-from assistant.embed import get_embedder, load_token_counter  # noqa: E402
+from assistant.embed import get_embedder  # noqa: E402
 from assistant.eval import Question, Result, evaluate, load_questions, metrics, ranks  # noqa: E402
-from assistant.models import Chunk  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
 from assistant.settings import BUNDLED_MODEL, DEFAULT_MODEL, Settings  # noqa: E402
 from assistant.sources import SourceSpec  # noqa: E402
 from assistant.store import collection_name  # noqa: E402
 from bench.baseline import LangchainPipeline  # noqa: E402
+from bench.embed import site_chunks  # noqa: E402
 from bench.eval import dense_baseline  # noqa: E402
 from bench.query import percentile, rss_mb  # noqa: E402
-from ingest.chunk import ChunkSizes, chunk_page  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
-from ingest.site import scan_site  # noqa: E402
 
 SITES = (("os2produktmodning", "dev-os2produktmodning.jsonl"), ("os2borgerpc-docs", "dev-os2borgerpc-docs.jsonl"))
 KINDS = ("paraphrase", "english")
-
-
-def site_chunks(settings: Settings, root: Path) -> list[Chunk]:
-    count = load_token_counter(settings.embedding_model, settings.cache_dir)
-    return [c for page in scan_site(root, root.name).pages for c in chunk_page(page, count, ChunkSizes.of(settings))]
 
 
 def throughput(settings: Settings, texts: list[str]) -> float:
@@ -117,7 +110,7 @@ def one_model(model: str, shared: Path, work: Path) -> dict:
         systems["dense only"] += [(q, ranks(q, dense(q.question))) for q in questions]
     theirs: list[tuple[Question, Result]] = []
     for site, questions_file in SITES:
-        pipeline = LangchainPipeline(model, work / f"langchain-{site}")
+        pipeline = LangchainPipeline(model, work / f"langchain-{site}", cache)  # the model unpacked once
         pipeline.build(shared / "corpus" / site)
         theirs += [(q, ranks(q, pipeline.search(q.question))) for q in load_questions(shared / "eval" / questions_file)]
     systems["langchain pipeline"] = theirs
