@@ -15,12 +15,19 @@ the dev set, the `tune` half of bench/questions/new12-<site>.jsonl, and the sets
 Each is chosen on one site and reported on the other, both ways, then chosen on both together: the
 values to ship. The `holdout` halves of new12-* and newcomer-* are never read here (the eval tool
 reports on them).
+
+`--signals` prints, instead, how well each signal abstention could use separates the answerable from
+the unanswerable Danish tuning questions of each site (ROC AUC: 0.5 is chance, 1.0 a signal that
+alone would decide every question right): the checks' own signals and the retrieval's (the query
+performance predictors of the IR literature). A threshold cannot do better than its signal's AUC.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,12 +138,53 @@ def describe(settings: Settings, axes: dict[str, tuple[float, ...]]) -> str:
     return ", ".join(f"{name}={getattr(settings, name)}" for name in axes)
 
 
+def _spread(s: Seen) -> float:
+    """NQC: the spread of the top ten passages' cosines over their mean (a peaked list: a clear topic)."""
+    cosines = [p.dense for p in s.found.passages[:10]]
+    return statistics.pstdev(cosines) / statistics.mean(cosines) if len(cosines) > 1 and statistics.mean(cosines) else 0.0
+
+
+SIGNALS: dict[str, Callable[[Seen], float]] = {
+    "best sentence's similarity (meaning)": lambda s: s.signals.sentence,
+    "passage coverage of the question's terms (coverage)": lambda s: s.signals.coverage,
+    "share of the question's weight on words the pages use (unknown-words)": lambda s: -s.signals.unknown_share,
+    "a sentence of the kind asked for (answer-type)": lambda s: float(s.signals.states_type),
+    "top passage's cosine": lambda s: s.found.passages[0].dense,
+    "dense and BM25 both rank the top passage first": lambda s: float(
+        s.found.passages[0].dense_rank == 0 and s.found.passages[0].lexical_rank == 0),
+    "spread of the top ten cosines (NQC)": _spread,
+}
+
+
+def auc(positive: list[float], negative: list[float]) -> float:
+    """The chance that an answerable question's value is above an unanswerable one's (ties: half)."""
+    pairs = [(p > n) + 0.5 * (p == n) for p in positive for n in negative]
+    return sum(pairs) / len(pairs) if pairs else float("nan")
+
+
+def separation(seen: dict[str, list[Seen]]) -> str:
+    lines = ["| signal | " + " | ".join(SITES) + " |", "|---|" + "---|" * len(SITES)]
+    danish = {site: [s for s in group if s.question.lang == "da" and s.found.passages] for site, group in seen.items()}
+    for name, value in SIGNALS.items():
+        cells = [f"{auc([value(s) for s in danish[site] if s.question.answerable], [value(s) for s in danish[site] if not s.question.answerable]):.2f}"
+                 for site in SITES]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    counts = ", ".join(f"{site} {sum(s.question.answerable for s in danish[site])} answerable / "
+                       f"{sum(not s.question.answerable for s in danish[site])} unanswerable" for site in SITES)
+    return "\n".join([f"ROC AUC, answerable against unanswerable Danish tuning questions ({counts}):", "", *lines])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument("--signals", action="store_true", help="print how well each abstention signal separates "
+                        "answerable from unanswerable questions, per site, and stop")
     args = parser.parse_args()
     base = Settings()
     seen = {site: retrieve_all(args.shared, site) for site in SITES}
+    if args.signals:
+        print(separation(seen))
+        return
     for site in SITES:
         q = seen[site]
         print(f"{site}: {len(q)} tuning questions, {sum(1 for s in q if not s.question.answerable)} unanswerable")

@@ -36,13 +36,15 @@ _IAL_ID = re.compile(r"#([\w-]+)")
 DIAGRAMS = frozenset({"mermaid", "plantuml", "puml", "dot", "graphviz", "flowchart", "sequence"})
 # Markup a reader should never see that markdown-it leaves as text: "(Roller)[https://…]" (link
 # syntax the wrong way round), footnote marks, a task list's "[ ]", brackets of an undefined reference
-# link ("[tekst]", which would also read as a citation marker), unpaired emphasis marks and ticks.
+# link ("[tekst]", which would also read as a citation marker), unpaired emphasis marks and ticks, runs
+# of underscores ("Navn: ____"). A lone "_" between spaces is a character the page names ("værdier uden
+# _ foran"): kept.
 _TEXT_CLEANUPS = (
     (re.compile(r"\(([^()\n]+)\)\[(?:https?://|/|\.|#)[^\]\s]*\]"), r"\1"),
     (re.compile(r"\[\^[^\]\n]*\]"), ""),
     (re.compile(r"^\[[ xX]\]\s+"), ""),
     (re.compile(r"\[([^\[\]\n]*)\]"), r"\1"),
-    (re.compile(r"\*+|(?<![\w])_+(?![\w])|`+"), ""),
+    (re.compile(r"\*+|(?<!\w)_{2,}(?!\w)|(?<!\w)_(?=[^\w\s]|$)|(?<=[^\w\s])_(?!\w)|`+", re.M), ""),
 )
 _GANTT_SKIP = re.compile(r"^(?:gantt|dateformat|axisformat|tickinterval|excludes|includes|todaymarker|weekday|%%)",
                          re.I)

@@ -1,7 +1,8 @@
 """Scores of the assistant on questions with known answers: the JSONL question format of the dev
 sets (id, question, lang, kind, history, gold[{path, heading}], facts, ...), hit@1/3/5 and MRR@10 by
 page and by page + heading, abstention precision/recall, the share of the gold facts the answers
-contain (an abstention contains none), what a reader sees (answers showing markup, the median answer
+contain (an abstention contains none) beside the share the pages state word for word (the most an
+answer that quotes them can hold; the rest of the facts are written in other words), what a reader sees (answers showing markup, the median answer
 length in words, and whether a standalone question asked right after the one before it gets the same
 answer as alone), each by question kind, as markdown tables.
 
@@ -48,6 +49,7 @@ class Result:
     section_rank: int | None  # ... on a gold page under the gold heading
     answered: bool | None = None
     facts: float | None = None  # share of the question's facts the answer's text contains
+    stated: float | None = None  # share of them the pages state word for word: the most a quote can hold
     words: int | None = None  # of the answer's text, citation markers left out
     markup: bool | None = None  # the answer shows markdown or HTML a reader should not see
     reason: str = ""  # the check that declined it (answer/abstain.py), "" when answered
@@ -92,15 +94,19 @@ def _plain(text: str) -> str:
 
 def fact_recall(facts: list[str], answer: str) -> float | None:
     """Share of facts in the answer; "erfagruppemøder (Erfagruppe møder)" accepts either spelling."""
+    return facts_in(facts, _plain(answer))
+
+
+def facts_in(facts: list[str], plain: str) -> float | None:
+    """Share of facts in a text already made `_plain`."""
     if not facts:
         return None
-    text = _plain(answer)
     found = 0
     for fact in facts:
         spellings = [fact]
         if m := re.fullmatch(r"(.+?)\s*\((.+)\)", fact):
             spellings = [m.group(1), m.group(2)]
-        found += any(_plain(s) in text for s in spellings)
+        found += any(_plain(s) in plain for s in spellings)
     return found / len(facts)
 
 
@@ -148,6 +154,9 @@ def metrics(rows: list[tuple[Question, Result]]) -> dict[str, float]:
     recalls = [r.facts for q, r in rows if q.answerable and r.facts is not None]
     if recalls:
         out["answer fact recall"] = sum(recalls) / len(recalls)
+    stated = [r.stated for q, r in rows if q.answerable and r.stated is not None]
+    if stated:  # an answer that quotes the pages holds at most this share (the rest is paraphrased)
+        out["facts on pages"] = sum(stated) / len(stated)
     shown = [r for q, r in rows if r.answered]
     if shown:
         out["markup"] = sum(1 for r in shown if r.markup) / len(shown)
@@ -161,7 +170,7 @@ def metrics(rows: list[tuple[Question, Result]]) -> dict[str, float]:
 def table(title: str, systems: dict[str, list[tuple[Question, Result]]]) -> str:
     columns = ["n", "page hit@1", "page hit@3", "page hit@5", "page MRR@10", "section hit@1", "section hit@5",
                "section MRR@10", "abstain precision", "abstain recall", "wrong abstain rate", "answer fact recall",
-               "markup", "median words", "stable"]
+               "facts on pages", "markup", "median words", "stable"]
     lines = [f"### {title}", "", "| system | kind | " + " | ".join(columns) + " |",
              "|---|---|" + "---|" * len(columns)]
     for system, rows in systems.items():
@@ -178,12 +187,14 @@ def table(title: str, systems: dict[str, list[tuple[Question, Result]]]) -> str:
 def evaluate(questions: list[Question], assistant: Assistant, baselines: dict[str, Callable]) -> dict:
     systems: dict[str, list[tuple[Question, Result]]] = {"assistant": []}
     previous: tuple[Question, str] | None = None  # the standalone question before, and its answer
+    pages = _plain(" ".join(c.text for c in assistant.retriever.snapshot().chunks.values()))
     for q in questions:
         passages = assistant.retrieve(q.question, q.history, k=10).passages
         result = ranks(q, [(p.chunk.path, p.chunk.headings, p.chunk.covers) for p in passages])
         answer = assistant.ask(q.question, q.history)
         result.answered = answer.answered
         result.facts = fact_recall(q.facts, answer.text) if answer.answered else (0.0 if q.facts else None)
+        result.stated = facts_in(q.facts, pages)
         result.words, result.markup = answer_words(answer.text), shows_markup(answer.text)
         result.reason, result.text = answer.reason, answer.text
         if not q.history:
@@ -217,6 +228,6 @@ def write_details(file: Path, rows: list[tuple[Question, Result]]) -> None:
         for q, r in rows:
             out.write(json.dumps({"id": q.id, "kind": q.kind, "split": q.split, "question": q.question,
                                   "answerable": q.answerable, "answered": r.answered, "reason": r.reason,
-                                  "page_rank": r.page_rank, "facts": r.facts, "words": r.words,
+                                  "page_rank": r.page_rank, "facts": r.facts, "stated": r.stated, "words": r.words,
                                   "markup": r.markup, "stable": r.stable, "answer": r.text},
                                  ensure_ascii=False) + "\n")

@@ -89,6 +89,18 @@ def test_fact_recall_ignores_case_spacing_and_punctuation_and_accepts_either_spe
     assert fact_recall([], answer) is None
 
 
+def test_the_facts_the_pages_state_word_for_word_are_the_most_a_quote_can_hold():
+    from assistant.eval import _plain, facts_in
+
+    pages = _plain("Vedligehold udføres af Belcom. Et Micro Hackaton koster 63.000 - 95.000 kr.")
+    assert facts_in(["Belcom", "63.000-95.000 kr", "leverandør på ferie"], pages) == pytest.approx(2 / 3)
+    rows = [(question([{"path": "a"}]), Result(1, 1, answered=True, facts=0.5, stated=1.0)),
+            (question([{"path": "a"}]), Result(1, 1, answered=True, facts=0.0, stated=0.5)),
+            (question([]), Result(None, None, answered=False))]
+    m = metrics(rows)
+    assert m["facts on pages"] == pytest.approx(0.75) and m["answer fact recall"] == pytest.approx(0.25)
+
+
 def test_a_broken_question_line_names_the_file_and_line(tmp_path):
     file = tmp_path / "q.jsonl"
     file.write_text('{"id": "1", "question": "Hvad?"}\n\n{"id": "2"}\n', encoding="utf-8")

@@ -55,6 +55,8 @@ def test_the_assistant_meets_the_targets_on_the_dev_sets(report):
     assert mine["abstain recall"] >= 0.80 and mine["wrong abstain rate"] <= 0.10, mine
     # What a reader sees: no markup, short answers, a standalone question answered as it is alone.
     assert mine["markup"] == 0 and mine["median words"] <= 45 and mine["stable"] >= 0.95, mine
+    # Some dev facts are paraphrased or English: the pages state only part of them word for word.
+    assert mine["answer fact recall"] <= mine["facts on pages"] < 1, mine
 
 
 def test_the_assistant_beats_both_baselines_on_each_site(report):

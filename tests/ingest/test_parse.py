@@ -89,10 +89,11 @@ def test_table_rows_name_their_fields_from_the_header(tmp_path: Path):
 
 def test_broken_link_syntax_emphasis_marks_and_task_boxes_are_not_text():
     body = ("# T\nSe (Roller i Mikro-Hackathonet)[https://github.com/x/y.md] og **fed* tekst[^1] og [note].\n\n"
-            "- [ ] Funktionalitet er deploybar **\n\ncheck_notifications og clean_up_database.\n")
+            "- [ ] Funktionalitet er deploybar **\n\ncheck_notifications og clean_up_database.\n\n"
+            "Navn: ____ og værdier uden _ foran.\n")
     blocks = parse_sections(body)[0][1].blocks
     assert blocks == ["Se Roller i Mikro-Hackathonet og fed tekst og note.", "- Funktionalitet er deploybar",
-                      "check_notifications og clean_up_database."]
+                      "check_notifications og clean_up_database.", "Navn: og værdier uden _ foran."]
 
 
 def test_code_stays_fenced_and_diagrams_are_dropped():
