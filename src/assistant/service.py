@@ -126,7 +126,7 @@ class Assistant:
         snapshot = self.retriever.snapshot()  # one index version for the whole answer
         evidence = QueryEvidence(question, snapshot)
         # A follow-up is judged with the terms it carries over ("hvad koster det?" alone covers little).
-        judged = QueryEvidence(query.lexical_text, snapshot) if query.context else evidence
+        judged = QueryEvidence(query.lexical_text, snapshot, asks=question) if query.context else evidence
         if judged.expectation is not None and judged.expectation.specific:
             query = replace(query, prefer=judged.states_expected)
         passages = self.retriever.search(query, k, filters, snapshot=snapshot)

@@ -85,3 +85,18 @@ def test_the_kind_of_fact_must_be_stated_about_the_subject(snapshot: Snapshot):
     assert not count.states_expected(chunk("tal"))  # a count of participants, but not of the canteen's
     assert QueryEvidence("Hvor mange deltagere har projektet?", snapshot).states_expected(chunk("tal"))
     assert QueryEvidence("Hvor bookes lokaler?", snapshot).states_expected(chunk("moede"))  # no particular kind
+
+
+@pytest.mark.parametrize(("follow_up", "kind"), [
+    ("Hvem booker lokalerne?", None),  # its own question word: not the date the question before asked for
+    ("Og hvad koster den?", "price"),  # its own kind
+    ("Og for kantinen?", "date"),  # no question word: it asks what the question before asked
+    ("Hvad med kantinen?", "date"),
+    ("What about the canteen?", "date"),
+])
+def test_a_follow_up_judged_with_the_words_it_carries_asks_its_own_kind_of_fact(snapshot: Snapshot, follow_up, kind):
+    carried = f"{follow_up} Hvornår åbner cykelkælderen?"  # the previous question's words, carried over
+    evidence = QueryEvidence(carried, snapshot, asks=follow_up)
+    assert (evidence.expectation.kind if evidence.expectation else None) == kind
+    if kind is None:  # judged on all of the text, it would want the date and decline
+        assert QueryEvidence(carried, snapshot).expectation.kind == "date"

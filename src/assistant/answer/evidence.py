@@ -29,6 +29,16 @@ _WORD = re.compile(r"[^\W_][\w'’-]*")  # a word as typed, hyphens and apostrop
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s*)[\W_]*$")  # before a sentence's first word
 _WHICH = re.compile(r"\bhvilk(?:en|et|e)\s+(.+)", re.IGNORECASE)  # "hvilken X ...": X is what is asked for
 
+# A question word of the question's own: it asks its own kind of fact (or none). Without one ("Og for
+# OS2forms?", "Hvad med OS2display?", "What about …?") a follow-up asks what the question before it asked.
+_OWN_QUESTION = re.compile(r"\b(?:hvem|hvad(?!\s+med\b)|hvor\w*|hvilk\w*|who|what(?!\s+about\b)|when|where|which|how|why)\b",
+                           re.IGNORECASE)
+
+
+def _inherits_kind(follow_up: str) -> bool:
+    return expected(follow_up) is None and _OWN_QUESTION.search(follow_up) is None
+
+
 def unknown_weight(zipf: float) -> float:
     return max(UNKNOWN_FLOOR, min(1.0, (COMMON_ZIPF - zipf) / (COMMON_ZIPF - 1.0)))
 
@@ -41,7 +51,10 @@ class _Term:
 
 
 class QueryEvidence:
-    def __init__(self, text: str, snapshot: Snapshot) -> None:
+    def __init__(self, text: str, snapshot: Snapshot, asks: str | None = None) -> None:
+        """`text`: the terms to weigh; `asks`: the question whose words say what kind of fact is asked
+        for, when it is not all of `text` (a follow-up judged with the words it carries over asks what
+        it asks itself: "Hvem har ansvaret …?" after "Hvornår …?" does not want a date)."""
         lexical = snapshot.lexical
         n_docs = max(1, len(lexical))
 
@@ -68,7 +81,7 @@ class QueryEvidence:
             self.terms.append(term)
             self._options[qt.term] = term.options
         self.total = sum(t.weight for t in self.terms)
-        self.expectation = expected(text)  # the kind of fact asked for: a price, a count, a date ...
+        self.expectation = expected(text) if asks is None or _inherits_kind(asks) else expected(asks)
         # The terms of the words that ask for it ("hvor mange", "koster"): not the question's subject.
         self._cue = frozenset(self.analyzer.analyze(self.expectation.cue)) if self.expectation else frozenset()
         # What a count counts ("kommuner"), as index terms: matched near numbers in every candidate sentence.
