@@ -85,6 +85,23 @@ def test_the_best_sentence_brings_the_one_after_it():
     assert "Anna-Lis Berg" in answer
 
 
+def test_a_short_label_with_its_value_stands_alone():
+    """"Målrettet leverandør: Iterator IT ApS" says all it has to say: the line after it (a heading of
+    the next part) is not brought along; "Mødeleder:" alone, or a lead of a few words, still brings it."""
+    from assistant.answer.extractive import Candidate, _lead_lines
+
+    def quoted(lines: list[str]) -> list[str]:
+        lead = Candidate(0, 0, lines[0], 0.9, 0.5, False)
+        _lead_lines(lead, lines, as_list=False)
+        return lead.lines
+
+    assert quoted(["Målrettet leverandør: Iterator IT ApS", "Udvikling og Dokumentation"]) == [
+        "Målrettet leverandør: Iterator IT ApS"]
+    assert quoted(["Mødeleder:", "Anna-Lis Berg"]) == ["Mødeleder:", "Anna-Lis Berg"]
+    assert quoted(["Det koster:", "150 kr. om måneden"]) == ["Det koster:", "150 kr. om måneden"]
+    assert quoted(["Prisen er lav.", "150 kr. om måneden"]) == ["Prisen er lav.", "150 kr. om måneden"]
+
+
 def test_a_list_item_is_not_quoted_twice():
     text = "Netværket har to mødetyper:\n- Formelle netværksmøder\n- Netværket holder også virtuelle møder"
     answer = _answer("Hvilke mødetyper har netværket?", text)

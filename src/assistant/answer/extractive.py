@@ -40,6 +40,7 @@ MAX_LIST_WORDS = 80
 MAX_ITEMS = 8
 MAX_ADDED = 2
 SHORT_LEAD = 6  # words: a lead this short brings the line after it ("Mødeleder:" → "Anna-Lis Berg")
+_LABELLED = re.compile(r"^(?:- )?[^:]{2,60}:\s*\S")  # "Målrettet leverandør: Iterator IT ApS": says it all
 _WANTS_LIST = re.compile(r"\b(?:hvilke|nævn|naevn|list|which|what are)\b", re.I)
 _COMMAND = re.compile(r"\b(?:kommando\w*|command\w*|terminal\w*|shell|cli|køre?r? (?:jeg|man)|run)\b", re.I)
 
@@ -183,7 +184,8 @@ def _lead_lines(lead: Candidate, lines: list[str], as_list: bool) -> list[int]:
     if items:
         lead.lines += [_item(i) for i in _fit(items, MAX_LIST_WORDS - _words(lead.lines))]
         return list(range(position, position + len(lead.lines)))
-    if (lead.sentence.endswith(":") or len(lead.sentence.split()) < SHORT_LEAD) and position + 1 < len(lines):
+    short = len(lead.sentence.split()) < SHORT_LEAD and not _LABELLED.match(lead.sentence)
+    if (lead.sentence.endswith(":") or short) and position + 1 < len(lines):
         after = lines[position + 1]
         lead.lines.append(_item(after) if LIST_ITEM.match(after) else _trim(after))
         announced = _list_after(lines, position + 1) if after.endswith(":") else []  # "… gør du følgende:"
