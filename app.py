@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,6 +79,70 @@ def ensure_index(settings: Settings) -> None:
         return
     catalog.close()
     log_report(report)
+
+
+def built_with(settings: Settings, updates: dict | None = None) -> Settings | None:
+    """The settings an index was built with when they are another model's or chunking's than
+    `settings` (an upgrade): this process serves the index with them while the new one is built
+    (`reembed_while_serving`). None when the index matches, is empty or cannot be read (ensure_index
+    says why). `updates`: what the command line set on top of the environment."""
+    import sqlite3
+
+    from assistant.catalog import open_catalog
+    from assistant.errors import AssistantError
+    from assistant.settings import Settings
+
+    try:
+        catalog = open_catalog(settings)
+        try:
+            recorded = catalog.signature() if catalog.counts()[0] else None
+        finally:
+            catalog.close()
+    except (AssistantError, sqlite3.Error, OSError):
+        return None
+    if not recorded or recorded == settings.chunking_signature():
+        return None
+    fields = {k: v for k, v in recorded.items() if k in Settings.model_fields}
+    fields.setdefault("embedding_backend", "torch")  # the signature names the backend unless it is torch
+    try:  # built anew, not copied: the old model's calibration (MODEL_CALIBRATION) comes with it
+        return Settings.load(**fields).model_copy(update=updates or {})
+    except AssistantError as exc:
+        log.warning("the index's own settings cannot be used (%s): re-embedding before serving", exc)
+        return None
+
+
+def reembed_while_serving(app: FastAPI, settings: Settings) -> threading.Thread:
+    """Re-embed the index with `settings` in a thread while `app` serves it as it was built; the app
+    switches to the new index the moment it is committed, before the old vectors are deleted."""
+    from assistant.errors import IngestLockedError
+    from assistant.service import Assistant
+    from ingest.pipeline import reingest
+
+    def switch(version: int) -> None:
+        try:
+            app.state.assistant = Assistant.open(settings)
+        except Exception:  # noqa: BLE001 - the old index stays served; the next start tries again
+            log.exception("the re-embedded index (version %d) could not be opened; still serving the old one", version)
+            return
+        app.state.settings = settings
+        log.info("re-embedded: serving index version %d, embedded with %s", version, settings.embedding_model)
+
+    def run() -> None:
+        try:
+            log_report(reingest(settings, progress=True, full=True, on_live=switch))
+        except IngestLockedError:
+            log.warning("re-embedding with %s waits for the next start: another ingest is running",
+                        settings.embedding_model)
+        except Exception:  # noqa: BLE001 - the old index stays served
+            log.exception("re-embedding with %s failed; still serving the index as it was built",
+                          settings.embedding_model)
+        finally:
+            app.state.reembedding = None
+
+    app.state.reembedding = settings.embedding_model
+    thread = threading.Thread(target=run, name="re-embed", daemon=True)
+    thread.start()
+    return thread
 
 
 def log_report(report: IngestReport) -> None:
@@ -149,7 +214,8 @@ def create_app(settings: Settings, feedback_db: Path | None = None) -> FastAPI:
     app.state.feedback = FeedbackStore(feedback_db or Path(settings.index_dir).parent / "feedback.sqlite")
     app.state.feedback.purge(settings.retention_days)
     # Re-ingests (admin, webhook, polling) read the sources the index records, never the sources file.
-    app.state.jobs = IngestJobs(lambda: reingest(settings).to_dict(), disk=Path(settings.index_dir))
+    app.state.reembedding = None  # the model an upgrade re-embeds the index with, while it runs
+    app.state.jobs = IngestJobs(lambda: reingest(app.state.settings).to_dict(), disk=Path(settings.index_dir))
     app.state.git_sources = lambda: [s for s in sources_of_index(settings).specs if s.git]
     app.state.deliveries = RecentDeliveries()
     install_log_redaction()
@@ -185,8 +251,10 @@ def create_app(settings: Settings, feedback_db: Path | None = None) -> FastAPI:
             return JSONResponse({"ready": False, "detail": failure(exc, "readyz").message}, status_code=503)
         pool = anyio.to_thread.current_default_thread_limiter()
         busy = pool.borrowed_tokens >= pool.total_tokens
+        upgrade = {"reembedding": app.state.reembedding} if app.state.reembedding else {}
         return JSONResponse({"ready": True, "status": "degraded" if busy else "ok",
-                             "answer_threads": {"busy": pool.borrowed_tokens, "total": pool.total_tokens}, **status})
+                             "answer_threads": {"busy": pool.borrowed_tokens, "total": pool.total_tokens},
+                             **status, **upgrade})
 
     app.state.assistant = Assistant.open(settings)
     chat = build_chat(lambda: app.state.assistant, app.state.feedback)
@@ -209,8 +277,21 @@ def main(argv: list[str] | None = None) -> int:
     updates = {k: v for k, v in {"index_dir": args.index, "host": args.host, "port": args.port}.items() if v}
     try:
         settings = Settings.load().model_copy(update=updates)
-        ensure_index(settings)
-        app = create_app(settings)
+        previous = built_with(settings, updates)
+        app = None
+        if previous is not None:  # an upgrade: the old index is served while the new one is built
+            try:
+                app = create_app(previous)
+            except AssistantError as exc:  # e.g. the old model is not installed here
+                log.warning("the index cannot be served as it was built (%s): re-embedding before serving", exc)
+        if app is None:
+            ensure_index(settings)
+            app = create_app(settings)
+        else:
+            log.warning("index %s was built with %s; the settings say %s: serving it as it is while it is "
+                        "re-embedded once (progress below)", settings.index_dir, previous.embedding_model,
+                        settings.embedding_model)
+            reembed_while_serving(app, settings)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -63,30 +63,35 @@ def ingest(
     progress: bool = True,
     on_warning: Callable[[str], None] = log.warning,
     on_notice: Callable[[str], None] = log.info,
+    on_live: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Bring the index up to date with the given sources. Raises IngestLockedError if one runs.
 
     `specs` None: the sources the index records (ingest/source_set.py), pages of any others removed.
     With `prune_unlisted` the index's sources become `specs` (pages of the others removed); without,
     `specs` are added to (or replace, by name) the recorded ones, which are not read this run.
-    `add` and `remove` (names) change the list first. The new list is recorded with the pages."""
+    `add` and `remove` (names) change the list first. The new list is recorded with the pages.
+    `on_live(version)` is called as soon as a new version is committed, before the vectors no longer
+    live (and the collection of a model no longer in use) are deleted: a server still serving an index
+    of another model switches to the new one there (app.py)."""
     index_dir = Path(settings.index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     lock = writer_lock(settings)  # one ingest at a time: a lock file, or a lease in the Chroma server
     if not dry_run:
         lock.acquire()
     try:
-        return _run(settings, specs, add=add, remove=remove, full=full, dry_run=dry_run,
-                    prune_unlisted=prune_unlisted, progress=progress, on_warning=on_warning, on_notice=on_notice)
+        return _run(settings, specs, add=add, remove=remove, full=full, dry_run=dry_run, prune_unlisted=prune_unlisted,
+                    progress=progress, on_warning=on_warning, on_notice=on_notice, on_live=on_live)
     finally:
         if lock.is_locked:
             lock.release()
 
 
-def reingest(settings: Settings, progress: bool = False, full: bool = False) -> IngestReport:
+def reingest(settings: Settings, progress: bool = False, full: bool = False,
+             on_live: Callable[[int], None] | None = None) -> IngestReport:
     """The sources the index is built from (a new index: the sources file): what the admin button, the
     webhook, polling and `python -m ingest` without arguments run."""
-    return ingest(settings, None, progress=progress, full=full)
+    return ingest(settings, None, progress=progress, full=full, on_live=on_live)
 
 
 def ingest_sources_file(settings: Settings, progress: bool = False, full: bool = False) -> IngestReport:
@@ -103,7 +108,7 @@ def published_site_url(spec: SourceSpec, settings: Settings) -> str:
 
 def _run(settings: Settings, specs: Sequence[SourceSpec] | None, *, add: Sequence[SourceSpec], remove: Sequence[str],
          full: bool, dry_run: bool, prune_unlisted: bool, progress: bool, on_warning: Callable[[str], None],
-         on_notice: Callable[[str], None]) -> IngestReport:
+         on_notice: Callable[[str], None], on_live: Callable[[int], None] | None) -> IngestReport:
     started = time.perf_counter()
     index_dir = Path(settings.index_dir)
     catalog = open_catalog(settings)
@@ -195,6 +200,8 @@ def _run(settings: Settings, specs: Sequence[SourceSpec] | None, *, add: Sequenc
     _progress("vectors-stored", f"{len(new_chunks)} vectors in {store.description}; committing the catalog")
     report.version = catalog.commit(changes, signature, summary(report), sources=records)
     _progress("catalog-committed", f"version {report.version} is live")
+    if on_live is not None:
+        on_live(report.version)
     live = catalog.chunk_ids()
     report.vectors_deleted = _delete_stale(store, stale_ids - live, live, full_sweep=rebuild or bool(stale_ids))
     _progress("stale-deleted", f"{report.vectors_deleted} vectors no longer live deleted")

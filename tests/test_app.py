@@ -32,6 +32,56 @@ def test_an_index_of_the_earlier_model_is_re_embedded_once_at_start(tmp_path: Pa
     assert "re-embedding" not in caplog.text
 
 
+def test_an_index_of_another_model_is_served_as_built_while_it_is_re_embedded(tmp_path: Path, monkeypatch):
+    """The upgrade path of `python app.py`: the old index answers during the re-embed (held mid-way
+    here by an event, not by timing), the app switches when the new one is committed."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    import ingest.pipeline
+    from app import built_with, create_app, ensure_index, reembed_while_serving
+    from assistant.settings import MODEL_CALIBRATION
+
+    site = make_site(tmp_path / "site", {"a.md": "Borgerservice åbner klokken ni om morgenen.",
+                                         "b.md": "Styregruppen mødes fire gange om året."})
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[source]]\nname = "lille"\npath = "{site}"\n')
+    paths = {"index_dir": tmp_path / "index", "cache_dir": tmp_path / "cache", "sources_file": sources}
+    ensure_index(Settings(**paths, embedding_model=BUNDLED_MODEL))
+    new = Settings(**paths)
+    previous = built_with(new)
+    assert previous is not None and previous.embedding_model == BUNDLED_MODEL
+    assert previous.dense_weight == MODEL_CALIBRATION[BUNDLED_MODEL]["dense_weight"]  # the old model's calibration
+    assert built_with(previous) is None  # the index matches its own settings: nothing to re-embed
+
+    embedding, go_on = threading.Event(), threading.Event()
+    embed = ingest.pipeline._embed
+
+    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        embedding.set()
+        assert go_on.wait(120)
+        return embed(*args, **kwargs)
+
+    monkeypatch.setattr(ingest.pipeline, "_embed", held)
+    app = create_app(previous, feedback_db=tmp_path / "feedback.sqlite")
+    with TestClient(app) as client:
+        thread = reembed_while_serving(app, new)
+        assert embedding.wait(120)  # the re-embed runs: the old index still answers
+        answer = client.post("/api/ask", json={"question": "Hvornår åbner borgerservice?"}).json()
+        assert answer["answered"] and answer["citations"][0]["path"] == "a.md"
+        assert app.state.assistant.settings.embedding_model == BUNDLED_MODEL
+        assert client.get("/readyz").json()["reembedding"] == DEFAULT_MODEL
+        go_on.set()
+        thread.join(300)
+        assert app.state.assistant.settings.embedding_model == DEFAULT_MODEL
+        answer = client.post("/api/ask", json={"question": "Hvornår åbner borgerservice?"}).json()
+        assert answer["answered"] and answer["citations"][0]["path"] == "a.md"
+        assert "reembedding" not in client.get("/readyz").json()
+        assert app.state.settings.embedding_model == DEFAULT_MODEL  # re-ingests from here use the new model
+    assert open_catalog(new).signature()["embedding_model"] == DEFAULT_MODEL
+
+
 TOKEN = "admin-token-7c1e-4f0a-9b2d-e81c"
 SECRET = "webhook-secret-93ab-51d7-c0fe"
 
