@@ -7,12 +7,13 @@ import pytest
 from assistant.models import turns_from
 from assistant.service import Assistant
 from assistant.settings import Settings
-from tests.conftest import BORGERPC, PRODUKTMODNING, SHARED
+from tests.conftest import BORGERPC, PRODUKTMODNING, SHARED, needs_shared
 from tests.jekyll_site import BuiltSite, build_site
 
 pytestmark = pytest.mark.jekyll
 
 
+@needs_shared  # the dev questions
 @pytest.mark.parametrize(("root", "index_fixture", "questions"), [
     (PRODUKTMODNING, "index_current", "dev-os2produktmodning.jsonl"),
     (BORGERPC, "index_borgerpc", "dev-os2borgerpc-docs.jsonl"),

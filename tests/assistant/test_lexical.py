@@ -12,8 +12,7 @@ import pytest
 
 from assistant.danish_analyzer import DanishAnalyzer
 from assistant.lexical import LexicalIndex
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "os2produktmodning"
+from tests.conftest import PRODUKTMODNING as CORPUS
 
 DOCS = {
     "netvaerk": "Faglige netværk › Produktforvaltere\n"

@@ -1,9 +1,10 @@
 import pytest
 
 from assistant.markdown_file import ParseError, decode_markdown, markdown_files
-from tests.conftest import CORPUS, PRODUKTMODNING_OLD
+from tests.conftest import CORPUS, PRODUKTMODNING_OLD, needs_shared
 
 
+@needs_shared  # the damaged page and its original
 def test_johab_mojibake_is_repaired_exactly():
     """The damaged copy is of a later revision (front matter differs); its body is the same text."""
     damaged = (CORPUS / "damaged" / "sekretariatsbisdand-mojibake.md").read_bytes()

@@ -12,7 +12,7 @@ from assistant.settings import Settings
 from assistant.sources import SourceSpec
 from assistant.store import collection_name, open_store
 from ingest.pipeline import ingest
-from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD
+from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD, needs_shared
 from tests.ingest.test_pipeline import PAGE, file_level_diff, make_site
 
 _names = itertools.count()
@@ -29,6 +29,7 @@ def run(settings: Settings, root, name: str = "lille"):  # type: ignore[no-untyp
     return ingest(settings, [SourceSpec(name=name, path=root)], progress=False)
 
 
+@needs_shared  # the update from the older state
 def test_real_update_against_the_server_matches_the_file_level_diff(server_settings, index_current):
     settings = server_settings.model_copy(update={"embedding_cache_dir": index_current})  # cached vectors
     run(settings, PRODUKTMODNING_OLD, "os2produktmodning")

@@ -97,8 +97,10 @@ def large_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Setting
     from bench.synth import generate
     from ingest.pipeline import ingest
 
+    from tests.conftest import SHARED, require_shared
+
     work = tmp_path_factory.mktemp("large")
-    generate(work / "site", pages=320, seed=3)
+    generate(work / "site", pages=320, seed=3, shared=require_shared(SHARED))
     settings = Settings(index_dir=work / "index", cache_dir=work / "cache", embedding_batch_size=7)
     use_fake_vectors(settings)
     ingest(settings, [SourceSpec(name="stor", path=work / "site")], progress=False)

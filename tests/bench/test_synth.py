@@ -18,7 +18,9 @@ from bench.synth import generate, mutate
 from ingest.pipeline import ingest
 from ingest.report import IngestReport
 from ingest.site import scan_site
-from tests.conftest import BORGERPC, PRODUKTMODNING, SHARED
+from tests.conftest import BORGERPC, PRODUKTMODNING, SHARED, needs_shared
+
+pytestmark = needs_shared  # the synthetic site is recombined from the shared corpora
 from tests.jekyll_site import BuiltSite, build_site
 
 PAGES = 30

@@ -6,7 +6,7 @@ from assistant.settings import Settings
 from ingest.chunk import ChunkSizes, chunk_page
 from ingest.parse import parse_markdown_file
 from ingest.site import scan_site
-from tests.conftest import BORGERPC, PRODUKTMODNING
+from tests.conftest import BORGERPC, PRODUKTMODNING, needs_shared
 
 count = load_token_counter("all-MiniLM-L6-v2")
 SIZES = ChunkSizes.of(Settings())
@@ -18,7 +18,7 @@ def page_from(markdown: str, rendered: bool = True) -> Page:
                 "h", rendered, parsed.sections)
 
 
-@pytest.mark.parametrize("root", [PRODUKTMODNING, BORGERPC], ids=lambda p: p.name)
+@pytest.mark.parametrize("root", [PRODUKTMODNING, pytest.param(BORGERPC, marks=needs_shared)], ids=lambda p: p.name)
 def test_no_chunk_of_a_real_site_exceeds_the_model_input(root):
     for page in scan_site(root, root.name).pages:
         for chunk in chunk_page(page, count, SIZES):

@@ -12,11 +12,11 @@ from assistant.embed import load_token_counter
 from assistant.settings import Settings
 from ingest.chunk import ChunkSizes, chunk_page
 from ingest.site import scan_site
-from tests.conftest import BORGERPC, PRODUKTMODNING, REPO
+from tests.conftest import BORGERPC, PRODUKTMODNING, REPO, needs_shared
 from tests.jekyll_site import BuiltSite, build_site
 
 pytestmark = pytest.mark.jekyll
-SITES = [PRODUKTMODNING, BORGERPC, REPO / "corpus" / "site"]
+SITES = [PRODUKTMODNING, pytest.param(BORGERPC, marks=needs_shared, id=BORGERPC.name), REPO / "corpus" / "site"]
 
 
 @pytest.fixture(scope="module", params=SITES, ids=lambda p: p.name)

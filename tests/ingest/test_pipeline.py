@@ -11,7 +11,7 @@ from assistant.sources import SourceSpec, load_sources
 from assistant.store import collection_name, open_store
 from ingest.pipeline import ingest
 from ingest.site import scan_site
-from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD
+from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD, needs_shared
 
 PAGE = "---\ntitle: {t}\n---\n# {t}\n{body}\n"
 
@@ -63,6 +63,7 @@ def test_update_embeds_only_new_texts_of_changed_and_added_pages(index_old, copy
     assert 0 < report.chunks_embedded < len(SqliteCatalog(index_dir).chunks()) / 2
 
 
+@needs_shared  # the pages deleted since the older state
 def test_deleted_page_chunks_cannot_be_retrieved(index_current):
     settings = Settings(index_dir=index_current)
     removed = file_level_diff(PRODUKTMODNING_OLD, PRODUKTMODNING)["removed"]
