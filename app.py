@@ -261,6 +261,27 @@ def create_app(settings: Settings, feedback_db: Path | None = None) -> FastAPI:
     return gr.mount_gradio_app(app, chat, path="/", css=CSS, theme=theme())
 
 
+def start_app(settings: Settings, updates: dict | None = None, feedback_db: Path | None = None) -> FastAPI:
+    """The app `python app.py` serves: the index brought up to date first (ensure_index), except an
+    index of another model, which is served as it was built while it is re-embedded
+    (`app.state.reembed`: the thread)."""
+    from assistant.errors import AssistantError
+
+    if (previous := built_with(settings, updates)) is not None:
+        try:
+            app = create_app(previous, feedback_db)
+        except AssistantError as exc:  # e.g. the old model is not installed here
+            log.warning("the index cannot be served as it was built (%s): re-embedding before serving", exc)
+        else:
+            log.warning("index %s was built with %s; the settings say %s: serving it as it is while it is "
+                        "re-embedded once (progress below)", settings.index_dir, previous.embedding_model,
+                        settings.embedding_model)
+            app.state.reembed = reembed_while_serving(app, settings)
+            return app
+    ensure_index(settings)
+    return create_app(settings, feedback_db)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python app.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path)
@@ -277,21 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     updates = {k: v for k, v in {"index_dir": args.index, "host": args.host, "port": args.port}.items() if v}
     try:
         settings = Settings.load().model_copy(update=updates)
-        previous = built_with(settings, updates)
-        app = None
-        if previous is not None:  # an upgrade: the old index is served while the new one is built
-            try:
-                app = create_app(previous)
-            except AssistantError as exc:  # e.g. the old model is not installed here
-                log.warning("the index cannot be served as it was built (%s): re-embedding before serving", exc)
-        if app is None:
-            ensure_index(settings)
-            app = create_app(settings)
-        else:
-            log.warning("index %s was built with %s; the settings say %s: serving it as it is while it is "
-                        "re-embedded once (progress below)", settings.index_dir, previous.embedding_model,
-                        settings.embedding_model)
-            reembed_while_serving(app, settings)
+        app = start_app(settings, updates)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -166,8 +166,10 @@ def separation(seen: dict[str, list[Seen]]) -> str:
     lines = ["| signal | " + " | ".join(SITES) + " |", "|---|" + "---|" * len(SITES)]
     danish = {site: [s for s in group if s.question.lang == "da" and s.found.passages] for site, group in seen.items()}
     for name, value in SIGNALS.items():
-        cells = [f"{auc([value(s) for s in danish[site] if s.question.answerable], [value(s) for s in danish[site] if not s.question.answerable]):.2f}"
-                 for site in SITES]
+        cells = []
+        for site in SITES:
+            answerable = [value(s) for s in danish[site] if s.question.answerable]
+            cells.append(f"{auc(answerable, [value(s) for s in danish[site] if not s.question.answerable]):.2f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     counts = ", ".join(f"{site} {sum(s.question.answerable for s in danish[site])} answerable / "
                        f"{sum(not s.question.answerable for s in danish[site])} unanswerable" for site in SITES)

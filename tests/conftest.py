@@ -24,7 +24,8 @@ PRODUKTMODNING = CORPUS / "os2produktmodning" if (CORPUS / "os2produktmodning").
     REPO / "corpus" / "os2produktmodning"
 PRODUKTMODNING_OLD = CORPUS / "os2produktmodning-2026-02-15"
 BORGERPC = CORPUS / "os2borgerpc-docs"
-WITHOUT_SHARED = f"reads the shared corpora or question sets, and {SHARED} does not exist (put the shared folder beside the checkout)"
+WITHOUT_SHARED = (f"reads the shared corpora or question sets, and {SHARED} does not exist "
+                  "(put the shared folder beside the checkout)")
 # For the tests that read ../shared beyond the default site: skipped on a fresh machine, run wherever
 # ../shared is (CI): never skipped there.
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=WITHOUT_SHARED)

@@ -40,7 +40,7 @@ def test_an_index_of_another_model_is_served_as_built_while_it_is_re_embedded(tm
     from fastapi.testclient import TestClient
 
     import ingest.pipeline
-    from app import built_with, create_app, ensure_index, reembed_while_serving
+    from app import built_with, ensure_index, start_app
     from assistant.settings import MODEL_CALIBRATION
 
     site = make_site(tmp_path / "site", {"a.md": "Borgerservice åbner klokken ni om morgenen.",
@@ -64,9 +64,9 @@ def test_an_index_of_another_model_is_served_as_built_while_it_is_re_embedded(tm
         return embed(*args, **kwargs)
 
     monkeypatch.setattr(ingest.pipeline, "_embed", held)
-    app = create_app(previous, feedback_db=tmp_path / "feedback.sqlite")
+    app = start_app(new, feedback_db=tmp_path / "feedback.sqlite")  # what `python app.py` serves
     with TestClient(app) as client:
-        thread = reembed_while_serving(app, new)
+        thread = app.state.reembed
         assert embedding.wait(120)  # the re-embed runs: the old index still answers
         answer = client.post("/api/ask", json={"question": "Hvornår åbner borgerservice?"}).json()
         assert answer["answered"] and answer["citations"][0]["path"] == "a.md"

@@ -2,9 +2,10 @@
 sets (id, question, lang, kind, history, gold[{path, heading}], facts, ...), hit@1/3/5 and MRR@10 by
 page and by page + heading, abstention precision/recall, the share of the gold facts the answers
 contain (an abstention contains none) beside the share the pages state word for word (the most an
-answer that quotes them can hold; the rest of the facts are written in other words), what a reader sees (answers showing markup, the median answer
-length in words, and whether a standalone question asked right after the one before it gets the same
-answer as alone), each by question kind, as markdown tables.
+answer that quotes them can hold; the rest of the facts are written in other words), what a reader
+sees (answers showing markup, the median answer length in words, and whether a standalone question
+asked right after the one before it gets the same answer as alone), each by question kind, as
+markdown tables.
 
 It runs no ingest: the command that ingests a site and prints these tables is bench/eval.py
 (`python -m bench.eval`), which can depend on both the pipeline and the library.

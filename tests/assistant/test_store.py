@@ -96,7 +96,6 @@ def large_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Setting
     from bench.scale import use_fake_vectors
     from bench.synth import generate
     from ingest.pipeline import ingest
-
     from tests.conftest import SHARED, require_shared
 
     work = tmp_path_factory.mktemp("large")

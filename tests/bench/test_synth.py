@@ -19,10 +19,9 @@ from ingest.pipeline import ingest
 from ingest.report import IngestReport
 from ingest.site import scan_site
 from tests.conftest import BORGERPC, PRODUKTMODNING, SHARED, needs_shared
-
-pytestmark = needs_shared  # the synthetic site is recombined from the shared corpora
 from tests.jekyll_site import BuiltSite, build_site
 
+pytestmark = needs_shared  # the synthetic site is recombined from the shared corpora
 PAGES = 30
 
 
