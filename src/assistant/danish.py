@@ -101,9 +101,13 @@ REFERRING_PRONOUNS = frozenset("han hun hende ham dem he she her him they them".
 # Possessives mostly point inside the question ("ledelsesfora og brugere … deres drøftelser").
 POSSESSIVE_PRONOUNS = frozenset("hans hendes deres dens dets his its their".split())
 PRONOUNS_OR_ARTICLES = frozenset("den det de denne dette disse it this these those".split())
+# How a question that only names what else it is about starts ("Hvad med OS2forms?"), space included.
+ELLIPTIC_OPENERS = ("hvad med ", "hvad så med ", "what about ", "how about ")
 # How a question that continues the conversation starts ("Og hvor foregår det?"), space included.
-CONTINUING_OPENERS = ("og ", "men ", "også ", "hvad med ", "hvad så med ", "and ", "but ", "what about ",
-                      "how about ")
+CONTINUING_OPENERS = ("og ", "men ", "også ", "and ", "but ", *ELLIPTIC_OPENERS)
+# Words that ask (also typed without æ/ø/å): a question with one asks its own question.
+QUESTION_WORDS = frozenset("hvem hvad hvor hvordan hvorfor hvornår hvornar hvornaar hvorledes hvilken hvilket hvilke "
+                           "who what when where which how why".split())
 # A word in "-e" after "den"/"det" is mostly an adjective ("den juridiske …"), so the pronoun is an
 # article; these verbs are none: "skal den være klar?" refers back.
 COMMON_INFINITIVES = frozenset("være blive have gøre komme gå se".split())

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer.expect import expected
-from assistant.danish import NUMBER_WORDS, STOPWORDS, tokenize
+from assistant.danish import ELLIPTIC_OPENERS, NUMBER_WORDS, QUESTION_WORDS, STOPWORDS, tokenize
 from assistant.models import Chunk
 from assistant.retrieve import Passage, Snapshot
 from assistant.text import sentences
@@ -29,14 +29,14 @@ _WORD = re.compile(r"[^\W_][\w'’-]*")  # a word as typed, hyphens and apostrop
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s*)[\W_]*$")  # before a sentence's first word
 _WHICH = re.compile(r"\bhvilk(?:en|et|e)\s+(.+)", re.IGNORECASE)  # "hvilken X ...": X is what is asked for
 
-# A question word of the question's own: it asks its own kind of fact (or none). Without one ("Og for
-# OS2forms?", "Hvad med OS2display?", "What about …?") a follow-up asks what the question before it asked.
-_OWN_QUESTION = re.compile(r"\b(?:hvem|hvad(?!\s+med\b)|hvor\w*|hvilk\w*|who|what(?!\s+about\b)|when|where|which|how|why)\b",
-                           re.IGNORECASE)
-
-
 def _inherits_kind(follow_up: str) -> bool:
-    return expected(follow_up) is None and _OWN_QUESTION.search(follow_up) is None
+    """A follow-up with a question word of its own asks its own kind of fact (or none); one without
+    ("Og for OS2forms?", "Hvad med OS2display?", "What about …?") asks what the question before it asked."""
+    if expected(follow_up) is not None:
+        return False
+    text = follow_up.casefold().strip()
+    rest = next((text[len(o):] for o in ELLIPTIC_OPENERS if text.startswith(o)), text)
+    return not set(tokenize(rest)) & QUESTION_WORDS
 
 
 def unknown_weight(zipf: float) -> float:
