@@ -80,7 +80,7 @@ def scan_site(root: Path, source: str, site_url: str = "", known: Mapping[str, s
         scan.warnings.append(f"{source}: no published URL (no url in _config.yml, no CNAME, no site_url): citations "
                              "show the page title and path without a link. Give the site's address with "
                              "`--site-url https://…` or site_url = \"https://…\" in sources.toml")
-    files = markdown_files(root)
+    files = markdown_files(root, lambda problem: scan.warnings.append(f"{source}: {problem}"))
     if not files:
         raise SourceError(f"Source {source!r}: no markdown files in {root}")
     for rel in files:
@@ -106,6 +106,9 @@ def scan_site(root: Path, source: str, site_url: str = "", known: Mapping[str, s
                 "ingested, but check the page for runaway markup"
             )
         front = parsed.front_matter
+        if not jekyll.published_by_front_matter(front):
+            scan.skipped.append(rel)
+            continue
         if front is not None and front.get("redirect_to"):
             scan.skipped.append(rel)  # jekyll-redirect-from serves a redirect, not this text
             continue

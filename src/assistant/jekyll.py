@@ -262,6 +262,12 @@ def is_published(relpath: str, config: SiteConfig) -> bool:
     return True
 
 
+def published_by_front_matter(front_matter: dict | None) -> bool:
+    """Whether the page's own `published:` lets Jekyll publish it: `published: false` (or an empty
+    value, nil to Ruby) keeps it out of the site; a file without front matter is a static file."""
+    return front_matter is None or front_matter.get("published", True) not in (False, None)
+
+
 @lru_cache(maxsize=65_536)  # a site's folders are asked about once per file in them
 def _matches(sub: str, part: str, patterns: tuple[str, ...]) -> bool:
     for pattern in patterns:

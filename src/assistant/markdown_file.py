@@ -152,15 +152,43 @@ def _replace_blocks(text: str, opener: re.Pattern[str], closer: re.Pattern[str],
     return "".join(parts)
 
 
-def markdown_files(root: Path) -> list[str]:
+def markdown_files(root: Path, on_bad_name: Callable[[str], None] | None = None) -> list[str]:
     """Relative paths of the markdown names under root; folders reached through symlinks are not
-    entered (no loops). Whether each may be read is read_source_file's call, when it is read."""
+    entered (no loops). Whether each may be read is read_source_file's call, when it is read.
+
+    A file or folder name that is not UTF-8 (bytes such as `caf\\xe9.md` on disk) cannot be a URL nor
+    be recorded: it is left out, and `on_bad_name` is told (the name with its bytes escaped)."""
     found: list[str] = []
     for folder, dirs, files in os.walk(root, followlinks=False):
+        base = Path(folder).relative_to(root).as_posix()
+        for name in [d for d in dirs if not _is_utf8(d)]:
+            dirs.remove(name)
+            if on_bad_name:
+                on_bad_name(f"{shown_name(_joined(base, name))}/: the folder name is not UTF-8; its files are skipped")
         dirs.sort()
-        found.extend(
-            (Path(folder) / name).relative_to(root).as_posix()
-            for name in sorted(files)
-            if name.lower().endswith((".md", ".markdown"))
-        )
+        for name in sorted(files):
+            if not name.lower().endswith((".md", ".markdown")):
+                continue
+            if not _is_utf8(name):
+                if on_bad_name:
+                    on_bad_name(f"{shown_name(_joined(base, name))}: the file name is not UTF-8; skipped")
+                continue
+            found.append(_joined(base, name))
     return found
+
+
+def shown_name(name: str) -> str:
+    """A path as it can be printed: bytes that are not UTF-8 (os.walk's surrogate escapes) as `\\xe9`."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _joined(base: str, name: str) -> str:
+    return name if base == "." else f"{base}/{name}"

@@ -140,3 +140,23 @@ def test_the_sites_own_url_wins_over_an_inferred_one(tmp_path: Path):
     write(tmp_path, "a.md", FRONT.format(t="A"))
     scan = scan_site(tmp_path, "s", inferred_url="https://os2.github.io/docs/")
     assert scan.pages[0].url == "https://docs.os2.dk/a.html" and not scan.notices and not scan.warnings
+
+
+def test_a_page_with_published_false_is_not_ingested(tmp_path: Path):
+    write(tmp_path, "offentlig.md", FRONT.format(t="Offentlig"))
+    write(tmp_path, "hemmelig.md", "---\ntitle: Hemmelig\npublished: false\n---\n# Hemmelig\nIkke udgivet.\n")
+    assert [p.path for p in scan_site(tmp_path, "s").pages] == ["offentlig.md"]
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_a_warning_and_the_rest_ingested(tmp_path: Path):
+    write(tmp_path, "ok.md", FRONT.format(t="OK"))
+    write_bytes_named(tmp_path, b"caf\xe9.md", FRONT.format(t="Cafe").encode())
+    scan = scan_site(tmp_path, "s")
+    assert [p.path for p in scan.pages] == ["ok.md"]
+    assert any("caf\\xe9.md" in w and "UTF-8" in w for w in scan.warnings), scan.warnings
+
+
+def write_bytes_named(root: Path, name: bytes, data: bytes) -> None:
+    """A file whose name is these bytes (not necessarily UTF-8)."""
+    with open(os.path.join(os.fsencode(root), name), "wb") as file:
+        file.write(data)

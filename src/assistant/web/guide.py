@@ -22,7 +22,13 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markdown_it import MarkdownIt
 
-from assistant.jekyll import is_published, kramdown_anchor, load_site_config, page_url_path
+from assistant.jekyll import (
+    is_published,
+    kramdown_anchor,
+    load_site_config,
+    page_url_path,
+    published_by_front_matter,
+)
 from assistant.markdown_file import (
     MAX_FILE_BYTES,
     decode_markdown,
@@ -63,11 +69,13 @@ class ServedSite:
         raw_title = _site_title(self.root)
         self.title = raw_title or self.name
         pages: dict[str, GuidePage] = {}
-        for rel in markdown_files(self.root):
+        for rel in markdown_files(self.root, lambda problem: log.warning("%s: %s", self.name, problem)):
             if not is_published(rel, config):
                 continue
             front, _ = self._read(rel)
             if front is None:  # served by Jekyll as a static file, not a page
+                continue
+            if not published_by_front_matter(front):
                 continue
             title = str(front.get("title") or rel.rsplit("/", 1)[-1].rsplit(".", 1)[0])
             order = front.get("nav_order")

@@ -1,0 +1,38 @@
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from assistant.web.guide import build_guide_router
+
+FRONT = "---\ntitle: {t}\n---\n# {t}\nTekst om {t}.\n"
+
+
+def client_for(root: Path) -> TestClient:
+    app = FastAPI()
+    app.include_router(build_guide_router([("/guide/", root, "guide")]))
+    return TestClient(app)
+
+
+def test_a_page_with_published_false_is_not_served_nor_listed(tmp_path: Path):
+    (tmp_path / "index.md").write_text(FRONT.format(t="Forside"), encoding="utf-8")
+    (tmp_path / "hemmelig.md").write_text("---\ntitle: Hemmelig\npublished: false\n---\nIkke udgivet.\n", encoding="utf-8")
+    client = client_for(tmp_path)
+    assert client.get("/guide/hemmelig.html").status_code == 404
+    assert "Hemmelig" not in client.get("/guide/").text
+
+
+def test_a_file_name_that_is_not_utf8_does_not_stop_the_guide(tmp_path: Path):
+    (tmp_path / "index.md").write_text(FRONT.format(t="Forside"), encoding="utf-8")
+    write_bytes_named(tmp_path, b"caf\xe9.md", FRONT.format(t="Cafe").encode())
+    client = client_for(tmp_path)
+    front = client.get("/guide/")
+    assert front.status_code == 200 and "Forside" in front.text and "Cafe" not in front.text
+    assert client.get("/guide/caf%E9.html").status_code == 404
+
+
+def write_bytes_named(root: Path, name: bytes, data: bytes) -> None:
+    """A file whose name is these bytes (not necessarily UTF-8)."""
+    with open(os.path.join(os.fsencode(root), name), "wb") as file:
+        file.write(data)
