@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import posixpath
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,16 +57,28 @@ class GuidePage:
     order: float  # nav_order
 
 
+RESCAN_SECONDS = 60.0  # a page edited in place (a new permalink) is found at its new URL within this
+
+
 class ServedSite:
-    """One folder served under `prefix` (`/guide/`); its pages are found again when one is missing."""
+    """One folder served under `prefix` (`/guide/`). Its pages are found again when one is asked for
+    that is missing and the folders changed since the last scan (or RESCAN_SECONDS passed): a stream of
+    404s costs a stat per folder each, not a read of every page."""
 
     def __init__(self, prefix: str, root: Path, name: str) -> None:
         self.prefix, self.root, self.name = prefix, root, name
         self.pages: dict[str, GuidePage] = {}  # URL path under the prefix ("docs/x.html", "") → page
         self.title = name
+        self.scanned_at = 0.0
+        self.folders: dict[str, int] = {}  # folder → its mtime (ns) at the last scan
         self.scan()
 
     def scan(self) -> None:
+        self.scanned_at = time.monotonic()
+        self.folders = _folder_times(self.root)
+        # A folder changed in the last moments may change again within its mtime's granularity
+        # unseen (as git's "racy" files): such a scan is checked again at the next miss.
+        self.racy = max(self.folders.values()) > time.time_ns() - 2_000_000_000
         config = load_site_config(self.root)
         raw_title = _site_title(self.root)
         self.title = raw_title or self.name
@@ -92,10 +106,19 @@ class ServedSite:
         front, body, _ = split_front_matter(text, rel)
         return front, body
 
-    def page(self, url_path: str) -> GuidePage | None:
-        if url_path not in self.pages:
+    def page(self, *url_paths: str) -> GuidePage | None:
+        """The page at the first of these URL paths that has one; the site is scanned again first when
+        none has and it may have changed."""
+        found = next((self.pages[p] for p in url_paths if p in self.pages), None)
+        if found is None and self._may_have_changed():
             self.scan()
-        return self.pages.get(url_path)
+            found = next((self.pages[p] for p in url_paths if p in self.pages), None)
+        return found
+
+    def _may_have_changed(self) -> bool:
+        if self.racy or time.monotonic() - self.scanned_at > RESCAN_SECONDS:
+            return True
+        return any(_mtime(Path(folder)) != mtime for folder, mtime in self.folders.items())
 
     def render(self, url_path: str, page: GuidePage) -> str:
         _, body = self._read(page.rel)
@@ -128,6 +151,22 @@ class ServedSite:
         if target not in by_rel:
             return href
         return self.href(by_rel[target]) + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _folder_times(root: Path) -> dict[str, int]:
+    """Every folder of the site (symlinked ones not entered) and its mtime: a file added, removed or
+    renamed in one changes it."""
+    times = {str(root): _mtime(root)}
+    for folder, dirs, _ in os.walk(root, followlinks=False):
+        times.update((os.path.join(folder, d), _mtime(Path(folder, d))) for d in dirs)
+    return times
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1
 
 
 def _site_title(root: Path) -> str:
@@ -164,7 +203,7 @@ def _add_site(router: APIRouter, site: ServedSite) -> None:
 
     @router.get(site.prefix + "{url_path:path}", include_in_schema=False, response_class=HTMLResponse)
     def site_page(url_path: str) -> HTMLResponse:
-        page = site.page(url_path) or site.page(url_path.rstrip("/") + "/" if url_path else "")
+        page = site.page(url_path, url_path.rstrip("/") + "/" if url_path else "")
         if page is None:
             raise HTTPException(404, "Siden findes ikke i vejledningen.")
         return HTMLResponse(site.render(url_path, page), headers={"Cache-Control": "no-cache"})
