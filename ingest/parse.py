@@ -6,7 +6,8 @@ their headings with kramdown's heading ids: text a reader can be quoted, not mar
 names its fields from the header ("Tid: 12.00 - 12.45; Punkt: Frokost"), links become their text, stray
 emphasis marks and broken link syntax go, a Mermaid Gantt chart becomes its tasks and dates, other
 diagrams are dropped, and code stays code: a fenced block (CODE_FENCE lines around it) that answers
-never quote as prose. It does not decide what is published (jekyll.py) nor cut chunks (chunk.py).
+never quote as prose. Page furniture is no text (furniture.py): attribute lists, image alt texts,
+editors' placeholders and notes, figure labels, "Link til …" lines; a caption ends as a sentence. It does not decide what is published (jekyll.py) nor cut chunks (chunk.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from assistant.markdown_file import (
 )
 from assistant.models import Heading, Section
 from assistant.text import CODE_FENCE
+from ingest.furniture import ATTRIBUTE_LIST, EDITOR_NOTE, is_caption, is_figure_label, is_link_line, is_placeholder
 from ingest.html_text import html_to_text
 
 _IAL_LINE = re.compile(r"^[ \t]*\{:[^}\n]*\}[ \t]*$", re.M)  # kramdown `{: .no_toc }`, `{:toc}`
@@ -38,8 +40,11 @@ DIAGRAMS = frozenset({"mermaid", "plantuml", "puml", "dot", "graphviz", "flowcha
 # syntax the wrong way round), footnote marks, a task list's "[ ]", brackets of an undefined reference
 # link ("[tekst]", which would also read as a citation marker), unpaired emphasis marks and ticks, runs
 # of underscores ("Navn: ____"). A lone "_" between spaces is a character the page names ("værdier uden
-# _ foran"): kept.
+# _ foran"): kept. Kramdown attribute lists anywhere (`Tekst{: .btn}`) and editors' notes in
+# parentheses ("(Hvordan foregår det?)") go first (furniture.py).
 _TEXT_CLEANUPS = (
+    (ATTRIBUTE_LIST, ""),
+    (EDITOR_NOTE, ""),
     (re.compile(r"\(([^()\n]+)\)\[(?:https?://|/|\.|#)[^\]\s]*\]"), r"\1"),
     (re.compile(r"\[\^[^\]\n]*\]"), ""),
     (re.compile(r"^\[[ xX]\]\s+"), ""),
@@ -133,14 +138,22 @@ def parse_sections(body: str) -> tuple[list[Section], list[str]]:
         elif tok.type == "tr_open":
             row = []
         elif tok.type == "inline" and tokens[i - 1].type in ("th_open", "td_open"):
-            row.append(clean_text(_inline_text(tok, links)))
+            cell = clean_text(_inline_text(tok, links))
+            row.append("" if is_placeholder(cell) else cell)
         elif tok.type == "tr_close":
             if in_head:
                 header = row
+                if is_title_row(row):  # a title over rows of labels and values, not column names
+                    _add_block(sections[-1], _ended(" ".join(c for c in row if c), ":"), 0)
             elif any(row):
                 _add_block(sections[-1], table_row(header, row), 0)
         elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
-            _add_block(sections[-1], _inline_text(tok, links), list_depth)
+            text = _inline_text(tok, links)
+            if not list_depth and (is_link_line(tok) or is_figure_label(text)):
+                pass  # navigation and labels of pictures: no sentence
+            else:
+                caption = not list_depth and is_caption(tok)
+                _add_block(sections[-1], _ended(text, ".") if caption else text, list_depth)
         elif tok.type in ("fence", "code_block"):
             language = tok.info.strip().split(maxsplit=1)[0].lower() if tok.info.strip() else ""
             if language == "mermaid" and tok.content.lstrip().lower().startswith("gantt"):
@@ -160,7 +173,7 @@ def _add_block(section: Section, text: str, list_depth: int) -> None:
         if len(re.findall(r"\w{2,}", text)) <= 4:
             return
     text = clean_text(text)
-    if not re.search(r"\w", text):
+    if not re.search(r"\w", text) or is_placeholder(text):
         return
     section.blocks.append(("  " * (list_depth - 1) + "- " + text) if list_depth else text)
 
@@ -173,15 +186,33 @@ def clean_text(text: str) -> str:
 
 
 def table_row(header: list[str], row: list[str]) -> str:
-    """A table row as text whose fields are named by the header: "Tid: 12.00; Punkt: Frokost"."""
+    """A table row as text whose fields are named by the header: "Tid: 12.00; Punkt: Frokost". Under a
+    header that names one column of several (a title over labels and values), the first cell labels
+    the rest: "Systemnavn: travel". A row with nothing but its first cell (a label without a value)
+    says nothing: ""."""
+    if len(row) > 1 and row[0] and not any(row[1:]):
+        return ""
+    if is_title_row(header) and row[0] and any(row[1:]):
+        label = row[0] if row[0].endswith(":") else row[0] + ":"
+        return _ended(f"{label} {'; '.join(c for c in row[1:] if c)}", ".")
     fields = []
     for column, cell in enumerate(row):
         if not cell:
             continue
         name = header[column] if column < len(header) else ""
         fields.append(f"{name}: {cell}" if name and name.casefold() != cell.casefold() else cell)
-    text = "; ".join(fields)
-    return text if text.endswith((".", "!", "?", ":")) else text + "."
+    return _ended("; ".join(fields), ".")
+
+
+def is_title_row(header: list[str]) -> bool:
+    """A table header that names one column of several: a title ("Fakta om skabelonen | |")."""
+    return len(header) > 1 and sum(1 for cell in header if cell) == 1
+
+
+def _ended(text: str, mark: str) -> str:
+    """The text ending in `mark` unless it ends a sentence or announces what follows already."""
+    text = text.rstrip()
+    return text if not text or text.endswith((".", "!", "?", ":")) else text + mark
 
 
 def gantt_tasks(source: str) -> list[str]:
@@ -222,8 +253,6 @@ def _inline_text(inline: Token, links: list[str]) -> str:
             href = str(child.attrs.get("href", ""))
             if href:
                 links.append(href)
-        elif child.type == "image":
-            parts.append(child.content)
         elif child.type == "html_inline" and child.content.lower().startswith("<br"):
             parts.append("\n")
     return "".join(parts)
