@@ -108,6 +108,11 @@ CONTINUING_OPENERS = ("og ", "men ", "også ", "and ", "but ", *ELLIPTIC_OPENERS
 # Words that ask (also typed without æ/ø/å): a question with one asks its own question.
 QUESTION_WORDS = frozenset("hvem hvad hvor hvordan hvorfor hvornår hvornar hvornaar hvorledes hvilken hvilket hvilke "
                            "who what when where which how why".split())
+# "det"/"den"/"dem" right after these, or right before "også", stand for what was asked before ("Kan man
+# også det på de enkelte slides?", "Hvordan gør man det på en skærm?", "Gælder det også for …?"), where
+# after a verb they are mostly expletives ("Hvad betyder det for kommunerne, at …?").
+STANDS_FOR_AFTER = frozenset("man jeg vi du også".split())
+STANDS_FOR_BEFORE = frozenset("også igen".split())
 # A word in "-e" after "den"/"det" is mostly an adjective ("den juridiske …"), so the pronoun is an
 # article; these verbs are none: "skal den være klar?" refers back.
 COMMON_INFINITIVES = frozenset("være blive have gøre komme gå se".split())
@@ -115,12 +120,17 @@ COMMON_INFINITIVES = frozenset("være blive have gøre komme gå se".split())
 # --- what kind of fact a question asks for (answer/expect.py) -------------------------------------
 
 # Numbers written as words: a count or an amount stated without digits ("tre sikkerhedsscripts").
+# "én"/"ét" are one; plain "en"/"et" are the articles, a number only before "eller"/"til" ("en eller
+# flere slides", "et til to år": NUMBER_BEFORE). The tens with their units are one word ("enogtyve").
+_UNITS = "en to tre fire fem seks syv otte ni".split()
+_TENS = "tyve tredive fyrre fyrretyve halvtreds halvtredsindstyve tres tresindstyve halvfjerds halvfjerdsindstyve " \
+    "firs firsindstyve halvfems halvfemsindstyve".split()
 NUMBER_WORDS = (
-    "to tre fire fem seks syv otte ni ti elleve tolv tretten fjorten femten seksten sytten atten nitten tyve"
-    " tredive fyrre halvtreds tres halvfjerds firs halvfems hundrede hundred tusind tusinde million millioner"
-    " mio mia halvdelen dobbelt two three four five six seven eight nine ten eleven twelve twenty thirty"
-    " forty fifty hundred thousand dozen"
-).split()
+    "én ét een eet to tre fire fem seks syv otte ni ti elleve tolv tretten fjorten femten seksten sytten atten"
+    " nitten hundrede hundred tusind tusinde million millioner milliard milliarder mio mia halvdelen dobbelt"
+    " two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred thousand dozen"
+).split() + _TENS + [f"{unit}og{tens}" for unit in _UNITS for tens in _TENS]
+NUMBER_BEFORE = {"en": ("eller", "til"), "et": ("eller", "til")}
 # Month names and their abbreviations, Danish and English: a sentence naming one states a date.
 MONTH_NAMES = (
     "januar februar marts april maj juni juli august september oktober november december jan feb mar apr"

@@ -100,3 +100,34 @@ def test_a_follow_up_judged_with_the_words_it_carries_asks_its_own_kind_of_fact(
     assert (evidence.expectation.kind if evidence.expectation else None) == kind
     if kind is None:  # judged on all of the text, it would want the date and decline
         assert QueryEvidence(carried, snapshot).expectation.kind == "date"
+
+
+CALENDAR = "user_manual/slide_templates/calendar.md"
+
+
+def calendar_chunk(headings: tuple[str, ...], text: str, ordinal: int) -> Chunk:
+    return Chunk(source="d", path=CALENDAR, title="Kalender", breadcrumb=("Kalender",), headings=headings, anchor="",
+                 url="https://x.dk/kalender/", date="", text=text, ordinal=ordinal)
+
+
+@pytest.fixture(scope="module")
+def calendar() -> Snapshot:
+    chunks = {
+        "intro": calendar_chunk(("Kalender",), "Kalenderskabelonen bruges til at vise, hvad der foregår i lokaler. "
+                                "Kalender-skabelonen henter data fra en datakilde.", 0),
+        "layout": calendar_chunk(("Kalender", "Layout"), "Der er fire tilgængelige layout:\nEnkelt lokale\n"
+                                 "Viser nuværende og kommende bookings af et lokale.", 1),
+        "status": calendar_chunk(("Kalender", "Status"), "Status:\n- Udvikling\n- Tre layout er i test.", 2),
+    } | {f"f{i}": Chunk("s", f"f{i}.md", f"Side {i}", (), ("Afsnit",), "", "u", "", f"Andet emne {i} om vejret.", 0)
+         for i in range(12)}
+    analyzer = DanishAnalyzer(c.embed_text for c in chunks.values())
+    lexical = LexicalIndex(list(chunks), [c.embed_text for c in chunks.values()], analyzer)
+    return Snapshot(1, chunks, lexical, analyzer, len(chunks), None, top_headings=top_headings(chunks.values()))
+
+
+def test_a_count_in_the_section_named_by_what_it_counts_is_about_the_pages_subject(calendar: Snapshot):
+    """"Der er fire tilgængelige layout" under "Layout" on the page "Kalender" answers how many layouts
+    the calendar template has; a count of layouts under another section ("Status") still does not."""
+    evidence = QueryEvidence("Hvor mange layout har kalenderskabelonen?", calendar)
+    assert evidence.states_expected(calendar.chunks["layout"])
+    assert not evidence.states_expected(calendar.chunks["status"])

@@ -148,3 +148,36 @@ def test_a_section_heading_names_the_subject_on_pages_without_a_top_heading(assi
                   anchor="", url="p.html", date="", text="Det koster 90.000 kr.", ordinal=1)
     assert top_headings([price, other]) == {}  # two sections, no heading over both
     assert top_headings([price]) == {("s", "priser.md"): "Micro Hackaton"}
+
+
+@pytest.fixture(scope="module")
+def small_index():  # type: ignore[no-untyped-def]
+    """A hand-made index of a few passages: the words a count's noun is matched with."""
+    from assistant.danish_analyzer import DanishAnalyzer
+    from assistant.lexical import LexicalIndex
+    from assistant.models import Chunk
+    from assistant.retrieve import Snapshot, top_headings
+
+    texts = ["Der er fire tilgængelige layout.", "En kampagne består af en eller flere slides.",
+             "Skærmene i byrådssalen viser dagsordenen."] + [f"Andet emne {i} om vejret." for i in range(10)]
+    chunks = {f"c{i}": Chunk("s", f"c{i}.md", "Side", (), ("Afsnit",), "", "u", "", text, 0)
+              for i, text in enumerate(texts)}
+    analyzer = DanishAnalyzer(c.embed_text for c in chunks.values())
+    lexical = LexicalIndex(list(chunks), [c.embed_text for c in chunks.values()], analyzer)
+    return Snapshot(1, chunks, lexical, analyzer, len(chunks), None, top_headings=top_headings(chunks.values()))
+
+
+@pytest.mark.parametrize(("question", "sentence", "stated"), [
+    ("Hvor mange layout er der?", "Der er fire tilgængelige layout:", True),
+    ("Hvor mange slides kan en kampagne have?", "En kampagne består af én eller flere slides.", True),
+    ("Hvor mange slides kan en kampagne have?", "En kampagne består af en eller flere slides.", True),
+    ("Hvor mange skærme er der?", "Der hænger enogtyve skærme i huset.", True),
+    ("Hvor mange skærme er der?", "Der hænger fyrretyve skærme i huset.", True),
+    ("Hvor mange skærme er der?", "Skærmen i byrådssalen viser dagsordenen.", False),
+    ("Hvor mange skærme er der?", "En skærm kan vise en spilleliste.", False),  # "en" as an article counts nothing
+])
+def test_numbers_in_words_are_numbers(small_index, question, sentence, stated):  # type: ignore[no-untyped-def]
+    from assistant.answer.evidence import QueryEvidence
+
+    evidence = QueryEvidence(question, small_index)
+    assert evidence.expectation is not None and evidence.expectation.stated_in(sentence, evidence) is stated

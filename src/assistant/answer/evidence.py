@@ -152,7 +152,9 @@ class QueryEvidence:
         """Whether the passage states the kind of fact the question asks for (True when it asks for
         no particular kind) about the question's subject: a sentence with, say, an amount of money,
         whose surroundings (the sentence before, the headings, the page title) hold SUBJECT_COVERAGE
-        of the question's other words. A price on a workshop page does not tell what a network costs."""
+        of the question's other words. A price on a workshop page does not tell what a network costs.
+        A count in a section named by what it counts is about the page's subject when the page's
+        title or headings name it."""
         if self.expectation is None:
             return True
         context = " ".join((chunk.title, *chunk.headings))
@@ -161,7 +163,12 @@ class QueryEvidence:
             if self.expectation.stated_in(sentence, self):
                 near = " ".join(lines[max(0, i - 1) : i + 1])
                 section = " ".join(self._section(chunk))
-                if self.subject_coverage(f"{context} {near}") >= SUBJECT_COVERAGE and \
+                if self.noun_terms & set(self.analyzer.analyze(section)):
+                    # A section named by what the count counts ("Layout" on the page "Kalender": "Der er
+                    # fire tilgængelige layout") counts it for the page: its title need only name the subject.
+                    if self._names_subject(f"{context} {near}"):
+                        return True
+                elif self.subject_coverage(f"{context} {near}") >= SUBJECT_COVERAGE and \
                         self._names_subject(f"{section} {near}"):
                     return True
         return False

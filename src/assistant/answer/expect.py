@@ -18,14 +18,16 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from assistant.danish import MONEY_NOUNS, MONTH_NAMES, NUMBER_WORDS, PAY_WORDS, PRICE_WORDS, fold, tokenize
+from assistant.danish import MONEY_NOUNS, MONTH_NAMES, NUMBER_BEFORE, NUMBER_WORDS, PAY_WORDS, PRICE_WORDS, fold, tokenize
 
 if TYPE_CHECKING:
     from assistant.answer.evidence import QueryEvidence
 
 Kind = Literal["price", "count", "amount", "date", "phone", "email", "version"]
 
-_NUMBER = rf"(?:(?<![^\W\d_])\d[\d.,:/]*(?:-\d[\d.,:/]*)?(?![^\W\d_])|\b(?:{'|'.join(NUMBER_WORDS)})\b)"
+_ONE = "|".join(rf"{word}(?=\s+(?:{'|'.join(after)})\b)" for word, after in NUMBER_BEFORE.items())
+_NUMBER = (rf"(?:(?<![^\W\d_])\d[\d.,:/]*(?:-\d[\d.,:/]*)?(?![^\W\d_])|\b(?:{'|'.join(NUMBER_WORDS)})\b"
+           rf"|\b(?:{_ONE}))")
 _MONEY = re.compile(
     rf"{_NUMBER}\s*(?:-\s*{_NUMBER}\s*)?(?:kr\b|kroner|dkk|dk\b|,-|euro|eur\b|€|\$|%|procent|percent|"
     r"mio|mia|millioner|mill?\b|tusind|t\.\s*kr)|(?:kr\.?|dkk|€|\$)\s*\d|\b(?:gratis|free of charge|"
@@ -94,7 +96,8 @@ class Expectation:
         if not noun_terms:  # no noun, or one the pages never use (an English question): any number
             return bool(_ANY_NUMBER.search(sentence))
         words = tokenize(sentence)
-        numbers = [i for i, w in enumerate(words) if _ANY_NUMBER.fullmatch(w) and not _YEAR.fullmatch(w)]
+        numbers = [i for i, w in enumerate(words) if (_ANY_NUMBER.fullmatch(w) and not _YEAR.fullmatch(w))
+                   or words[i + 1 : i + 2] and words[i + 1] in NUMBER_BEFORE.get(w, ())]
         return any(set(evidence.analyzer.analyze(w)) & noun_terms
                    for i in numbers for w in words[i + 1 : i + 1 + NEAR])
 
