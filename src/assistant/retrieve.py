@@ -23,6 +23,8 @@ from assistant.danish import (
     POSSESSIVE_PRONOUNS,
     PRONOUNS_OR_ARTICLES,
     REFERRING_PRONOUNS,
+    STANDS_FOR_AFTER,
+    STANDS_FOR_BEFORE,
     STOPWORDS,
 )
 from assistant.danish_analyzer import DanishAnalyzer
@@ -106,6 +108,7 @@ class Query:
 # near the end of the question ("Hvem leverer den?", "Hvilken version skal det mindst være?") with no
 # adjective (Danish "-e"), number or "at" after it.
 NEAR_END = 3  # an ambiguous pronoun refers back only among the question's last words
+SHORT = 10  # words: a question this short may lean on the one before with "… også det …" (STANDS_FOR_*)
 _WORDS = re.compile(r"[^\W_][\w'’-]*|[,;:–.]")
 
 
@@ -122,14 +125,22 @@ def is_follow_up(question: str) -> bool:
     words = [(position, t) for position, t in enumerate(tokens) if t[0].isalnum()]  # (place in tokens, word)
     for i, (position, word) in enumerate(words):
         following = words[i + 1][1] if i + 1 < len(words) else ""
-        ambiguous = word in PRONOUNS_OR_ARTICLES and len(words) - i <= NEAR_END and \
-            not ((following.endswith("e") and following not in COMMON_INFINITIVES) or following[:1].isdigit()
-                 or following in ("at", "om"))
+        article = (following.endswith("e") and following not in COMMON_INFINITIVES) or following[:1].isdigit()
+        ambiguous = word in PRONOUNS_OR_ARTICLES and not article and following not in ("at", "om") and \
+            (len(words) - i <= NEAR_END or _stands_for(words, i))
         if word in REFERRING_PRONOUNS or ambiguous:
             return not _antecedent_before(tokens[:position])
         if word in POSSESSIVE_PRONOUNS:
             return not _antecedent_before(tokens[:position], within_clause=True)
     return False
+
+
+def _stands_for(words: list[tuple[int, str]], i: int) -> bool:
+    """Whether "det"/"den"/"dem" at i stands for what a short question leans on: after "man"/"også" or
+    before "også" ("Kan man også det på de enkelte slides?"), with no "at" clause it anticipates."""
+    text = [w for _, w in words]
+    return len(text) <= SHORT and text[i] in ("det", "den", "dem") and "at" not in text[i + 1:] and \
+        ((i > 0 and text[i - 1] in STANDS_FOR_AFTER) or (i + 1 < len(text) and text[i + 1] in STANDS_FOR_BEFORE))
 
 
 def _antecedent_before(before: list[str], within_clause: bool = False) -> bool:

@@ -13,6 +13,8 @@ from assistant.settings import Settings
     "Hvornår sker den juridiske overdragelse af OS2display?", "Hvad koster et leverandør hackaton?",
     "Hvem er mødeleder på netværksmødet den 16. juni?", "Hvad er det første skridt i processen?",
     "When will the formal handover of the OS2display source code happen?",
+    "Hvad betyder det for kommunerne, at koden frigives?", "Er det også muligt at bruge OS2forms offline?",
+    "Kan man også bruge OS2forms til ansøgninger?", "Hvordan får jeg den bedste pris på et hackaton?",
 ])
 def test_a_question_that_names_its_subject_stands_alone(question):
     assert not is_follow_up(question)
@@ -22,9 +24,18 @@ def test_a_question_that_names_its_subject_stands_alone(question):
     "Og hvor foregår det?", "Hvad koster det?", "Hvem leverer den?", "Hvor melder jeg en fejl i den?",
     "Hvor mange timer er der sat af til ham og projektlederen i 2027?", "What about the steering group?",
     "Who maintains it?",
+    # a short question whose "det"/"den" stands for what was asked before ("planlægge en playliste")
+    "Kan man også det på de enkelte slides?", "Gælder det også for skærmgrupper i admin?",
+    "Hvordan gør man det på en enkelt skærm?", "Hvordan sletter jeg den igen fra listen?",
 ])
 def test_a_question_that_refers_back_is_a_follow_up(question):
     assert is_follow_up(question)
+
+
+def test_a_short_question_leaning_on_the_one_before_carries_its_subject():
+    history = [Turn("user", "Hvordan planlægger man en playliste?"), Turn("assistant", "Under Spillelister …")]
+    assert condense("Kan man også det på de enkelte slides?", history).context == "Hvordan planlægger man en playliste?"
+    assert condense("Hvordan opretter man en kampagne?", history).context == ""  # a question of its own
 
 
 def test_only_a_user_turn_is_carried_over_and_at_most_500_characters_of_it():
