@@ -5,8 +5,11 @@ OS2borgerPC?"), a how-to ("Sådan opsætter du Cron jobs" → "Hvordan opsætter
 process ("Installation af X" → "Hvordan foregår installation af X?"), advantages, requirements and
 prices in headings, and a section's first sentence that defines something ("OS2BorgerPC er en …" →
 "Hvad er OS2BorgerPC?"), states a purpose ("Formålet med X er …", "X har til formål at …") or a use
-("X kan bruges til …"). `choose` keeps the candidates that the assistant itself answers, with a high
-score, from the page the candidate was written from, best first and one per page.
+("X kan bruges til …", "X bruges til …"). `choose` keeps the candidates that the assistant itself
+answers, with a high score, from the page the candidate was written from, best first and one per
+page; when fewer than FILL pass, those answered from their page with a lower score fill up. A
+question naming something that only its own page of a larger site names ("Hvad er OS2BorgerPC
+Kiosk?" on a site about OS2display) is about another product: `peripheral`, shown only to fill up.
 
 This module writes and ranks candidates; it neither retrieves nor judges (service.Assistant does).
 """
@@ -24,6 +27,9 @@ from assistant.text import LIST_ITEM, sentences
 MAX_WORDS = 12
 MAX_CHARS = 80
 MAX_TRIED = 120  # candidates judged per index version (each a retrieval: ~10 ms)
+FILL = 4  # examples the chat shows: lower-scored ones fill up to this many
+CENTRAL_PAGES = 2  # a name fewer pages than this mention is peripheral to the site …
+SITE_PAGES = 10  # … of at least this many pages (on a small site each thing has one page)
 
 # Markup, placeholders and shouting have no place in a question ("{title}", "[produktnavn]", "xx", "HUSK").
 _ODD = re.compile(r"[{}\[\]<>|=:\"`#*_\\/;]|\.\.|\bx{2,}|\bdd\.mm|https?|www\.", re.IGNORECASE)
@@ -34,6 +40,10 @@ _DEFINITION = re.compile(rf"^{_SUBJECT} (?:er|betyder) (?:en|et) ")
 _PURPOSE = re.compile(r"^(?:formålet med (?P<of>.{3,60}?) er|(?P<subject>[\wÆØÅæøå][^,.:]{2,60}?) har "
                       r"(?:som (?:overordnet |primært )?|til )formål at) ", re.IGNORECASE)
 _USE = re.compile(rf"^{_SUBJECT} kan bruges til ")
+_USED_FOR = re.compile(rf"^{_SUBJECT} bruges (?:typisk |primært |især |blandt andet )?til\b")
+# A product's name: a digit or a capital inside the word ("OS2BorgerPC", "BorgerPC", "GitHub"), unlike a
+# place or a plain word ("Sønderborg", "Kiosk").
+_NAME = re.compile(r"\b(?:[\w-]*\d[\w-]*[^\W\d_][\w-]*|[^\W\d_][\w-]*[a-zæøå][A-ZÆØÅ][\w-]*)")
 _WHAT_IS = re.compile(r"^Hvad der (?=\w+(?:et|en|ne)\b)")  # a common slip: "Hvad der formålet med …"
 _HOW_TO = re.compile(r"^sådan (?P<verb>\w+) du (?P<rest>[^,:;]+)", re.IGNORECASE)
 _PROCESS = re.compile(r"^(?P<noun>\w+(?:ing|else|tion|ation|sering)) af (?P<rest>.+)$", re.IGNORECASE)
@@ -50,6 +60,7 @@ class Candidate:
     question: str
     source: str  # the page it was written from: a good example is answered from this page
     path: str
+    peripheral: bool = False  # names something only its own page names (another product)
 
 
 @dataclass(frozen=True)
@@ -77,20 +88,42 @@ def candidates(chunks: Iterable[Chunk]) -> list[Candidate]:
             if turn < len(found) and found[turn].question.casefold() not in seen:
                 seen.add(found[turn].question.casefold())
                 out.append(found[turn])
-    return out
+    return _mark_peripheral(out[:MAX_TRIED], by_page)
 
 
-def choose(found: list[Candidate], judge: Callable[[str], Judged], min_score: float, limit: int) -> list[str]:
+def _mark_peripheral(found: list[Candidate], by_page: dict[tuple[str, str], list[Chunk]]) -> list[Candidate]:
+    """Each candidate marked peripheral when a name in it is on fewer than CENTRAL_PAGES pages of its
+    site (a site of SITE_PAGES or more)."""
+    names = {name.casefold() for c in found for name in _NAME.findall(c.question.rstrip("?"))}
+    pages_of: dict[str, list[str]] = {}
+    for (source, _), chunks in by_page.items():
+        pages_of.setdefault(source, []).append(" ".join(f"{c.title} {c.text}" for c in chunks).casefold())
+    naming = {(source, name): sum(name in page for page in pages) for source, pages in pages_of.items()
+              for name in names if len(pages) >= SITE_PAGES}
+    return [Candidate(c.question, c.source, c.path, any(
+        naming.get((c.source, name.casefold()), CENTRAL_PAGES) < CENTRAL_PAGES
+        for name in _NAME.findall(c.question.rstrip("?")))) for c in found]
+
+
+def choose(found: list[Candidate], judge: Callable[[str], Judged], min_score: float, limit: int,
+           fill: int = FILL) -> list[str]:
     """The candidates the assistant answers from their own page with at least `min_score`, best
-    first, at most one per page and `limit` in all."""
-    kept: dict[tuple[str, str], tuple[float, str]] = {}
+    first, at most one per page and `limit` in all; fewer than `fill` are filled up with those
+    answered from their own page with a lower score, and last with peripheral ones."""
+    kept: dict[tuple[str, str], tuple[int, float, str]] = {}  # page → (tier, −score, question): lowest first
     for candidate in found[:MAX_TRIED]:
         verdict = judge(candidate.question)
         page = (candidate.source, candidate.path)
-        if verdict.answered and verdict.page == page and verdict.score >= min_score \
-                and verdict.score > kept.get(page, (0.0, ""))[0]:
-            kept[page] = (verdict.score, candidate.question)
-    return [question for _, question in sorted(kept.values(), key=lambda k: (-k[0], k[1]))][:limit]
+        if not (verdict.answered and verdict.page == page):
+            continue
+        tier = 2 * candidate.peripheral + (verdict.score < min_score)
+        ranked = (tier, -verdict.score, candidate.question)
+        if ranked < kept.get(page, (9, 0.0, "")):
+            kept[page] = ranked
+    ranked_all = sorted(kept.values())
+    best = [question for tier, _, question in ranked_all if tier == 0]
+    rest = [question for tier, _, question in ranked_all if tier > 0]
+    return (best + rest[:max(0, fill - len(best))])[:limit]
 
 
 def questions_from(chunk: Chunk) -> list[str]:
@@ -136,7 +169,8 @@ def from_sentence(sentence: str) -> str:
         subject = purpose["of"] or purpose["subject"]
         if subject.split()[0].casefold() not in NOT_A_SUBJECT - {"en", "et"}:
             return question(f"Hvad er formålet med {lower_first(subject)}")
-    for pattern, form in ((_DEFINITION, "Hvad er {0}"), (_USE, "Hvad kan {0} bruges til")):
+    for pattern, form in ((_DEFINITION, "Hvad er {0}"), (_USE, "Hvad kan {0} bruges til"),
+                          (_USED_FOR, "Hvad bruges {0} til")):
         match = pattern.match(sentence)
         if match and names_a_thing(match["subject"]):
             return question(form.format(lower_first(match["subject"])))

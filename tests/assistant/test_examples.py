@@ -63,8 +63,8 @@ def test_choose_keeps_well_answered_questions_from_their_own_page_one_per_page_b
                 "Hvad er C?": Judged(False, 0.99, ("docs", "c.md")),  # declined
                 "Hvad er D?": Judged(True, 0.80, ("docs", "d.md")),  # too low a score
                 "Hvad er E?": Judged(True, 0.93, ("docs", "e.md"))}
-    assert choose(found, verdicts.__getitem__, min_score=0.9, limit=5) == ["Hvad er A2?", "Hvad er E?"]
-    assert choose(found, verdicts.__getitem__, min_score=0.9, limit=1) == ["Hvad er A2?"]
+    assert choose(found, verdicts.__getitem__, min_score=0.9, limit=5, fill=0) == ["Hvad er A2?", "Hvad er E?"]
+    assert choose(found, verdicts.__getitem__, min_score=0.9, limit=1, fill=0) == ["Hvad er A2?"]
 
 
 def test_the_assistant_offers_real_questions_it_answers(index_current):
@@ -111,3 +111,34 @@ def test_examples_that_cannot_be_chosen_are_none(index_current, caplog):
     assistant.retriever = SimpleNamespace(snapshot=unreadable)  # type: ignore[assignment]
     assert assistant.example_questions(4) == []
     assert "no example questions" in caplog.text
+
+
+def test_a_sentence_saying_what_something_is_used_for_becomes_a_question():
+    assert questions_from(chunk("", "Kalenderskabelonen bruges til at vise, hvad der foregår i lokaler.")) \
+        == ["Hvad bruges kalenderskabelonen til?"]
+    assert questions_from(chunk("", "Kampagner bruges typisk til:")) == ["Hvad bruges kampagner til?"]
+
+
+def test_too_few_well_answered_questions_are_filled_up_with_those_answered_from_their_page():
+    """A site whose pages give few candidates (os2display: 6 of 51 pages) still shows FILL examples:
+    the questions answered from their own page, below the high score, come after those above it."""
+    found = [Candidate(f"Hvad er {x}?", "docs", f"{x}.md") for x in "ABCDE"]
+    verdicts = {"Hvad er A?": Judged(True, 0.95, ("docs", "A.md")), "Hvad er B?": Judged(True, 0.88, ("docs", "B.md")),
+                "Hvad er C?": Judged(True, 0.86, ("docs", "C.md")), "Hvad er D?": Judged(False, 0.9, ("docs", "D.md")),
+                "Hvad er E?": Judged(True, 0.87, ("docs", "x.md"))}
+    assert choose(found, verdicts.__getitem__, min_score=0.92, limit=12) == ["Hvad er A?", "Hvad er B?", "Hvad er C?"]
+
+
+def test_a_question_about_something_only_its_own_page_names_comes_last():
+    """On a site about OS2display, "Hvad er OS2BorgerPC Kiosk?" (named on one page of many) is about
+    another product: it is shown only when nothing else is left."""
+    pages = [chunk("", "OS2Display viser indhold på skærme.", path=f"p{i}.md") for i in range(10)]
+    pages.append(chunk("", "OS2BorgerPC Kiosk er en slank Ubuntu Linux installation.", path="devices.md"))
+    pages.append(chunk("", "Kampagner er en særlig type spilleliste i OS2Display.", path="kampagner.md"))
+    found = candidates(pages)
+    assert [(c.question, c.peripheral) for c in found] == [("Hvad er OS2BorgerPC Kiosk?", True),
+                                                           ("Hvad er kampagner?", False)]
+    verdicts = {c.question: Judged(True, 0.95, (c.source, c.path)) for c in found}
+    assert choose(found, verdicts.__getitem__, min_score=0.92, limit=12, fill=1) == ["Hvad er kampagner?"]
+    assert choose(found, verdicts.__getitem__, min_score=0.92, limit=12, fill=2) == \
+        ["Hvad er kampagner?", "Hvad er OS2BorgerPC Kiosk?"]
