@@ -31,6 +31,9 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 # A block that starts with an editor's marker is a note to the editors ("TODO: Describe security setup.").
+# A template's instruction to whoever fills it in, in parentheses: "(beskriv hovedformålet med mødet)".
+_INSTRUCTION = re.compile(r"\((?:beskriv|skriv|indsæt|angiv|udfyld|tilføj|indtast|notér|noter|describe|insert|"
+                          r"add|write|fill in)\b[^()]*\)[.:]?", re.IGNORECASE)
 CAPTION_WORDS = 3
 _NOTE_MARKER = re.compile(r"^@?(?:todo|fixme|tbd|xxx)\b", re.IGNORECASE)
 # "Figur 2: Hovedmenuen": the label of a picture the reader of a quote cannot see.
@@ -44,10 +47,11 @@ LINK_LEADS = frozenset({"link", "link til", "links", "se", "se også", "se mere"
 
 
 def is_placeholder(text: str) -> bool:
-    """A block or cell that only holds a place ("INDSÆT BILLEDE.", "Mangler beskrivelse", "xxx"), or a
-    note to the editors ("TODO: …", "@todo")."""
+    """A block or cell that only holds a place ("INDSÆT BILLEDE.", "Mangler beskrivelse", "xxx"), a
+    note to the editors ("TODO: …", "@todo") or a template's instruction ("(beskriv formålet)")."""
     core = text.strip().strip(" .!:;…()[]-").strip()
-    return bool(core) and (_PLACEHOLDER.fullmatch(core) is not None or _NOTE_MARKER.match(core) is not None)
+    return bool(core) and (_PLACEHOLDER.fullmatch(core) is not None or _NOTE_MARKER.match(core) is not None
+                           or _INSTRUCTION.fullmatch(text.strip()) is not None)
 
 
 def is_figure_label(text: str) -> bool:

@@ -59,6 +59,7 @@ def test_editor_placeholders_and_notes_never_reach_a_sentence():
 def test_a_section_that_is_only_a_placeholder_has_no_text():
     found = sections("placeholders.md")
     assert found["Colibo"] == [] and found["Sikkerhed"] == [] and found["Nyheder"] == [] and found["Skærme"] == []
+    assert found["Møde beskrivelse"] == []  # a template's instruction to whoever fills it in
     assert found["CalendarApi"] == ["Feed Output Model: Calendar"]
 
 
