@@ -7,7 +7,8 @@ names its fields from the header ("Tid: 12.00 - 12.45; Punkt: Frokost"), links b
 emphasis marks and broken link syntax go, a Mermaid Gantt chart becomes its tasks and dates, other
 diagrams are dropped, and code stays code: a fenced block (CODE_FENCE lines around it) that answers
 never quote as prose. Page furniture is no text (furniture.py): attribute lists, image alt texts,
-editors' placeholders and notes, figure labels, "Link til …" lines; a caption ends as a sentence. It does not decide what is published (jekyll.py) nor cut chunks (chunk.py).
+editors' placeholders and notes, figure labels, "Link til …" lines; a caption ends as a sentence.
+It does not decide what is published (jekyll.py) nor cut chunks (chunk.py).
 """
 
 from __future__ import annotations
