@@ -1,297 +1,246 @@
 """What a Jekyll site publishes, at which URL, and the heading ids kramdown gives.
 
-Follows Jekyll's own rules (as GitHub Pages runs it): files with front matter are rendered pages
-(`x.md` → `x.html`, `index.md` → its folder, or their `permalink`); markdown without front matter is
-copied as a static file; dotfiles, `_`-folders and `exclude:` entries are not published.
-It does not run Liquid or render HTML: parse.py extracts the text.
+Follows Jekyll 4's own rules (as GitHub Pages runs it): files with front matter are rendered pages
+(`x.md` → `x.html`, `index.md` → its folder, or their `permalink`, placeholders filled); markdown
+without front matter is copied as a static file; documents of a collection with `output: true` (and
+posts) are published at the collection's permalink; `defaults:` give front matter by path and type;
+`published: false`, drafts, dotfiles, other `_`-folders and `exclude:` entries are not published, each
+with its reason. It does not run Liquid or render HTML: parse.py extracts the text. The site's settings
+are read by jekyll_config.py (re-exported here).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
-import ipaddress
-import os
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
-from urllib.parse import quote, urlsplit
+from pathlib import PurePosixPath
+from urllib.parse import quote
 
-import yaml
-from yaml.composer import ComposerError
+from assistant.jekyll_config import DEFAULT_EXCLUDE as DEFAULT_EXCLUDE
+from assistant.jekyll_config import MAX_CONFIG_BYTES as MAX_CONFIG_BYTES
+from assistant.jekyll_config import Collection
+from assistant.jekyll_config import SiteConfig as SiteConfig
+from assistant.jekyll_config import load_site_config as load_site_config
+from assistant.jekyll_config import site_url_problem as site_url_problem
+from assistant.safe_yaml import load_yaml as load_yaml
 
-from assistant.source_files import SourceFileError, read_source_file
-
-# Jekyll's default `exclude:` list (Jekyll 4).
-DEFAULT_EXCLUDE = (
-    ".sass-cache", ".jekyll-cache", "gemfiles", "Gemfile", "Gemfile.lock", "node_modules",
-    "vendor/bundle/", "vendor/cache/", "vendor/gems/", "vendor/ruby/",
-)
-
-
-@dataclass
-class SiteConfig:
-    url: str = ""
-    baseurl: str = ""
-    permalink: str = "date"
-    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
-    include: tuple[str, ...] = (".htaccess",)
-    warnings: list[str] = field(default_factory=list)
-    url_from: str = ""  # where `url` came from: "_config.yml", "CNAME", "site_url", "inferred" or "" (none)
-
-    @property
-    def base(self) -> str:
-        """Site URL + baseurl, without a trailing slash."""
-        return (self.url.rstrip("/") + "/" + self.baseurl.strip("/")).rstrip("/")
+# Why a file is not published: the keys of the ingest report's skip counts.
+SKIP_HIDDEN = "dotfile, `_`-folder or backup name"
+SKIP_EXCLUDED = "exclude: in _config.yml"
+SKIP_DRAFT = "draft (_drafts)"
+SKIP_NO_OUTPUT = "collection without output: true"
+SKIP_UNPUBLISHED = "published: false"
+SKIP_UNDATED_POST = "post without a date in its file name"
+_DATED_NAME = re.compile(r"(\d{2,4})-(\d{1,2})-(\d{1,2})-([^/]*)$")
 
 
-MAX_CONFIG_BYTES = 1024 * 1024
-MAX_CNAME_BYTES = 1024
-
-
-def load_site_config(root: Path, fallback_url: str = "", inferred_url: str = "") -> SiteConfig:
-    """Read `_config.yml`; the host comes from `url`, else the CNAME file, else `fallback_url` (the
-    source's site_url), else `inferred_url` (GitHub Pages' address for a git source's remote).
-
-    Both files are read only when they are regular files inside the source folder (a symlink to
-    /proc/self/environ is not); a URL that is not a plain http(s) site URL, or a CNAME that is not a
-    hostname, is refused with a warning naming the file, and the next candidate is used.
-    """
-    config = SiteConfig()
-    raw: dict = {}
-    text = _read_config_file(root, "_config.yml", MAX_CONFIG_BYTES, config.warnings)
-    if text is not None:
-        try:
-            loaded = load_yaml(text)
-            raw = loaded if isinstance(loaded, dict) else {}
-        except yaml.YAMLError as exc:
-            config.warnings.append(f"{root / '_config.yml'}: invalid YAML ({_yaml_problem(exc)}); using defaults")
-    url = _checked_url(str(raw.get("url") or "").strip(), "_config.yml: url", config.warnings)
-    config.url_from = "_config.yml" if url else ""
-    baseurl = str(raw.get("baseurl") or "").strip()
-    problem = _baseurl_problem(baseurl)
-    if problem:
-        config.warnings.append(f"_config.yml: baseurl {_shown(baseurl)} refused ({problem}); using none")
-        baseurl = ""
-    if not url:
-        url = _cname_url(root, config.warnings)
-        config.url_from = "CNAME" if url else ""
-    if not url:
-        url = _checked_url(fallback_url, "site_url of the source", config.warnings)
-        config.url_from = "site_url" if url else ""
-    if not url:
-        url = _checked_url(inferred_url, "inferred site URL", config.warnings)
-        config.url_from = "inferred" if url else ""
-    # A `url` that already carries a path (https://host/Repo/) works like url + baseurl.
-    config.url = url.rstrip("/")
-    config.baseurl = baseurl.strip("/")
-    config.permalink = str(raw.get("permalink") or "date")
-    config.exclude = DEFAULT_EXCLUDE + tuple(str(e) for e in raw.get("exclude") or ())
-    config.include = tuple(str(e) for e in raw.get("include") or (".htaccess",))
-    return config
-
-
-def _read_config_file(root: Path, name: str, max_bytes: int, warnings: list[str]) -> str | None:
-    """The text of a site's config file; None when there is none or it is refused (with a warning)."""
-    if not os.path.lexists(root / name):
+def collection_of(relpath: str, config: SiteConfig) -> tuple[Collection, str] | None:
+    """The collection a file is a document of (its `_label` folder), and its path inside that folder."""
+    prefix = config.collections_dir + "/" if config.collections_dir else ""
+    if not relpath.startswith(prefix + "_"):
         return None
-    try:
-        data = read_source_file(root, name, max_bytes)
-    except SourceFileError as exc:
-        warnings.append(f"{exc}; ignored")
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        warnings.append(f"{name}: not UTF-8 text ({exc.reason}); ignored")
-        return None
+    folder, _, inner = relpath[len(prefix) + 1:].partition("/")
+    collection = config.collections.get(folder)
+    return (collection, inner) if collection is not None and inner else None
 
 
-def _cname_url(root: Path, warnings: list[str]) -> str:
-    text = _read_config_file(root, "CNAME", MAX_CNAME_BYTES, warnings)
-    lines = (text or "").strip().splitlines()
-    if not lines:
-        return ""
-    host = lines[0].strip()
-    if not _is_hostname(host):
-        warnings.append(f"CNAME: {_shown(host)} is not a hostname; refused")
-        return ""
-    return f"https://{host}"
+def skip_reason(relpath: str, config: SiteConfig) -> str | None:
+    """Why Jekyll would not publish this file, from its path alone (None: it may be published; its front
+    matter has the last word: unpublished_reason)."""
+    prefix = config.collections_dir + "/" if config.collections_dir else ""
+    if relpath.startswith(prefix + "_drafts/"):
+        return SKIP_DRAFT
+    found = collection_of(relpath, config)
+    if found is None:
+        return _path_skip_reason(PurePosixPath(relpath).parts, config)
+    collection, inner = found
+    # Inside a collection's folder the same filter runs on the path below it (the folder is not hidden).
+    reason = _path_skip_reason(PurePosixPath(inner).parts, config, relpath)
+    if reason is None and not collection.output:
+        return SKIP_NO_OUTPUT
+    if reason is None and collection.label == "posts" and not _DATED_NAME.search(inner.rsplit(".", 1)[0]):
+        return SKIP_UNDATED_POST
+    return reason
 
 
-def _checked_url(url: str, what: str, warnings: list[str]) -> str:
-    """`url` if it is a plain http(s) site URL, else "" and a warning naming where it came from."""
-    if not url:
-        return ""
-    problem = site_url_problem(url)
-    if problem:
-        warnings.append(f"{what} {_shown(url)} refused ({problem})")
-        return ""
-    return url
-
-
-def site_url_problem(url: str) -> str | None:
-    """Why `url` cannot be the base of citation links (None when it can): scheme http(s), a host, no
-    user name or password, no query or fragment, no whitespace or control characters."""
-    if any(_is_control_or_space(ch) for ch in url):
-        return "whitespace or control characters"
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https"):
-        return "not an http(s) URL"
-    if "@" in parts.netloc:
-        return "user name or password in the URL"
-    if parts.query or parts.fragment or "?" in url or "#" in url:
-        return "a query or fragment"
-    if "\\" in url:
-        return "a backslash"
-    try:
-        _ = parts.port  # raises ValueError for a port that is not a number in range
-    except ValueError:
-        return "an invalid port"
-    host = parts.hostname or ""
-    if not (_is_hostname(host) or _is_ip_address(host)):
-        return "no valid host"
+def _path_skip_reason(parts: tuple[str, ...], config: SiteConfig, full: str = "") -> str | None:
+    full_parts = PurePosixPath(full).parts if full else parts
+    offset = len(full_parts) - len(parts)
+    for i, part in enumerate(parts):
+        sub = "/".join(full_parts[: offset + i + 1])
+        included = _included(part, config.include)
+        if _excluded(sub, config.exclude) and not included:
+            return SKIP_EXCLUDED
+        if not included and (part.startswith((".", "_", "#", "~")) or part.endswith("~")):
+            return SKIP_HIDDEN
     return None
-
-
-def _baseurl_problem(baseurl: str) -> str | None:
-    if any(_is_control_or_space(ch) for ch in baseurl):
-        return "whitespace or control characters"
-    if any(ch in baseurl for ch in "\\?#"):
-        return "a backslash, '?' or '#'"
-    return None
-
-
-_HOST_LABEL = re.compile(r"[^\W_](?:[^\W_]|-){0,62}(?<!-)")
-
-
-def _is_hostname(host: str) -> bool:
-    labels = host.removesuffix(".").split(".")
-    return 0 < len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
-
-
-def _is_ip_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_control_or_space(ch: str) -> bool:
-    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
-
-
-def _shown(value: str) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-MAX_YAML_VALUES = 100_000  # after aliases are expanded: a "billion laughs" document has 10**9
-
-
-def load_yaml(text: str) -> object:
-    """yaml.safe_load for front matter and _config.yml, refusing (a YAMLError) a document whose
-    aliases expand to more than MAX_YAML_VALUES values or refer to themselves (PyYAML shares the
-    aliased objects, but str() of one expands it: it would never finish), or that nests too deeply
-    for PyYAML's recursive parser (a RecursionError otherwise)."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        if _expanded_size(node, MAX_YAML_VALUES) > MAX_YAML_VALUES:
-            raise ComposerError(None, None, f"aliases expand to more than {MAX_YAML_VALUES:,} values", node.start_mark)
-        return loader.construct_document(node)
-    except RecursionError:
-        raise ComposerError(None, None, "nested too deeply", None) from None
-    finally:
-        loader.dispose()
-
-
-def _expanded_size(root: yaml.Node, limit: int) -> int:
-    """How many values the node holds with every alias expanded, counted up to just past `limit`
-    (without recursion: the graph may be deep)."""
-    sizes: dict[int, int] = {}
-    on_path: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        children = _yaml_children(node)
-        if children_done:
-            on_path.discard(id(node))
-            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
-            if sizes[id(node)] > limit:
-                return sizes[id(node)]
-        elif id(node) in on_path:  # an alias inside what it names: endless when expanded
-            return limit + 1
-        elif id(node) not in sizes:
-            on_path.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in children)
-    return sizes[id(root)]
-
-
-def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
-def _yaml_problem(exc: Exception) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"line {mark.line + 1}: {problem}" if mark is not None else str(problem)
 
 
 def is_published(relpath: str, config: SiteConfig) -> bool:
-    """Whether Jekyll would publish this file (page or static) at all."""
-    parts = PurePosixPath(relpath).parts
-    for i, part in enumerate(parts):
-        sub = "/".join(parts[: i + 1])
-        if _matches(sub, part, config.include):
-            continue
-        if part.startswith((".", "_", "#")) or part.endswith("~"):
-            return False
-        if _matches(sub, part, config.exclude):
-            return False
-    return True
-
-
-def published_by_front_matter(front_matter: dict | None) -> bool:
-    """Whether the page's own `published:` lets Jekyll publish it: `published: false` (or an empty
-    value, nil to Ruby) keeps it out of the site; a file without front matter is a static file."""
-    return front_matter is None or front_matter.get("published", True) not in (False, None)
+    """Whether Jekyll would publish this file (page or static) at all, by its path."""
+    return skip_reason(relpath, config) is None
 
 
 @lru_cache(maxsize=65_536)  # a site's folders are asked about once per file in them
-def _matches(sub: str, part: str, patterns: tuple[str, ...]) -> bool:
+def _excluded(sub: str, patterns: tuple[str, ...]) -> bool:
+    """Jekyll's EntryFilter#glob_include?: the path matches a pattern as a glob or starts with it."""
     for pattern in patterns:
-        p = pattern.strip("/")
-        if sub == p or part == p or fnmatch.fnmatchcase(sub, p):
+        p = pattern.lstrip("/")
+        if p and (sub == p.rstrip("/") or sub.startswith(p) or fnmatch.fnmatchcase(sub, p)):
             return True
     return False
 
 
+@lru_cache(maxsize=65_536)
+def _included(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(p.strip("/") and (name == p.strip("/") or fnmatch.fnmatchcase(name, p.strip("/"))) for p in patterns)
+
+
+def with_defaults(relpath: str, front_matter: dict | None, config: SiteConfig) -> dict:
+    """The file's front matter over the `defaults:` that apply to it (by path and type; the more
+    specific scope wins, as Jekyll's FrontmatterDefaults#all); {} for a static file without defaults."""
+    found = collection_of(relpath, config)
+    kind = found[0].label if found else ("pages" if front_matter is not None else None)
+    path = relpath
+    if config.collections_dir and path.startswith(config.collections_dir + "/"):
+        path = path[len(config.collections_dir) + 1:]
+    merged: dict = {}
+    old: tuple[str, str | None] | None = None
+    for rule in config.defaults:
+        if not _scope_applies(rule.path, rule.type, path, kind):
+            continue
+        if old is None or _has_precedence(old, (rule.path, rule.type)):
+            merged = _deep_merge(merged, rule.values)
+            old = (rule.path, rule.type)
+        else:
+            merged = _deep_merge(rule.values, merged)
+    return _deep_merge(merged, front_matter or {})
+
+
+def _scope_applies(scope_path: str, scope_type: str | None, path: str, kind: str | None) -> bool:
+    if scope_type is not None and scope_type != kind:
+        return False
+    scope = scope_path.strip("/")
+    if not scope:
+        return True
+    if "*" in scope:  # Jekyll globs the folder; a file under anything the glob matches is in scope
+        parts = path.split("/")
+        return any(fnmatch.fnmatchcase("/".join(parts[:i]), scope) for i in range(1, len(parts) + 1))
+    return path.startswith(scope)
+
+
+def _has_precedence(old: tuple[str, str | None], new: tuple[str, str | None]) -> bool:
+    if len(new[0].strip("/")) != len(old[0].strip("/")):
+        return len(new[0].strip("/")) >= len(old[0].strip("/"))
+    return new[1] is not None or old[1] is None
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    merged = dict(base)
+    for key, value in over.items():
+        merged[key] = _deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(
+            merged.get(key), dict) else value
+    return merged
+
+
+def published_by_front_matter(front_matter: dict | None) -> bool:
+    """Whether `published:` lets Jekyll publish the file: `published: false` (or an empty value, nil
+    to Ruby) keeps it out of the site. Give it the front matter with its defaults."""
+    return front_matter is None or front_matter.get("published", True) not in (False, None)
+
+
 def page_url_path(relpath: str, front_matter: dict | None, config: SiteConfig) -> str:
-    """The URL path (starting with `/`, not encoded) Jekyll serves a file at."""
+    """The URL path (starting with `/`, not encoded) Jekyll serves a file at; `front_matter` with its
+    defaults (None: a static file)."""
+    pure = PurePosixPath(relpath)
+    found = collection_of(relpath, config)
+    if found is not None:
+        collection, inner = found
+        if front_matter is None:  # a static file of the collection: in the folder of its URL
+            url = _fill(collection.permalink, _static_placeholders(collection, inner)).rstrip("/") or "/"
+            return _sanitized(url.rsplit("/", 1)[0] + "/" + pure.name)
+        permalink = front_matter.get("permalink")
+        template = permalink if isinstance(permalink, str) and permalink.strip() else collection.permalink
+        return _sanitized(_fill(template, _document_placeholders(collection, inner, front_matter)))
     if front_matter is None:  # static file: copied as it is
         return "/" + relpath
+    stem_dir = "" if str(pure.parent) == "." else str(pure.parent)
+    placeholders = {"path": stem_dir, "basename": pure.stem, "output_ext": ".html"}
     permalink = front_matter.get("permalink")
     if isinstance(permalink, str) and permalink.strip():
-        # Jekyll collapses repeated slashes: `//host/x` is a path on this site, not another host.
-        return re.sub(r"/{2,}", "/", "/" + permalink.strip())
-    pure = PurePosixPath(relpath)
-    stem_dir = "" if str(pure.parent) == "." else str(pure.parent) + "/"
+        return _sanitized(_fill(permalink.strip(), placeholders))
     if pure.stem == "index":
-        return "/" + stem_dir
-    if config.permalink == "pretty":
-        return f"/{stem_dir}{pure.stem}/"
-    return f"/{stem_dir}{pure.stem}.html"
+        return _sanitized(f"/{stem_dir}/")
+    style = config.permalink
+    suffix = "/" if style == "pretty" or (style not in PERMALINK_STYLES_BUILTIN and style.endswith("/")) else ".html"
+    return _sanitized(f"/{stem_dir}/{pure.stem}{suffix}")
+
+
+PERMALINK_STYLES_BUILTIN = ("date", "pretty", "ordinal", "weekdate", "none")
+
+
+def _document_placeholders(collection: Collection, inner: str, front: dict) -> dict[str, str]:
+    stem = PurePosixPath(inner).stem
+    dated = _DATED_NAME.search(inner.rsplit(".", 1)[0])
+    slug = str(front.get("slug") or (dated.group(4) if dated else stem))
+    date = _date_of(front.get("date"), dated)
+    categories = _categories(front)
+    return {
+        "collection": collection.label, "path": "/" + inner.rsplit(".", 1)[0].rstrip("."), "output_ext": ".html",
+        "name": slugify(stem), "title": slugify(slug, pretty=True, cased=True), "slug": slugify(slug),
+        "categories": "/".join(c.lower() for c in categories), "year": f"{date.year:04d}",
+        "month": f"{date.month:02d}", "day": f"{date.day:02d}", "i_month": str(date.month), "i_day": str(date.day),
+        "short_year": f"{date.year % 100:02d}", "y_day": f"{date.timetuple().tm_yday:03d}",
+    }
+
+
+def _static_placeholders(collection: Collection, inner: str) -> dict[str, str]:
+    return {"collection": collection.label, "path": "/" + inner.rsplit(".", 1)[0].rstrip("."), "output_ext": "",
+            "name": PurePosixPath(inner).name, "title": ""}
+
+
+def _date_of(value: object, dated: re.Match[str] | None) -> dt.date:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.date() if isinstance(value, dt.datetime) else value
+    if dated:
+        try:
+            return dt.date(*(int(dated.group(i)) for i in (1, 2, 3)))
+        except ValueError:
+            pass
+    return dt.date.today()  # Jekyll uses the time of the build
+
+
+def _categories(front: dict) -> list[str]:
+    found: list[str] = []
+    for key in ("category", "categories"):
+        value = front.get(key)
+        items = value.split() if isinstance(value, str) else value if isinstance(value, list) else []
+        found.extend(str(v) for v in items if str(v) not in found)
+    return found
+
+
+def _fill(template: str, placeholders: dict[str, str]) -> str:
+    return re.sub(r":([a-z_]+)", lambda m: placeholders.get(m.group(1), m.group(0)), template)
+
+
+def _sanitized(url: str) -> str:
+    """Jekyll's URL#sanitize_url: repeated slashes collapsed (`//host/x` is a path on this site, not
+    another host), `./` runs dropped."""
+    return re.sub(r"\.+/|\A/+", "/", re.sub(r"/{2,}", "/", "/" + url))
+
+
+_SLUG_DEFAULT = re.compile(r"[\W_]+")
+_SLUG_PRETTY = re.compile(r"(?:[^\w.~!$&'()+,;=@]|_)+")
+
+
+def slugify(text: str, pretty: bool = False, cased: bool = False) -> str:
+    """Jekyll's Utils.slugify in its default or pretty mode: runs of other characters become `-`."""
+    slug = (_SLUG_PRETTY if pretty else _SLUG_DEFAULT).sub("-", text).strip("-")
+    return slug if cased else slug.lower()
 
 
 def absolute_url(url_path: str, config: SiteConfig) -> str:
@@ -299,9 +248,11 @@ def absolute_url(url_path: str, config: SiteConfig) -> str:
 
 
 def output_file(url_path: str) -> str:
-    """The file in `_site/` that serves a URL path: `/a/` → `a/index.html`."""
+    """The file in `_site/` that serves a URL path: `/a/` → `a/index.html`, `/a/b` → `a/b.html`."""
     path = url_path.lstrip("/")
-    return path + "index.html" if path.endswith("/") or not path else path
+    if path.endswith("/") or not path:
+        return path + "index.html"
+    return path if "." in path.rsplit("/", 1)[-1] else path + ".html"
 
 
 # kramdown-parser-gfm: header ids are the raw header text, downcased, with every character that is

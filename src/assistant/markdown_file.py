@@ -16,7 +16,7 @@ from pathlib import Path
 import ftfy
 import yaml
 
-from assistant.jekyll import load_yaml
+from assistant.safe_yaml import load_yaml
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a docs page this large is a mistake, not a page
 

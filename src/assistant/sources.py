@@ -29,6 +29,7 @@ class SourceSpec:
     branch: str | None = None
     site_url: str = ""  # used when _config.yml and CNAME do not give the site's URL; "/x/": served by the app
     snapshot: Path | None = None  # a git source's folder to read when git cannot fetch it
+    generator: str = ""  # "jekyll" or "mkdocs"; "" : detected from the folder (site_reader.py)
     origin: str = field(default="", compare=False)  # where it was named, for messages: a file, "the index"
 
     @property
@@ -39,7 +40,7 @@ class SourceSpec:
         """What the index records of the source (catalog `sources`): only the fields that are set."""
         record = {"name": self.name, "path": str(self.path) if self.path is not None else "", "git": self.git or "",
                   "branch": self.branch or "", "site_url": self.site_url,
-                  "snapshot": str(self.snapshot) if self.snapshot is not None else ""}
+                  "snapshot": str(self.snapshot) if self.snapshot is not None else "", "generator": self.generator}
         return {k: v for k, v in record.items() if v}
 
     @classmethod
@@ -48,18 +49,29 @@ class SourceSpec:
         if not isinstance(record, dict) or not isinstance(record.get("name"), str) or not record["name"].strip():
             raise SourceError(f"{where}: a recorded source is damaged ({_shown(record)}); "
                               "name the sources again with `python -m ingest --sources FILE`")
-        values = {k: record.get(k) or "" for k in ("path", "git", "branch", "site_url", "snapshot")}
+        values = {k: record.get(k) or "" for k in ("path", "git", "branch", "site_url", "snapshot", "generator")}
         if not all(isinstance(v, str) for v in values.values()):
             raise SourceError(f"{where}: recorded source {record['name']!r} is damaged ({_shown(record)})")
-        problem = git_source_problem(values["git"] or None, values["branch"] or None)
+        problem = git_source_problem(values["git"] or None, values["branch"] or None) or generator_problem(
+            values["generator"])
         if problem:
             raise SourceError(f"{where}: recorded source {record['name']!r}: {problem}")
         return cls(name=record["name"], path=Path(values["path"]) if values["path"] else None,
                    git=values["git"] or None, branch=values["branch"] or None, site_url=values["site_url"],
-                   snapshot=Path(values["snapshot"]) if values["snapshot"] else None, origin=RECORDED)
+                   snapshot=Path(values["snapshot"]) if values["snapshot"] else None, generator=values["generator"],
+                   origin=RECORDED)
 
 
-_FIELDS = {"name", "path", "git", "branch", "site_url", "snapshot"}
+_FIELDS = {"name", "path", "git", "branch", "site_url", "snapshot", "generator"}
+GENERATORS = ("jekyll", "mkdocs")  # as assistant/site_reader.py reads them
+
+
+def generator_problem(generator: str) -> str | None:
+    """Why `generator` names no site generator this reads (None when it does, or is "": detected)."""
+    if generator and generator not in GENERATORS:
+        return (f"field 'generator' {_shown(generator)} is not one of {', '.join(map(repr, GENERATORS))} "
+                "(or leave it out: it is detected from the folder)")
+    return None
 
 
 def load_sources(file: Path) -> list[SourceSpec]:
@@ -102,7 +114,7 @@ def _entry_spec(file: Path, number: int, entry: object) -> SourceSpec:
         raise SourceError(f"{where}: give exactly one of 'path' or 'git'")
     if entry.get("snapshot") and not entry.get("git"):
         raise SourceError(f"{where}: field 'snapshot' is the fallback of a 'git' source; a 'path' source needs none")
-    problem = git_source_problem(entry.get("git"), entry.get("branch"))
+    problem = git_source_problem(entry.get("git"), entry.get("branch")) or generator_problem(entry.get("generator", ""))
     if problem:
         raise SourceError(f"{where}: {problem}")
     site_url = str(entry.get("site_url") or "").strip()
@@ -116,6 +128,7 @@ def _entry_spec(file: Path, number: int, entry: object) -> SourceSpec:
         branch=entry.get("branch") or None,
         site_url=site_url,
         snapshot=(file.parent / entry["snapshot"]).resolve() if entry.get("snapshot") else None,
+        generator=entry.get("generator", ""),
         origin=str(file),
     )
 

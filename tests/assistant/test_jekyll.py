@@ -11,6 +11,8 @@ from assistant.jekyll import (
     kramdown_anchor,
     load_site_config,
     page_url_path,
+    skip_reason,
+    with_defaults,
 )
 
 
@@ -135,3 +137,46 @@ def test_config_that_is_a_fifo_is_skipped_with_a_warning(tmp_path: Path):
     os.mkfifo(tmp_path / "_config.yml")
     config = load_site_config(tmp_path)
     assert any(w.startswith("_config.yml: not a regular file") for w in config.warnings)
+
+
+def config_of(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    (tmp_path / "_config.yml").write_text(text, encoding="utf-8")
+    return load_site_config(tmp_path)
+
+
+def test_a_collection_document_is_published_at_its_permalink_with_placeholders_filled(tmp_path: Path):
+    config = config_of(tmp_path, "collections:\n  news:\n    output: true\n    permalink: /nyt/:year/:title/\n")
+    assert skip_reason("_news/2024-03-01-Ny-Leverandør.md", config) is None
+    assert page_url_path("_news/2024-03-01-Ny-Leverandør.md", {}, config) == "/nyt/2024/Ny-Leverandør/"
+
+
+def test_a_collection_without_a_permalink_uses_the_collection_and_path(tmp_path: Path):
+    config = config_of(tmp_path, "collections: {guides: {output: true}}\n")
+    assert page_url_path("_guides/sub/start.md", {}, config) == "/guides/sub/start.html"
+
+
+def test_a_collection_without_output_and_an_undeclared_underscore_folder_are_not_published(tmp_path: Path):
+    config = config_of(tmp_path, "collections: [notes]\n")
+    assert skip_reason("_notes/n.md", config) == "collection without output: true"
+    assert skip_reason("_other/n.md", config) == "dotfile, `_`-folder or backup name"
+    assert skip_reason("_drafts/n.md", config) == "draft (_drafts)"
+
+
+def test_defaults_give_front_matter_by_path_and_the_more_specific_scope_wins(tmp_path: Path):
+    config = config_of(tmp_path, "defaults:\n  - scope: {path: docs/gammel}\n    values: {permalink: /arkiv/:basename/}\n"
+                                 "  - scope: {path: docs}\n    values: {permalink: /d/:basename/, layout: x}\n")
+    front = with_defaults("docs/gammel/regler.md", {"title": "Regler"}, config)
+    assert front == {"permalink": "/arkiv/:basename/", "layout": "x", "title": "Regler"}
+    assert page_url_path("docs/gammel/regler.md", front, config) == "/arkiv/regler/"
+
+
+def test_a_page_permalink_with_placeholders_is_filled():
+    config = load_site_config(Path("/nonexistent"))
+    assert page_url_path("docs/om.md", {"permalink": "/:path/:basename/"}, config) == "/docs/om/"
+
+
+def test_collections_and_defaults_of_the_wrong_shape_warn_and_are_ignored(tmp_path: Path):
+    config = config_of(tmp_path, "collections: 7\ndefaults: {scope: x}\n")
+    assert set(config.collections) == {"posts"}
+    assert config.defaults == ()
+    assert any("collections" in w for w in config.warnings) and any("defaults" in w for w in config.warnings)

@@ -27,6 +27,7 @@ def test_sources_file_paths_are_relative_to_the_file(tmp_path: Path):
         ("[[source]]\nname = 'a'\npath = 'x'\nsite_url = 'javascript:alert(1)'\n", "field 'site_url' 'javascript"),
         ("[[source]]\nname = 'a'\npath = 'x'\nsite_url = '/../etc/'\n", "field 'site_url' '/../etc/'"),
         ("[[source]]\nname = 'a'\npath = 'x'\nsnapshot = 'y'\n", "'snapshot' is the fallback of a 'git' source"),
+        ("[[source]]\nname = 'a'\npath = 'x'\ngenerator = 'hugo'\n", "field 'generator' 'hugo' is not one of 'jekyll', 'mkdocs'"),
     ],
 )
 def test_bad_sources_file_names_the_file_and_the_field(tmp_path: Path, content: str, message: str):
@@ -93,3 +94,11 @@ def test_the_shipped_sources_file_follows_the_live_site_with_the_snapshot_as_fal
     assert live.snapshot == REPO / "corpus" / "os2produktmodning"
     assert "url: https://chatbotberg.github.io/OS2produktmodning/" in (live.snapshot / "_config.yml").read_text()
     assert specs["brugervejledning"].site_url == "/guide/"
+
+
+def test_a_source_can_name_its_generator_and_the_index_records_it(tmp_path: Path):
+    file = tmp_path / "sources.toml"
+    file.write_text('[[source]]\nname = "a"\npath = "site"\ngenerator = "mkdocs"\n')
+    [spec] = load_sources(file)
+    assert spec.generator == "mkdocs"
+    assert SourceSpec.from_record(spec.to_record(), "the index").generator == "mkdocs"

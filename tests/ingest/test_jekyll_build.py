@@ -16,7 +16,9 @@ from tests.conftest import BORGERPC, PRODUKTMODNING, REPO, needs_shared
 from tests.jekyll_site import BuiltSite, build_site
 
 pytestmark = pytest.mark.jekyll
-SITES = [PRODUKTMODNING, pytest.param(BORGERPC, marks=needs_shared, id=BORGERPC.name), REPO / "corpus" / "site"]
+COLLECTIONS = Path(__file__).parent / "sites" / "jekyll_collections"  # collections, posts, defaults, drafts
+SITES = [PRODUKTMODNING, pytest.param(BORGERPC, marks=needs_shared, id=BORGERPC.name), REPO / "corpus" / "site",
+         COLLECTIONS]
 
 
 @pytest.fixture(scope="module", params=SITES, ids=lambda p: p.name)
@@ -47,3 +49,18 @@ def test_every_published_page_has_a_chunk_and_nothing_unpublished_is_ingested(bu
         elif file.suffix == ".html" and "Redirecting&hellip;" not in file.read_text(encoding="utf-8"):
             published.add(file)
     assert chunk_files == published
+
+
+def test_every_file_the_build_leaves_out_is_counted_by_reason():
+    scan = scan_site(COLLECTIONS, "samlinger")
+    assert {reason: sorted(files) for reason, files in scan.skipped.items()} == {
+        "published: false": ["_team/gammel-bo.md", "docs/filer/liste.md", "docs/hemmelig.md"],
+        "collection without output: true": ["_notes/n.md"],
+        "dotfile, `_`-folder or backup name": ["_guides/_del.md"],
+        "draft (_drafts)": ["_drafts/udkast.md"],
+        "exclude: in _config.yml": ["kladder/k.md"],
+        "post without a date in its file name": ["_posts/uden-dato.md"],
+    }
+    assert scan.notices == ["skipped 8 files: 3 published: false, 1 collection without output: true, 1 dotfile, "
+                            "`_`-folder or backup name, 1 draft (_drafts), 1 exclude: in _config.yml, "
+                            "1 post without a date in its file name"]

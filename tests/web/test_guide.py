@@ -75,3 +75,10 @@ def test_a_page_added_after_start_is_served(tmp_path: Path):
     assert client.get("/guide/docs/b.html").status_code == 404
     (tmp_path / "docs" / "b.md").write_text(FRONT.format(t="B"), encoding="utf-8")
     assert client.get("/guide/docs/b.html").status_code == 200
+
+
+def test_a_collection_document_is_served_at_its_permalink(tmp_path: Path):
+    (tmp_path / "_config.yml").write_text("collections:\n  news:\n    output: true\n    permalink: /nyt/:title/\n")
+    (tmp_path / "_news").mkdir()
+    (tmp_path / "_news" / "leverandor.md").write_text(FRONT.format(t="Ny leverandør"), encoding="utf-8")
+    assert "Ny leverandør" in client_for(tmp_path).get("/guide/nyt/leverandor/").text

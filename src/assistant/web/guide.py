@@ -1,7 +1,8 @@
 """Sites the assistant serves itself: a source whose site_url is a path (`site_url = "/guide/"`, its
 user guide) is served as HTML under that path, so that its citations open a real page and section.
 
-Each page is at the URL Jekyll would publish it at (assistant/jekyll.py), its headings carry kramdown's
+Each page is at the URL Jekyll would publish it at (assistant/site_reader.py: collections, defaults,
+`published: false` as ingest reads them), its headings carry kramdown's
 ids (the citation anchors), and links to other `.md` pages of the site lead to their pages. Raw HTML
 in the markdown is shown as text and Liquid is removed: the pages are served from the assistant's
 own origin. There is no theme, search or asset serving; a site with more than that belongs on a web
@@ -24,13 +25,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markdown_it import MarkdownIt
 
-from assistant.jekyll import (
-    is_published,
-    kramdown_anchor,
-    load_site_config,
-    page_url_path,
-    published_by_front_matter,
-)
+from assistant.jekyll import kramdown_anchor
 from assistant.markdown_file import (
     MAX_FILE_BYTES,
     decode_markdown,
@@ -39,6 +34,7 @@ from assistant.markdown_file import (
     strip_html_comments,
     strip_liquid,
 )
+from assistant.site_reader import Skipped, open_site
 from assistant.source_files import SourceFileError, read_source_file
 
 log = logging.getLogger("guide")
@@ -79,21 +75,21 @@ class ServedSite:
         # A folder changed in the last moments may change again within its mtime's granularity
         # unseen (as git's "racy" files): such a scan is checked again at the next miss.
         self.racy = max(self.folders.values()) > time.time_ns() - 2_000_000_000
-        config = load_site_config(self.root)
+        site = open_site(self.root, "jekyll")  # what ingest reads (ingest/site.py), so citations open here
         raw_title = _site_title(self.root)
         self.title = raw_title or self.name
         pages: dict[str, GuidePage] = {}
         for rel in markdown_files(self.root, lambda problem: log.warning("%s: %s", self.name, problem)):
-            if not is_published(rel, config):
+            if site.skip_reason(rel):
                 continue
             front, _ = self._read(rel)
-            if front is None:  # served by Jekyll as a static file, not a page
+            placed = site.place(rel, front, [])
+            if isinstance(placed, Skipped) or not placed.rendered:  # a static file is not a page here
                 continue
-            if not published_by_front_matter(front):
-                continue
+            front = placed.front_matter or {}
             title = str(front.get("title") or rel.rsplit("/", 1)[-1].rsplit(".", 1)[0])
             order = front.get("nav_order")
-            pages[page_url_path(rel, front, config).lstrip("/")] = GuidePage(
+            pages[placed.url_path.lstrip("/")] = GuidePage(
                 rel, title, float(order) if isinstance(order, int | float) else 1e9)
         self.pages = pages
 
