@@ -12,6 +12,7 @@ Subclasses:
     QuestionError       a question that cannot be answered as asked (empty, too long)
     StorageFullError    the disk is full: nothing could be written
     ConfigError         a setting (ASSISTANT_* variable) is invalid
+    ReaderError         the trained reader model is missing or damaged (answers fall back to the cosine)
 """
 
 import errno
@@ -61,6 +62,10 @@ class StorageFullError(AssistantError):
 
 
 class ConfigError(AssistantError):
+    pass
+
+
+class ReaderError(AssistantError):
     pass
 
 

@@ -27,13 +27,13 @@ from assistant.answer.evidence import QueryEvidence
 from assistant.answer.extractive import stream_words
 from assistant.answer.meaning import SentenceScorer, SentenceVectors, remembered
 from assistant.catalog import open_catalog, writer_lock
-from assistant.embed import embedding_key
 from assistant.errors import AssistantError, QuestionError, StorageFullError, is_disk_full
 from assistant.examples import Judged, candidates, choose
 from assistant.gaps import Gap, group_gaps
 from assistant.language import detect_language
 from assistant.models import MAX_QUESTION_CHARS, Answer, History
 from assistant.pages import DocPage, SiteInfo, find_pages, pages_from_chunks, site_infos
+from assistant.read import make_reader
 from assistant.retrieve import Filters, Passage, Query, Retriever, condense, is_follow_up
 from assistant.settings import Settings
 from assistant.store import VectorCheck, check_vectors
@@ -63,10 +63,10 @@ class Assistant:
         self.answerer = answerer or make_answerer(settings)
         self.vector_check = VectorCheck()  # of the index as opened: see check_vectors
         embedder = retriever.embedder
-        # The prose sentences' vectors, embedded at ingest into the embedding cache.
+        # The reader scores the prose sentences; their vectors are embedded at ingest into the cache.
+        self.reader = make_reader(settings, retriever.query_vector, lambda texts: embedder.embed_passages(texts))
         self.sentences = SentenceVectors(Path(settings.embedding_cache_dir or settings.index_dir),
-                                         embedding_key(settings.embedding_model, settings.embedding_backend),
-                                         lambda texts: embedder.embed_passages(texts))
+                                         self.reader.key, self.reader.sentence_vectors)
         self.read_only = ""  # why the index is served from a copy that re-ingests do not reach
 
     @classmethod
@@ -130,7 +130,7 @@ class Assistant:
         if judged.expectation is not None and judged.expectation.specific:
             query = replace(query, prefer=judged.states_expected)
         passages = self.retriever.search(query, k, filters, snapshot=snapshot)
-        score = remembered(self.sentences.scorer(self.retriever.query_vector(query.dense_text)))
+        score = remembered(self.sentences.scorer(self.reader.question_vector(query.dense_text)))
         return Retrieval(question, query, evidence, judged, passages, score)
 
     def ask(self, question: str, history: History | None = None, filters: Filters | None = None) -> Answer:

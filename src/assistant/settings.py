@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     sentence_neighbour_bonus: float = 0.05  # for the sentences next to the lead, when adding
     answer_passages: int = Field(default=4, ge=1, description="top passages an answer's sentences come from")
 
+    # The reader (assistant/read/): scores each candidate sentence for answering the question. "trained":
+    # multilingual-e5-small fine-tuned by bench/train_reader.py, shipped in src/assistant/read/ (the
+    # cosine reader serves if it cannot load); "cosine": the embedding model's own vectors.
+    reader: Literal["trained", "cosine"] = "cosine"
+
     # Answering
     answerer: Literal["extractive", "llm"] = "extractive"
     llm_provider: Literal["openai", "ollama"] = "openai"
