@@ -3,12 +3,16 @@
 Tiny sections merge with the next (or previous) section under the same parent heading; long sections
 split at paragraph, then sentence, then word boundaries. Sizes are counted in the model's own word
 pieces on the exact text that is embedded (title and heading path included), so nothing is cut off.
-It does not embed or store anything.
+Packing is greedy (each piece takes every next unit that still fits) and found in a few counts per
+piece, not one per unit: a 5 MB paragraph chunks in seconds. A page that takes longer than
+CHUNK_BUDGET_SECONDS (the per-page budget, as parsing has), or holds more than LARGE_PAGE_CHARS of text,
+is chunked all the same, with a warning naming it. It does not embed or store anything.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +22,8 @@ from assistant.text import CODE_FENCE, split_sentences
 
 TokenCounter = Callable[[str], int]  # word pieces of a text, special tokens included
 _CLAUSE_END = re.compile(r"(?<=[:;,])\s+")
+CHUNK_BUDGET_SECONDS = 2.0  # as ingest.site's parse budget: a docs page chunks in milliseconds
+LARGE_PAGE_CHARS = 1_000_000  # docs pages hold kilobytes; a megabyte of text is a generated or pasted dump
 
 @dataclass
 class ChunkSizes:
@@ -45,13 +51,27 @@ class _Unit:
         return self.path[:-1]
 
 
-def chunk_page(page: Page, count_tokens: TokenCounter, sizes: ChunkSizes) -> list[Chunk]:
-    units = _merge_tiny(_units(page.sections), page, count_tokens, sizes)
+def chunk_page(page: Page, count_tokens: TokenCounter, sizes: ChunkSizes,
+               warn: Callable[[str], None] | None = None,
+               clock: Callable[[], float] = time.perf_counter) -> list[Chunk]:
+    """The page's chunks; `warn` hears (naming the page) when it was large or slow to chunk."""
+    started = clock()
+    chunks = _chunks(page, _Counter(count_tokens), sizes)
+    seconds = clock() - started
+    chars = sum(len(block) for section in page.sections for block in section.blocks)
+    if warn is not None and (seconds > CHUNK_BUDGET_SECONDS or chars > LARGE_PAGE_CHARS):
+        warn(f"{page.source}: {page.path}: {chars / 1e6:.1f} MB of text in {len(chunks)} chunks, chunking took "
+             f"{seconds:.1f} s (budget {CHUNK_BUDGET_SECONDS:g} s); ingested, but check the page for a pasted dump")
+    return chunks
+
+
+def _chunks(page: Page, counter: _Counter, sizes: ChunkSizes) -> list[Chunk]:
+    units = _merge_tiny(_units(page.sections), page, counter, sizes)
     chunks: list[Chunk] = []
     for unit in units:
         headings = tuple(h.text for h in unit.path)
         prefix = title_line(page.title, headings) + "\n"
-        for text in _pack(unit.blocks, prefix, count_tokens, sizes):
+        for text in _pack(unit.blocks, prefix, counter, sizes):
             chunks.append(_make_chunk(page, unit, headings, text, len(chunks)))
     if not chunks:  # a page with no text still gets found by its title
         unit = _Unit(path=(), blocks=[page.title])
@@ -86,8 +106,8 @@ def _units(sections: list[Section]) -> list[_Unit]:
     return units
 
 
-def _size(unit: _Unit, page: Page, count_tokens: TokenCounter) -> int:
-    return count_tokens(embedded_text(page.title, [h.text for h in unit.path], "\n".join(unit.blocks)))
+def _over(unit: _Unit, page: Page, counter: _Counter, limit: int) -> bool:
+    return counter.over(embedded_text(page.title, [h.text for h in unit.path], "\n".join(unit.blocks)), limit)
 
 
 def _mergeable(first: _Unit, second: _Unit) -> bool:
@@ -95,7 +115,7 @@ def _mergeable(first: _Unit, second: _Unit) -> bool:
     return first.parent == second.parent or second.parent == first.path
 
 
-def _merge_tiny(units: list[_Unit], page: Page, count_tokens: TokenCounter, sizes: ChunkSizes) -> list[_Unit]:
+def _merge_tiny(units: list[_Unit], page: Page, counter: _Counter, sizes: ChunkSizes) -> list[_Unit]:
     merged: list[_Unit] = []
     for unit in units:
         while merged and not merged[-1].blocks and unit.parent == merged[-1].path:
@@ -103,19 +123,19 @@ def _merge_tiny(units: list[_Unit], page: Page, count_tokens: TokenCounter, size
             unit = _Unit(unit.path, unit.blocks, merged.pop().covers + unit.covers)
         if merged:
             last = merged[-1]
-            small = _size(last, page, count_tokens) < sizes.min_tokens or not last.blocks
+            small = not _over(last, page, counter, sizes.min_tokens - 1) or not last.blocks
             if small and _mergeable(last, unit):
                 joined = _Unit(last.path, last.blocks + _titled(unit), last.covers + unit.covers)
-                if _size(joined, page, count_tokens) <= sizes.target_tokens:
+                if not _over(joined, page, counter, sizes.target_tokens):
                     merged[-1] = joined
                     continue
         merged.append(unit)
     # A tiny last section joins the one before it when they share a parent.
     if len(merged) > 1:
         last, before = merged[-1], merged[-2]
-        if _size(last, page, count_tokens) < sizes.min_tokens and last.parent == before.parent:
+        if not _over(last, page, counter, sizes.min_tokens - 1) and last.parent == before.parent:
             joined = _Unit(before.path, before.blocks + _titled(last), before.covers + last.covers)
-            if _size(joined, page, count_tokens) <= sizes.target_tokens:
+            if not _over(joined, page, counter, sizes.target_tokens):
                 merged[-2:] = [joined]
     return [u for u in merged if u.blocks or u.path]
 
@@ -125,95 +145,196 @@ def _titled(unit: _Unit) -> list[str]:
     return ([unit.path[-1].text] if unit.path else []) + unit.blocks
 
 
-def _pack(blocks: list[str], prefix: str, count_tokens: TokenCounter, sizes: ChunkSizes) -> list[str]:
+def _pack(blocks: list[str], prefix: str, counter: _Counter, sizes: ChunkSizes) -> list[str]:
     """Greedy packing of blocks into texts of at most target (never more than max) word pieces."""
-    budget = sizes.max_tokens - count_tokens(prefix)
-    target = max(sizes.target_tokens - count_tokens(prefix), budget // 2)
+    budget = sizes.max_tokens - counter(prefix)
+    target = max(sizes.target_tokens - counter(prefix), budget // 2)
     if budget < 16:
-        raise ValueError(f"the title and heading path alone use {count_tokens(prefix)} tokens: {prefix!r}")
+        raise ValueError(f"the title and heading path alone use {counter(prefix)} tokens: {prefix!r}")
     pieces: list[str] = []
     for block in blocks or [prefix.rsplit(" › ", 1)[-1].strip()]:
-        pieces.extend(_split_to_fit(block, budget, count_tokens))
+        pieces.extend(_split_to_fit(block, budget, counter))
+    limit = min(sizes.max_tokens, sizes.target_tokens + (sizes.max_tokens - target) // 4)
     texts: list[str] = []
     current: list[str] = []
-    for piece in pieces:
-        # Counted once per candidate: tokenizing is most of the chunking time.
-        tokens = count_tokens(prefix + "\n".join([*current, piece])) if current else 0
-        if current and (tokens > sizes.max_tokens or tokens > sizes.target_tokens + (sizes.max_tokens - target) // 4):
-            # A line that announces what follows ("... på 3 forskellige måder:") goes with it.
-            if len(current) > 1 and current[-1].rstrip("*_ ").endswith(":") and \
-                    count_tokens(prefix + "\n".join([current[-1], piece])) <= sizes.max_tokens:
-                texts.append("\n".join(current[:-1]))
-                current = [current[-1], piece]
-                continue
-            texts.append("\n".join(current))
-            current = [piece]
-        else:
-            current.append(piece)
+    i = span = 0
+    while i < len(pieces):
+        if not current:
+            current, i = [pieces[i]], i + 1
+            continue
+        # The pieces that still fit after `current`, found in a few counts (not one per piece); the
+        # lambdas here and below are called before their loop moves on.
+        base = list(current)
+        j = i if counter.known_over([*base, pieces[i]], limit) else _first_over(
+            i, len(pieces), limit, counter, lambda k: prefix + "\n".join([*base, *pieces[i:k + 1]]),  # noqa: B023
+            pieces.__getitem__, i + span)
+        span = j - i
+        current.extend(pieces[i:j])
+        if j == len(pieces):
+            break
+        piece, i = pieces[j], j + 1
+        # A line that announces what follows ("... på 3 forskellige måder:") goes with it.
+        if len(current) > 1 and current[-1].rstrip("*_ ").endswith(":") and \
+                not counter.over(prefix + "\n".join([current[-1], piece]), sizes.max_tokens):
+            texts.append("\n".join(current[:-1]))
+            current = [current[-1], piece]
+            continue
+        texts.append("\n".join(current))
+        current = [piece]
     if current:
         texts.append("\n".join(current))
     return texts
 
 
-def _split_to_fit(block: str, budget: int, count_tokens: TokenCounter) -> list[str]:
+def _split_to_fit(block: str, budget: int, counter: _Counter) -> list[str]:
     """A block that is too long splits at sentence boundaries (text.split_sentences, as answers read
     them), a sentence too long at its clauses (after ":", ";", ","), a clause at words; a code block
     at line boundaries, each piece a code block of its own."""
-    if count_tokens(block) <= budget:
+    if not counter.over(block, budget):
         return [block]
     if block.startswith(CODE_FENCE + "\n") and block.endswith("\n" + CODE_FENCE):
-        return _split_code(block.split("\n")[1:-1], budget, count_tokens)
-    words = lambda clause: _split_words(clause, budget, count_tokens)  # noqa: E731
-    clauses = lambda sentence: _packed(_CLAUSE_END.split(sentence), budget, count_tokens, words)  # noqa: E731
-    return _packed([s for line in block.split("\n") for s in split_sentences(line)], budget, count_tokens, clauses)
+        return _split_code(block.split("\n")[1:-1], budget, counter)
+    words = lambda clause: _split_words(clause, budget, counter)  # noqa: E731
+    clauses = lambda sentence: _packed(_CLAUSE_END.split(sentence), budget, counter, words)  # noqa: E731
+    return _packed([s for line in block.split("\n") for s in split_sentences(line)], budget, counter, clauses)
 
 
-def _packed(units: list[str], budget: int, count_tokens: TokenCounter,
-            too_long: Callable[[str], list[str]]) -> list[str]:
-    """Units joined greedily into pieces of at most `budget` tokens; a unit over it is split by `too_long`."""
+def _packed(units: list[str], budget: int, counter: _Counter, too_long: Callable[[str], list[str]]) -> list[str]:
+    """Units joined greedily (with a space) into pieces of at most `budget` tokens; a unit over it is
+    split by `too_long`."""
     out: list[str] = []
     current = ""
-    for unit in units:
-        if count_tokens(unit) > budget:
+    i = span = 0
+    while i < len(units):
+        base = current
+        j = _first_over(i, len(units), budget, counter, lambda k: _joined(base, units[i:k + 1]),  # noqa: B023
+                        units.__getitem__, i + span)
+        span = j - i
+        current = _joined(current, units[i:j])
+        if j == len(units):
+            break
+        unit, i = units[j], j + 1
+        if counter.over(unit, budget):
             if current:
                 out.append(current)
                 current = ""
             out.extend(too_long(unit))
-            continue
-        candidate = f"{current} {unit}".strip()
-        if count_tokens(candidate) > budget:
+        else:
             out.append(current)
             current = unit
-        else:
-            current = candidate
     if current:
         out.append(current)
     return out
 
 
-def _split_code(lines: list[str], budget: int, count_tokens: TokenCounter) -> list[str]:
+def _joined(current: str, units: list[str]) -> str:
+    """`current` with `units` appended one at a time as `f"{current} {unit}".strip()`."""
+    for unit in units:
+        current = f"{current} {unit}".strip()
+    return current
+
+
+def _split_code(lines: list[str], budget: int, counter: _Counter) -> list[str]:
     fenced = lambda body: f"{CODE_FENCE}\n" + "\n".join(body) + f"\n{CODE_FENCE}"  # noqa: E731
+    line_budget = budget - counter(fenced([]))
+    pieces = [p for line in lines for p in (_split_words(line, line_budget, counter) if line.strip() else [line])]
     out: list[str] = []
-    current: list[str] = []
-    for line in lines:
-        for piece in _split_words(line, budget - count_tokens(fenced([])), count_tokens) if line.strip() else [line]:
-            if current and count_tokens(fenced([*current, piece])) > budget:
-                out.append(fenced(current))
-                current = []
-            current.append(piece)
-    if current:
-        out.append(fenced(current))
+    i = span = 0
+    while i < len(pieces):
+        j = _first_over(i + 1, len(pieces), budget, counter, lambda k: fenced(pieces[i:k + 1]),  # noqa: B023
+                        pieces.__getitem__, i + span)
+        out.append(fenced(pieces[i:j]))
+        i, span = j, j - i
     return out
 
 
-def _split_words(sentence: str, budget: int, count_tokens: TokenCounter) -> list[str]:
+def _split_words(sentence: str, budget: int, counter: _Counter) -> list[str]:
+    """Words joined greedily into pieces of at most `budget` tokens. One absurd "word" (a URL, base64)
+    is cut to 200 characters, so that it cannot exceed the budget on its own; it is counted as cut."""
+    words = [w[:200] for w in sentence.split()]
     out: list[str] = []
-    current: list[str] = []
-    for word in sentence.split():
-        if current and count_tokens(" ".join([*current, word])) > budget:
-            out.append(" ".join(current))
-            current = []
-        current.append(word[:200])  # one absurd "word" (a URL, base64) cannot exceed the budget
-    if current:
-        out.append(" ".join(current))
+    i = span = 0
+    while i < len(words):
+        start = i
+        i = _first_over(i + 1, len(words), budget, counter, lambda k: " ".join(words[start:k + 1]),  # noqa: B023
+                        words.__getitem__, i + span)
+        out.append(" ".join(words[start:i]))
+        span = i - start
     return out
+
+
+def _first_over(lo: int, hi: int, limit: int, counter: _Counter, text_of: Callable[[int], str],
+                unit_of: Callable[[int], str], guess: int) -> int:
+    """The first k in [lo, hi) whose text (`text_of(k)`: the piece with units up to k) counts over
+    `limit`, or hi. One count of the piece near `guess` (where the last piece ended), then a unit at a
+    time by the units' own counts (the model's word pieces add up across a space or a line break,
+    less `counter.join`), and one count to check the piece that fits: a few counts per piece, where
+    one count per unit made a long paragraph quadratic. If the sums were ever wrong for a text, the
+    check sees it and the piece is found by halving, counting each time."""
+    if lo >= hi:
+        return hi
+    start = k = min(max(guess, lo), hi - 1)
+    tokens = counter.upto(text_of(k), limit)
+    if tokens > limit:
+        while k >= lo and tokens > limit:
+            tokens -= counter.added(unit_of(k))
+            k -= 1
+        if k < lo:
+            return lo
+    else:
+        while k + 1 < hi and tokens + counter.added(unit_of(k + 1)) <= limit:
+            tokens += counter.added(unit_of(k + 1))
+            k += 1
+    if k == start or not counter.over(text_of(k), limit):
+        return k + 1
+    return _halving(start, k + 1, limit, counter, text_of) if k > start else _halving(lo, start, limit, counter, text_of)
+
+
+def _halving(lo: int, hi: int, limit: int, counter: _Counter, text_of: Callable[[int], str]) -> int:
+    """The first k in [lo, hi) over `limit` by halving, counting each probe (the text's count is monotone)."""
+    good, bad = lo - 1, hi
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if counter.over(text_of(mid), limit):
+            bad = mid
+        else:
+            good = mid
+    return bad
+
+
+class _Counter:
+    """The token counter with a memory (a piece is counted again by the level above) and a bound:
+    `over(text, limit)` counts a long text's head first, which exceeds any budget long before a
+    5 MB paragraph ends."""
+
+    def __init__(self, count_tokens: TokenCounter) -> None:
+        self._count = count_tokens
+        self._memo: dict[str, int] = {}
+        self.join = 2 * self("a") - self("a a")  # what joining two texts saves (special tokens, the prompt)
+
+    def __call__(self, text: str) -> int:
+        tokens = self._memo.get(text)
+        if tokens is None:
+            tokens = self._memo[text] = self._count(text)
+        return tokens
+
+    def known_over(self, parts: list[str], limit: int) -> bool:
+        """Whether a part already counted is over `limit` alone (so is any text holding it), without counting."""
+        return any(self._memo.get(part, 0) > limit for part in parts)
+
+    def added(self, unit: str) -> int:
+        """What a unit adds to a piece it joins (a blank line adds nothing)."""
+        return self(unit) - self.join if unit.strip() else 0
+
+    def over(self, text: str, limit: int) -> bool:
+        return self.upto(text, limit) > limit
+
+    def upto(self, text: str, limit: int) -> int:
+        """The text's count, or, past `limit`, perhaps only its head's (a prefix at a word boundary
+        counts no more than the whole)."""
+        head = 16 * (limit + 1)
+        if len(text) > 2 * head:
+            cut = text.find(" ", head)
+            if 0 < cut < 2 * head and (tokens := self(text[:cut])) > limit:
+                return tokens
+        return self(text)

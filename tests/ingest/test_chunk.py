@@ -3,6 +3,8 @@ import pytest
 from assistant.embed import load_token_counter
 from assistant.models import Page
 from assistant.settings import Settings
+from assistant.text import split_sentences
+from ingest import chunk
 from ingest.chunk import ChunkSizes, chunk_page
 from ingest.parse import parse_markdown_file
 from ingest.site import scan_site
@@ -109,3 +111,103 @@ def test_a_line_that_announces_a_list_stays_with_the_list():
         intro = next(c for c in chunks if "på 3 måder" in c.text)
         assert "Micro-Hackaton" in intro.text, (n, [c.text for c in chunks])
         assert all(count(c.embed_text) <= 256 for c in chunks)
+
+
+class CountingCounter:
+    """The model's counter, keeping how many calls and characters it was given."""
+
+    def __init__(self) -> None:
+        self.calls = self.chars = 0
+
+    def __call__(self, text: str) -> int:
+        self.calls += 1
+        self.chars += len(text)
+        return count(text)
+
+
+def test_a_long_paragraph_is_chunked_in_a_few_counts_per_chunk_not_one_per_word():
+    """A 200 KB paragraph without sentence ends took 10 s (a count of the growing piece per word):
+    the work now grows with the text, a handful of counts per chunk."""
+    paragraph = "kommunen har ansvaret for borgernes data og skal sikre at de behandles korrekt " * 2500
+    counter = CountingCounter()
+    chunks = chunk_page(page_from("---\ntitle: Lang\n---\n# Lang\n" + paragraph), counter, SIZES)
+    assert all(count(c.embed_text) <= 256 for c in chunks)
+    assert counter.calls < 25 * len(chunks), (counter.calls, len(chunks))
+    assert counter.chars < 25 * len(paragraph), (counter.chars, len(paragraph))
+
+
+@pytest.mark.parametrize("markdown", [
+    "Sætning {i} om kommunens data, og borgernes ret til indsigt i dem. ",
+    "ord{i} og flere ord uden punktum ",
+    "- punkt {i} i en lang liste\n",
+    "```\nkode linje {i} med nogle ord\n```\n",
+], ids=["sentences", "words", "list", "code"])
+def test_a_large_page_is_linear_work(markdown):
+    """The red team's 5 MB page took 330 s: the characters counted stay a small multiple of the text."""
+    body = "".join(markdown.format(i=i) for i in range(300_000 // len(markdown)))
+    if markdown.startswith("```"):
+        body = "```\n" + body.replace("```\n", "") + "```\n"
+    counter = CountingCounter()
+    chunks = chunk_page(page_from("---\ntitle: Stor\n---\n# Stor\n" + body), counter, SIZES)
+    assert len(chunks) > 50
+    assert counter.chars < 25 * len(body), (counter.chars, len(body))
+
+
+def _reference_split(block: str, budget: int) -> list[str]:
+    """The greedy packing as it was written first: one count of the growing piece per unit."""
+    def packed(units, too_long):
+        out, current = [], ""
+        for unit in units:
+            if count(unit) > budget:
+                if current:
+                    out.append(current)
+                    current = ""
+                out.extend(too_long(unit))
+                continue
+            candidate = f"{current} {unit}".strip()
+            if count(candidate) > budget:
+                out.append(current)
+                current = unit
+            else:
+                current = candidate
+        return out + ([current] if current else [])
+
+    def words(clause):
+        out, current = [], []
+        for word in clause.split():
+            if current and count(" ".join([*current, word[:200]])) > budget:
+                out.append(" ".join(current))
+                current = []
+            current.append(word[:200])
+        return out + ([" ".join(current)] if current else [])
+
+    if count(block) <= budget:
+        return [block]
+    clauses = lambda s: packed(chunk._CLAUSE_END.split(s), words)  # noqa: E731
+    return packed([s for line in block.split("\n") for s in split_sentences(line)], clauses)
+
+
+@pytest.mark.parametrize("budget", [24, 40, 120])
+def test_packing_in_a_few_counts_gives_the_pieces_of_one_count_per_unit(budget):
+    """Every section of the default site, split at small budgets: the same pieces as the plain
+    greedy loop (the chunks of normal pages did not change when packing became fast)."""
+    blocks = [b for page in scan_site(PRODUKTMODNING, "p").pages for s in page.sections for b in s.blocks
+              if not b.startswith("```")]
+    assert len(blocks) > 300
+    for block in blocks:
+        assert chunk._split_to_fit(block, budget, chunk._Counter(count)) == _reference_split(block, budget), block[:80]
+
+
+def test_a_large_or_slow_page_is_chunked_with_a_warning_naming_it(monkeypatch):
+    ticks = iter([0.0, chunk.CHUNK_BUDGET_SECONDS + 1])
+    warnings: list[str] = []
+    chunks = chunk_page(page_from("---\ntitle: T\n---\n# T\nKort tekst.\n"), count, SIZES, warnings.append,
+                        clock=lambda: next(ticks))
+    assert chunks and len(warnings) == 1 and "s: p.md:" in warnings[0] and "chunking took" in warnings[0]
+    monkeypatch.setattr(chunk, "LARGE_PAGE_CHARS", 100)
+    warnings.clear()
+    chunk_page(page_from("---\ntitle: T\n---\n# T\n" + "Lang tekst. " * 20), count, SIZES, warnings.append)
+    assert len(warnings) == 1 and "p.md" in warnings[0]
+    warnings.clear()
+    chunk_page(page_from("---\ntitle: T\n---\n# T\nKort tekst.\n"), count, SIZES, warnings.append)
+    assert warnings == []
