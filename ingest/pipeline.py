@@ -37,6 +37,7 @@ from assistant.embed import Embedder, embedding_key, get_embedder, load_token_co
 from assistant.embedding_cache import EmbeddingCache
 from assistant.errors import EmbeddingError, SourceError
 from assistant.models import Chunk
+from assistant.read import make_reader
 from assistant.settings import Settings
 from assistant.sources import SourceSpec, github_pages_url, is_app_path
 from assistant.store import ChromaStore, check_vectors, collection_name, open_store
@@ -266,6 +267,7 @@ def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progre
     cache = EmbeddingCache(Path(settings.embedding_cache_dir or settings.index_dir))
     model = embedding_key(settings.embedding_model, settings.embedding_backend)
     embed = _model_embed(settings)
+    reader = make_reader(settings, lambda text: embed([text])[0], embed, load_now=False)  # loaded if it embeds
     texts = {c.text_hash: c.embed_text for c in chunks}
     sentences = {sentence_hash(s): s for c in chunks for s in in_context(sentences_of(c.text), c.heading or c.title)}
     try:
@@ -280,8 +282,8 @@ def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progre
                 bar.update(size)
                 _progress(f"sentences-batch-{number}", f"sentence batch {number} of {batches} embedded and cached")
 
-            report.sentences_embedded = len(cache.vectors_for(model, sentences, embed, settings.embedding_cache_batch,
-                                                              sentences_done)[1])
+            report.sentences_embedded = len(cache.vectors_for(reader.key, sentences, reader.sentence_vectors,
+                                                              settings.embedding_cache_batch, sentences_done)[1])
     finally:
         cache.close()
     new = set(embedded)
