@@ -138,7 +138,8 @@ def _run(settings: Settings, specs: Sequence[SourceSpec] | None, *, add: Sequenc
             folder = checkout(spec, Path(settings.cache_dir))
             keys = {} if rebuild else {path: rec.file_key for (src, path), rec in known.items() if src == spec.name}
             inferred = "" if spec.site_url else github_pages_url(spec.git) or ""
-            scan = scan_site(folder.root, spec.name, published_site_url(spec, settings), keys, inferred)
+            scan = scan_site(folder.root, spec.name, published_site_url(spec, settings), keys, inferred,
+                              generator=spec.generator)
         except SourceError as exc:  # its pages stay as they are
             source_report.error = str(exc)
             on_warning(str(exc))

@@ -339,3 +339,28 @@ def test_the_report_counts_each_sources_live_chunks_after_the_run(tmp_path, sett
     assert report.chunks_written == 1
     assert report.sources[0].chunks == len(SqliteCatalog(settings.index_dir).chunks()) == 2
     assert run(settings, site).sources[0].chunks == 2  # nothing changed
+
+
+def test_the_generator_named_in_the_sources_file_decides_how_the_folder_is_read(tmp_path):
+    from assistant.catalog import open_catalog
+    from assistant.settings import Settings
+    from assistant.sources import SourceSpec
+    from ingest.pipeline import ingest
+
+    site = tmp_path / "site"
+    (site / "docs").mkdir(parents=True)
+    (site / "mkdocs.yml").write_text("site_name: Test\nsite_url: https://docs.example.dk/\n", encoding="utf-8")
+    (site / "docs" / "drift.md").write_text("---\ntitle: Drift\n---\n# Drift\n\nLogfilerne slettes efter 90 dage.\n",
+                                            encoding="utf-8")
+    urls = {}
+    for generator in ("", "jekyll"):
+        settings = Settings(index_dir=tmp_path / f"index-{generator or 'detected'}", cache_dir=tmp_path / "cache")
+        ingest(settings, [SourceSpec(name="s", path=site, site_url="https://docs.example.dk/",
+                                     generator=generator)], progress=False)
+        catalog = open_catalog(settings, must_exist=True)
+        try:
+            urls[generator] = {c.url.split("#")[0] for _, c in catalog.chunks()}
+        finally:
+            catalog.close()
+    assert urls[""] == {"https://docs.example.dk/drift/"}  # mkdocs.yml found: MkDocs' directory URLs
+    assert urls["jekyll"] == {"https://docs.example.dk/docs/drift.html"}
