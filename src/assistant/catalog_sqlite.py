@@ -43,6 +43,30 @@ def connect(path: Path) -> sqlite3.Connection:
     return db
 
 
+def check_sqlite_file(path: Path, what: str, fix: str) -> None:
+    """Refuse a file that is there but is no whole SQLite database: an empty file is not a new index
+    (that would replace what it records), a cut-off one not a smaller one."""
+    if not path.is_file():
+        return
+    size = path.stat().st_size
+    if size == 0:
+        raise StoreError(f"{path} is empty (0 bytes) but should hold {what}; it is not taken for a new index, "
+                         f"which would lose what it records: {fix}")
+    with path.open("rb") as file:
+        header = file.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        raise _damaged(path, "not a SQLite database", fix)
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    if header[24:28] == header[92:96] and size < pages * page_size:  # the header's page count is valid
+        raise _damaged(path, f"cut off: {size} of {pages * page_size} bytes", fix)
+
+
+def _damaged(path: Path, why: object, fix: str) -> StoreError:
+    return StoreError(f"{path} is damaged ({why}): {fix}")
+
+
 class SqliteCatalog(MetadataReads):
     FILE = "catalog.sqlite"
 
@@ -51,7 +75,13 @@ class SqliteCatalog(MetadataReads):
         self.path = self.index_dir / self.FILE
         self.description = str(self.path)
         self._local = threading.local()  # a thread's connection goes when the thread does
-        self.db.executescript(_SCHEMA)
+        check_sqlite_file(self.path, "the index's catalog (its pages, chunks and recorded sources)",
+                          "restore it from a backup, or move it away and build the index again with `python -m ingest`")
+        try:
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise _damaged(self.path, exc, "restore it from a backup, or move it away and build the index again "
+                           "with `python -m ingest`") from exc
         if "file_key" not in {row[1] for row in self.db.execute("PRAGMA table_info(pages)")}:
             try:
                 with self.db:  # an index from before file keys: every file is read once more, then keyed

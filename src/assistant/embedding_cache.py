@@ -8,24 +8,45 @@ are live (catalog.py).
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from assistant.catalog_sqlite import connect
+from assistant.catalog_sqlite import check_sqlite_file, connect
 from assistant.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 
 class EmbeddingCache:
     FILE = "embeddings.sqlite"
 
     def __init__(self, index_dir: Path) -> None:
-        self.db = connect(Path(index_dir) / self.FILE)
-        self.db.execute(
+        path = Path(index_dir) / self.FILE
+        try:
+            check_sqlite_file(path, "the embedding cache", "")
+            self.db = self._open(path)
+        except (StoreError, sqlite3.DatabaseError) as exc:
+            # Only a cache: what it held is embedded again when needed. Kept aside for a look, not deleted.
+            aside = path.with_name(f"{self.FILE}.damaged-{int(time.time())}")
+            log.warning("%s is damaged (%s): moved to %s and started empty; vectors are embedded again as needed",
+                        path, exc, aside.name)
+            for suffix in ("", "-wal", "-shm"):
+                if Path(f"{path}{suffix}").exists():
+                    Path(f"{path}{suffix}").replace(f"{aside}{suffix}")
+            self.db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = connect(path)
+        db.execute(
             "CREATE TABLE IF NOT EXISTS vectors (model TEXT, text_hash TEXT, vector BLOB, PRIMARY KEY (model, text_hash))"
         )
+        return db
 
     def get_many(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
