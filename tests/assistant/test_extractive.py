@@ -44,7 +44,7 @@ def _answer(question: str, *texts: str) -> str:
     return _answered(question, *texts).text
 
 
-def _answered(question: str, *texts: str) -> Answer:
+def _answered(question: str, *texts: str, language: str = "da") -> Answer:
     chunks = {f"c{i}": _chunk(i, t) for i, t in enumerate(texts)}
     filler = {f"f{i}": _chunk(100 + i, f"Andet emne nummer {i} om vejret og havet.") for i in range(20)}
     everything = chunks | filler  # a few unrelated passages, so that IDF means something
@@ -53,7 +53,7 @@ def _answered(question: str, *texts: str) -> Answer:
     snapshot = Snapshot(1, everything, lexical, analyzer, len(everything), None)
     passages = [Passage(i, c, 1.0 - 0.1 * n) for n, (i, c) in enumerate(chunks.items())]
     score = _SENTENCES.scorer(_embedder().embed_queries([question])[0])
-    return ExtractiveAnswerer().answer(QueryEvidence(question, snapshot), passages, "da", score)
+    return ExtractiveAnswerer().answer(QueryEvidence(question, snapshot), passages, language, score)
 
 
 def test_a_sentence_that_introduces_a_list_brings_its_items():
@@ -159,3 +159,15 @@ def test_a_passage_of_headings_and_code_alone_is_no_answer():
     """An empty page's only text is its title; a merged section keeps its heading as a line."""
     answer = _answered("Hvem er mødeleder på netværksmødet?", "Side 0\nAfsnit:\n```\nls -l\n```")
     assert not answer.answered and answer.text.startswith("Det kan jeg ikke finde") and answer.reason == "meaning"
+
+
+def test_an_english_question_over_danish_text_is_told_the_quote_is_danish():
+    answer = _answered("How long are the log files kept?", "Logfilerne gemmes i 90 dage og slettes derefter.",
+                       language="en")
+    assert answer.language == "en" and answer.text.startswith("From the documentation (quoted in Danish):")
+
+
+def test_an_english_question_over_english_text_gets_no_language_note():
+    answer = _answered("How long are the log files kept?", "The log files are kept for 90 days and then deleted.",
+                       language="en")
+    assert "90 days" in answer.text and "quoted in Danish" not in answer.text

@@ -30,6 +30,7 @@ from assistant.answer.citations import CitationList, not_found_answer
 from assistant.answer.evidence import QueryEvidence
 from assistant.answer.expect import asks_who, names_someone
 from assistant.answer.meaning import SentenceScorer
+from assistant.language import detect_language
 from assistant.models import Answer
 from assistant.retrieve import Passage
 from assistant.settings import Settings
@@ -45,6 +46,7 @@ _WANTS_LIST = re.compile(r"\b(?:hvilke|nævn|naevn|list|which|what are)\b", re.I
 _COMMAND = re.compile(r"\b(?:kommando\w*|command\w*|terminal\w*|shell|cli|køre?r? (?:jeg|man)|run)\b", re.I)
 
 LEAD_IN = {"da": "", "en": "From the documentation (quoted in Danish):"}
+_MARKERS = re.compile(r"\s*\[\d+\]")
 
 
 @dataclass
@@ -115,7 +117,10 @@ class ExtractiveAnswerer:
             rank, block = code
             n = citations.cite(passages[rank], block.split("\n", 1)[0])
             parts.append(f"[{n}]\n{CODE_FENCE}\n{block}\n{CODE_FENCE}")
-        lead = LEAD_IN.get(language, "")
+        # The note says the quote is in another language: only when it is (an English page quoted to an
+        # English question needs none).
+        quoted = detect_language(" ".join(_MARKERS.sub("", p) for p in parts if not p.startswith("[")))
+        lead = LEAD_IN.get(language, "") if quoted != language else ""
         body = "\n".join(parts) if any(p.startswith(("- ", "[")) for p in parts) else " ".join(parts)
         text = f"{lead}\n{body}" if lead else body
         return Answer(text=text, answered=True, citations=citations.citations, language=language)
