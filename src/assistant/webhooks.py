@@ -17,11 +17,18 @@ class Signature:
 
     def __init__(self, secret: str) -> None:
         self._mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+        self._sha = hashlib.sha256()
         self._pieces: list[bytes] = []
 
     def update(self, piece: bytes) -> None:
         self._mac.update(piece)
+        self._sha.update(piece)
         self._pieces.append(piece)
+
+    @property
+    def digest(self) -> str:
+        """The body's SHA-256: what a replay under a new delivery id has in common with the first."""
+        return self._sha.hexdigest()
 
     @property
     def body(self) -> bytes:
@@ -44,21 +51,22 @@ def valid_signature(secret: str, body: bytes, header: str | None) -> bool:
 
 
 class RecentDeliveries:
-    """The last `keep` X-GitHub-Delivery ids: a replayed delivery starts no second job."""
+    """The last `keep` X-GitHub-Delivery ids and body digests: a replayed delivery starts no second
+    job, nor does its signed body sent again under a new id (the id is not signed)."""
 
     def __init__(self, keep: int = 1000) -> None:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._keep = keep
         self._lock = threading.Lock()
 
-    def first_time(self, delivery: str) -> bool:
-        if not delivery:  # GitHub always sends one; a hand-made request without it is not deduplicated
-            return True
+    def first_time(self, delivery: str, digest: str = "") -> bool:
+        keys = [k for k in (f"id:{delivery}" if delivery else "", f"body:{digest}" if digest else "") if k]
         with self._lock:
-            if delivery in self._seen:
+            if any(k in self._seen for k in keys):
                 return False
-            self._seen[delivery] = None
-            while len(self._seen) > self._keep:
+            for key in keys:
+                self._seen[key] = None
+            while len(self._seen) > 2 * self._keep:
                 self._seen.popitem(last=False)
             return True
 

@@ -53,3 +53,17 @@ def test_a_push_matches_the_source_whatever_the_case_of_the_owner():
     """GitHub sends `ChatBotBerg/OS2produktmodning`; corpus/sources.toml names `chatbotberg/OS2produktmodning`."""
     specs = [SourceSpec(name="os2produktmodning", git="https://github.com/chatbotberg/OS2produktmodning.git", branch="main")]
     assert push_matches(push("refs/heads/main", "https://github.com/ChatBotBerg/OS2produktmodning"), specs)
+
+
+def test_a_signed_body_replayed_with_a_new_delivery_id_starts_no_second_job():
+    """The delivery id is not signed: a captured body sent again under a new id is the same push (#22)."""
+    from assistant.webhooks import RecentDeliveries, Signature
+
+    deliveries = RecentDeliveries()
+    first, replay, other = Signature("s"), Signature("s"), Signature("s")
+    for signature, body in ((first, b'{"after": "1"}'), (replay, b'{"after": "1"}'), (other, b'{"after": "2"}')):
+        signature.update(body)
+    assert deliveries.first_time("id-1", first.digest)
+    assert not deliveries.first_time("id-2", replay.digest)
+    assert deliveries.first_time("id-3", other.digest)
+    assert not deliveries.first_time("id-3", "")

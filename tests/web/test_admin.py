@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import shutil
@@ -62,8 +63,13 @@ def wait_done(client, job_id: str) -> dict:  # type: ignore[no-untyped-def]
     raise AssertionError("job did not finish")
 
 
+_PUSHES = itertools.count()
+
+
 def push(ref: str, url: str) -> bytes:
-    return json.dumps({"ref": ref, "repository": {"clone_url": url, "default_branch": "main"}}).encode()
+    """A push event; each has its own `after` commit, as GitHub's do (identical bodies are one push)."""
+    after = f"{next(_PUSHES):040x}"
+    return json.dumps({"ref": ref, "after": after, "repository": {"clone_url": url, "default_branch": "main"}}).encode()
 
 
 def signed(body: bytes, secret: str = SECRET) -> dict:
@@ -251,6 +257,16 @@ def test_questions_that_look_like_formulas_reach_the_csv_as_text(setup):
     cells = [cell for row in rows[1:] for cell in row]
     assert any(cell.startswith("'=HYPERLINK") for cell in cells)
     assert not any(cell.startswith(("=", "+", "-", "@", "\t")) for cell in cells)
+
+
+def test_a_signed_body_replayed_under_a_new_delivery_id_starts_no_second_job(setup):
+    client, url = setup
+    body = push("refs/heads/main", url)
+    first = client.post("/api/webhooks/github", content=body, headers={**signed(body), "X-GitHub-Delivery": "r-1"})
+    assert first.status_code == 202
+    wait_done(client, first.json()["job"]["id"])
+    again = client.post("/api/webhooks/github", content=body, headers={**signed(body), "X-GitHub-Delivery": "r-2"})
+    assert again.status_code == 200 and again.json()["ignored"]
 
 
 def test_a_replayed_delivery_starts_no_second_job(setup):

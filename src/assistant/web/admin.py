@@ -74,7 +74,8 @@ def build_admin_router() -> APIRouter:
         body = signature.body
         if request.headers.get("x-github-event", "push") == "ping":
             return JSONResponse({"ok": True, "ping": True}, status_code=200)
-        if not request.app.state.deliveries.first_time(request.headers.get("x-github-delivery", "")):
+        if not request.app.state.deliveries.first_time(request.headers.get("x-github-delivery", ""),
+                                                       signature.digest):
             return JSONResponse({"ignored": True, "detail": texts.DELIVERED_BEFORE}, status_code=200)
         if not push_matches(body, request.app.state.git_sources()):
             return JSONResponse({"ignored": True, "detail": texts.OTHER_PUSH}, status_code=202)
