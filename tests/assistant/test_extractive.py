@@ -171,3 +171,10 @@ def test_an_english_question_over_english_text_gets_no_language_note():
     answer = _answered("How long are the log files kept?", "The log files are kept for 90 days and then deleted.",
                        language="en")
     assert "90 days" in answer.text and "quoted in Danish" not in answer.text
+
+
+def test_two_items_of_one_list_are_quoted_as_the_list_in_its_order():
+    text = ("En kampagne består af:\n1. et navn og en beskrivelse\n2. en eller flere slides\n"
+            "3. en tidsplan for visning")
+    answer = _answer("Hvad består en kampagne af, navn og slides?", text)
+    assert answer.index("et navn og en beskrivelse") < answer.index("en eller flere slides")

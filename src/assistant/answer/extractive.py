@@ -153,6 +153,11 @@ def choose(found: list[Candidate], passages: Sequence[Passage], evidence: QueryE
         score = candidate.score + neighbour * near(candidate)
         if (same_section and score >= lead.score - margin) or \
                 (not same_section and adds_terms and score >= lead.score - margin / 2):
+            if candidate.passage_rank == lead.passage_rank and candidate.position in _list_span(lines, lead.position):
+                # another item of the lead's list: the list is quoted from its intro, in the page's order
+                quoted.update((lead.passage_rank, i) for i in _lead_lines(lead, lines, True))
+                words = _words(lead.lines)
+                continue
             candidate.lines = [_trim(LIST_ITEM.sub("", candidate.sentence, count=1))]
             if candidate.sentence.endswith(":"):  # it announces what follows: the list or the next line
                 brought = _lead_lines(candidate, lines_of[candidate.passage_rank], True)
@@ -197,6 +202,18 @@ def _lead_lines(lead: Candidate, lines: list[str], as_list: bool) -> list[int]:
         lead.lines += [_item(i) for i in _fit(announced, MAX_LIST_WORDS - _words(lead.lines))]
         return list(range(position, position + len(lead.lines)))
     return [position]
+
+
+def _list_span(lines: list[str], position: int) -> range:
+    """The positions of the list the line at `position` is an item of (empty when it is none)."""
+    if not LIST_ITEM.match(lines[position]):
+        return range(0)
+    start, end = position, position
+    while start > 0 and LIST_ITEM.match(lines[start - 1]):
+        start -= 1
+    while end + 1 < len(lines) and LIST_ITEM.match(lines[end + 1]):
+        end += 1
+    return range(start, end + 1)
 
 
 def wants_list(question: str) -> bool:
