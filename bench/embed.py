@@ -13,8 +13,8 @@
    bench fills it with the backend's vectors and checks that the ingest computed none itself.
 
 Prints a markdown table and which backend the rule of issue #6 picks: the fastest whose page hit@5 is
-within 0.01 of torch's on every dev set. ONNX exports go to a temporary cache folder unless
---cache-dir is given (then they are reused on the next run).
+within 0.01 of torch's on every dev set. ONNX exports are made in (or reused from) the environment's
+model cache (ASSISTANT_MODEL_CACHE_DIR, model_cache.py) unless --model-cache-dir names another.
 """
 
 from __future__ import annotations
@@ -71,8 +71,9 @@ def site_chunks(settings: Settings, root: Path) -> list[Chunk]:
     return [c for page in scan_site(root, root.name).pages for c in chunk_page(page, count, sizes)]
 
 
-def make_embedder(settings: Settings, backend: str, cache_dir: Path) -> Embedder:
-    embedder = new_embedder(settings.embedding_model, settings.embedding_batch_size, backend, cache_dir)
+def make_embedder(settings: Settings, backend: str, model_cache_dir: Path | None) -> Embedder:
+    embedder = new_embedder(settings.embedding_model, settings.embedding_batch_size, backend,
+                            settings.cache_dir, model_cache_dir or settings.model_cache_dir)
     embedder.embed_passages(["opvarmning"])  # load (and for ONNX export once) outside the timings
     return embedder
 
@@ -166,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--rounds", type=int, default=2, help="speed rounds per backend and batch (best counts)")
-    parser.add_argument("--cache-dir", type=Path, help="where ONNX exports go (default: a temporary folder)")
+    parser.add_argument("--model-cache-dir", type=Path, help="where models and ONNX exports are prepared "
+                                                           "(default: the environment's model cache)")
     parser.add_argument("--no-eval", action="store_true", help="speed and agreement only")
     args = parser.parse_args(argv)
     backends = ["torch", *[b for b in args.backends if b != "torch"]]  # torch is the reference
@@ -174,7 +176,6 @@ def main(argv: list[str] | None = None) -> int:
     base = Settings()
     with tempfile.TemporaryDirectory(prefix="bench-embed-") as tmp:
         work = Path(tmp)
-        cache_dir = args.cache_dir or work / "cache"
         speed_chunks = site_chunks(base, args.shared / "corpus" / "os2produktmodning")
         texts = [c.embed_text for c in speed_chunks]
         questions = [q.question for name, _ in DEV_SETS for q in load_questions(args.shared / "eval" / name)]
@@ -184,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         embedders = {}
         for backend in backends:
             started = time.perf_counter()
-            embedders[backend] = make_embedder(base, backend, cache_dir)
+            embedders[backend] = make_embedder(base, backend, args.model_cache_dir)
             rows[backend].load_s = time.perf_counter() - started
             where = getattr(embedders[backend], "export_dir", None)  # a backend that exports says where
             print(f"{backend}: ready in {rows[backend].load_s:.1f} s" + (f" (export {where})" if where else ""),

@@ -41,8 +41,9 @@ def main() -> int:
     from assistant.embed import get_embedder
 
     settings = Settings()
+    # model load (and a first ONNX export) is not ingest time
     get_embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend,
-                 settings.cache_dir).embed_passages(["opvarmning"])  # model load (and a first ONNX export) is not ingest time
+                 settings.cache_dir, settings.model_cache_dir).embed_passages(["opvarmning"])
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(index_dir=Path(tmp) / "a", cache_dir=Path(tmp) / "cache")
         full = step("full ingest (2026-07-14)", settings, current)

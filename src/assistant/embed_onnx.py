@@ -1,7 +1,7 @@
 """The ONNX encoder of the embedding model: an export run by onnxruntime, pooled in numpy.
 
 `OnnxEncoder` finds (or has embed_onnx_export.py make) the model's export under
-`<cache_dir>/onnx/`, loads it into an onnxruntime session and encodes texts as the model's
+`<model cache>/onnx/` (model_cache.py), loads it into an onnxruntime session and encodes texts as the model's
 sentence-transformers modules would: its own fast tokenizer, then mean or CLS pooling and
 normalisation. A query process that finds the export never imports torch or sentence-transformers:
 running it needs only onnxruntime and tokenizers. It does not make or check exports.
@@ -24,11 +24,12 @@ from assistant.errors import EmbeddingError
 class OnnxEncoder:
     """Tokenizer + onnxruntime session + pooling; thread-safe (onnxruntime sessions are)."""
 
-    def __init__(self, name: str, location: str, backend: str, cache_dir: Path, threads: int | None = None) -> None:
+    def __init__(self, name: str, location: str, backend: str, model_cache_dir: Path,
+                 threads: int | None = None) -> None:
         self.name = name
         self.backend = backend
         self.layout = ModelLayout(name, location)
-        self.folder = onnx_export_dir(cache_dir, name, backend, self.layout)
+        self.folder = onnx_export_dir(model_cache_dir, name, backend, self.layout)
         self.dimension = self.layout.dimension
         self.max_tokens = self.layout.max_tokens
         ensure_onnx_export(name, backend, self.layout, self.folder)

@@ -5,11 +5,13 @@ pins transformers < 4.58 and fails to import with transformers 5 — so it canno
 what it does without optimum: torch.onnx exports the Transformer module of the local model folder,
 onnxruntime quantises it for onnx-int8 (`quantize_dynamic`, optimum's per-channel symmetric
 "avx512_vnni"/"arm64" recipe), and the export is kept only if its pooled vectors of a few check
-sentences agree with torch's. It goes to `<cache_dir>/onnx/<model>-<backend>-<key>/` (no network),
-where every later process finds it. Mean pooling + normalisation are done in numpy (`pool`), exactly
-as the model's Pooling/Normalize modules do, both for that check and by the encoder.
+sentences agree with torch's. It goes to `<model cache>/onnx/<model>-<backend>-<key>/` (model_cache.py:
+one folder per environment; no network), where every later process finds it. Mean pooling +
+normalisation are done in numpy (`pool`), exactly as the model's Pooling/Normalize modules do, both for
+that check and by the encoder.
 
-Exporting needs torch, transformers and `onnx`, imported only when an export is made. Running the
+The export runs in a child process (embed_onnx_build.py, which needs torch, transformers and `onnx`),
+so its memory is returned when it ends and the process that embeds never imports torch. Running the
 export is embed_onnx.py's (onnxruntime and tokenizers only).
 """
 
@@ -17,18 +19,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from assistant import model_cache
 from assistant.errors import EmbeddingError
 
 MODEL_FILE = "model.onnx"
@@ -45,14 +47,15 @@ INT8_RECIPE: dict[str, Any] = {
     "ops": ["MatMul", "Attention", "Gather", "EmbedLayerNormalization"],
 }
 # The export is kept only if it agrees with torch on these sentences (cosine of the pooled vectors).
-_CHECK_SENTENCES = [
+CHECK_SENTENCES = [
     "Hvem finansierer produktet, og hvordan betales der for drift og videreudvikling?",
     "Log ind som superuser og vælg en computer i listen.",
     "OS2borgerPC er en sikker og nem borger-pc til biblioteker og borgerservice.",
     "How do I reset the password of a citizen PC?",
     "Kort.",
 ]
-_MIN_AGREEMENT = {"onnx": 0.9999, "onnx-int8": 0.95}
+MIN_AGREEMENT = {"onnx": 0.9999, "onnx-int8": 0.95}
+FAILED = "export failed"  # how the child process's one-line error starts (embed_onnx_build.py)
 
 
 class ModelLayout:
@@ -106,13 +109,13 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def onnx_export_dir(cache_dir: Path, name: str, backend: str, layout: ModelLayout) -> Path:
-    """`<cache_dir>/onnx/<model>-<backend>-<key>`: the key covers model, weights and export recipe."""
+def onnx_export_dir(model_cache_dir: Path, name: str, backend: str, layout: ModelLayout) -> Path:
+    """`<model cache>/onnx/<model>-<backend>-<key>`: the key covers model, weights and export recipe."""
     recipe = {"format": EXPORT_FORMAT, "backend": backend, "model": name, "layout": layout.fingerprint(),
               "int8": INT8_RECIPE if backend == "onnx-int8" else None}
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
     slug = re.sub(r"[^\w.-]+", "_", Path(name).name if Path(name).is_absolute() else name).strip("_") or "model"
-    return Path(cache_dir) / "onnx" / f"{slug}-{backend}-{key}"
+    return Path(model_cache_dir) / "onnx" / f"{slug}-{backend}-{key}"
 
 
 def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
@@ -130,7 +133,9 @@ def ensure_onnx_export(name: str, backend: str, layout: ModelLayout, folder: Pat
     """Export (and for onnx-int8 quantise) the model into `folder` unless a finished export is there.
 
     One process exports at a time (a file lock beside the folder); the files are written to a temporary
-    folder and renamed into place, so a crash never leaves a half export to be reused.
+    folder and renamed into place, so a crash never leaves a half export to be reused. The export runs
+    in a child process (`python -m assistant.embed_onnx_build`): torch and the exporter's memory go
+    back to the system when it ends, and the process that embeds never imports torch.
     """
     if (folder / INFO_FILE).is_file():
         return
@@ -143,94 +148,26 @@ def ensure_onnx_export(name: str, backend: str, layout: ModelLayout, folder: Pat
         work = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
         work.chmod(0o755)  # mkdtemp makes it private; a serving process may run as another user
         try:
-            info = _export(name, backend, layout, work)
-            (work / INFO_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
+            what = "exporting it to ONNX" + (" and quantising it to int8" if backend == "onnx-int8" else "")
+            with model_cache.preparing(f"{name}: {what}", folder, "20-60 s and 1.2 GB of memory on 2 cores"):
+                _export_in_child(name, backend, layout, work)
             if folder.exists():  # a half export without export.json
                 shutil.rmtree(folder)
             os.replace(work, folder)
-        except EmbeddingError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise EmbeddingError(f"Cannot export embedding model {name!r} to ONNX ({backend}): {exc}") from exc
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _export(name: str, backend: str, layout: ModelLayout, work: Path) -> dict:
-    import time
-    import warnings
-
-    import onnxruntime as ort
-    import torch
-    from tokenizers import Tokenizer
-    from transformers import AutoModel
-
-    started = time.perf_counter()
-    # Eager attention: the traced graph then takes the padding mask as data (SDPA paths may drop an
-    # all-ones mask while tracing, which would break padded batches).
-    model = AutoModel.from_pretrained(str(layout.root), attn_implementation="eager").eval()
-
-    class Encoder(torch.nn.Module):
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
-
-    tokenizer = Tokenizer.from_file(str(layout.root / "tokenizer.json"))
-    tokenizer.enable_truncation(layout.max_tokens)
-    tokenizer.enable_padding(pad_id=int(model.config.pad_token_id or 0))
-    check = [t.lower() for t in _CHECK_SENTENCES] if layout.lowercase else _CHECK_SENTENCES
-    encodings = tokenizer.encode_batch(check)  # padded: the dummy input has a mask with zeros
-    ids = torch.tensor([e.ids for e in encodings])
-    mask = torch.tensor([e.attention_mask for e in encodings])
-    types = torch.tensor([e.type_ids for e in encodings])
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    fp32 = work / (MODEL_FILE if backend == "onnx" else "model_fp32.onnx")
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
-        reference = pool(Encoder(model)(ids, mask, types).numpy(), mask.numpy(), layout.pooling)
-        torch.onnx.export(
-            Encoder(model), (ids, mask, types), str(fp32), input_names=names, output_names=["last_hidden_state"],
-            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
-            opset_version=17, dynamo=False, do_constant_folding=True,
-        )
-    target = work / MODEL_FILE
-    if backend == "onnx-int8":
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        with _quiet_root_logger():  # its "consider pre-processing" advice; the result is checked below
-            quantize_dynamic(
-                fp32, target, op_types_to_quantize=INT8_RECIPE["ops"], per_channel=INT8_RECIPE["per_channel"],
-                reduce_range=INT8_RECIPE["reduce_range"], weight_type=getattr(QuantType, INT8_RECIPE["weight_type"]),
-                extra_options={"WeightSymmetric": INT8_RECIPE["weight_symmetric"]},
-            )
-        fp32.unlink()
-    session = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
-    feed = {"input_ids": ids.numpy(), "attention_mask": mask.numpy(), "token_type_ids": types.numpy()}
-    inputs = {i.name for i in session.get_inputs()}
-    got = pool(session.run(None, {k: v for k, v in feed.items() if k in inputs})[0], mask.numpy(), layout.pooling)
-    agreement = float((got * reference).sum(axis=1).min())
-    if agreement < _MIN_AGREEMENT[backend]:
-        raise EmbeddingError(
-            f"The {backend} export of {name!r} disagrees with torch (cosine {agreement:.4f} < "
-            f"{_MIN_AGREEMENT[backend]}); use embedding_backend=torch")
-    import onnx
-
-    return {"model": name, "location": str(layout.root), "backend": backend, "format": EXPORT_FORMAT,
-            "int8": INT8_RECIPE if backend == "onnx-int8" else None, "min_cosine_vs_torch": round(agreement, 6),
-            "versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__},
-            "seconds": round(time.perf_counter() - started, 2)}
-
-
-@contextmanager
-def _quiet_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
+def _export_in_child(name: str, backend: str, layout: ModelLayout, work: Path) -> None:
+    src = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)}
     try:
-        yield
-    finally:
-        root.setLevel(level)
+        done = subprocess.run([sys.executable, "-m", "assistant.embed_onnx_build", name, backend,
+                               str(layout.root), str(work)], env=env, capture_output=True, text=True)
+    except OSError as exc:
+        raise EmbeddingError(f"Cannot export embedding model {name!r} to ONNX ({backend}): {exc}") from exc
+    if done.returncode != 0 or not (work / INFO_FILE).is_file():
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        said = next((line.split(": ", 1)[1] for line in reversed(lines) if line.startswith(FAILED)), None)
+        raise EmbeddingError(said or f"Cannot export embedding model {name!r} to ONNX ({backend}): the "
+                             f"exporter exited with {done.returncode}: {lines[-1] if lines else 'no message'}")

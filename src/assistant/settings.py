@@ -44,11 +44,15 @@ class Settings(BaseSettings):
     # Where things live
     index_dir: Path = Path("data/index")
     cache_dir: Path = Path("data/cache")
+    # The prepared models (the bundled e5 unpacked, ONNX exports, the reader): made once per environment
+    # and shared by every checkout and index using it. Unset: <venv>/share/assistant-models when
+    # writable, else $XDG_CACHE_HOME/assistant or ~/.cache/assistant (assistant/model_cache.py).
+    model_cache_dir: Path | None = None
     sources_file: Path = Path("corpus/sources.toml")
 
     # Embedding and chunking: recorded in the index, shared by ingest and query
     embedding_model: str = DEFAULT_MODEL
-    # onnx-int8: the model exported to ONNX and quantised once (into cache_dir), 2.5x faster than torch
+    # onnx-int8: the model exported to ONNX and quantised once (into model_cache_dir), 2.5x faster than torch
     # with the same retrieval quality on the dev sets (BENCHMARKS.md); torch and onnx remain choices.
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     # One text per model call: the int8 model quantizes its activations per call, so a text embedded

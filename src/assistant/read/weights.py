@@ -4,7 +4,8 @@ into a model folder the embedding backends run.
 Shipped: every trained tensor of multilingual-e5-small except the word-embedding matrix (frozen in
 training, 96M of the model's 118M weights), matrices as int8 with one fp32 scale per row, vectors as
 fp32, in one compressed `.npz` (~20 MB). At first use the bundled e5 folder (e5_bundle.py) is copied
-into `<cache_dir>/models/reader-<digest>-…/` with those tensors put in place of its own; from there
+into `<model cache>/models/reader-<digest>-…/` (beside it, in the environment's model cache of
+model_cache.py) with those tensors put in place of its own; from there
 the reader runs like any embedding model (torch, onnx, onnx-int8). It does not train nor score.
 """
 
@@ -113,19 +114,19 @@ _MADE: dict[str, Path] = {}  # digest → folder: the first one made in a proces
 _MADE_LOCK = threading.Lock()
 
 
-def model_folder(cache_dir: Path, shipped: Path = SHIPPED) -> Path:
-    """The reader as a sentence-transformers folder, made once per cache folder (under a lock, into a
+def model_folder(model_cache_dir: Path, shipped: Path = SHIPPED) -> Path:
+    """The reader as a sentence-transformers folder, made once per model cache (under a lock, into a
     temporary folder renamed into place); the first one made in a process serves the process (so that
     a test session with many cache folders exports the reader once)."""
     key = digest(shipped)
     with _MADE_LOCK:
         if key not in _MADE or not (_MADE[key] / "modules.json").is_file():
-            _MADE[key] = _make_folder(Path(cache_dir), shipped, key)
+            _MADE[key] = _make_folder(Path(model_cache_dir), shipped, key)
         return _MADE[key]
 
 
-def _make_folder(cache_dir: Path, shipped: Path, key: str) -> Path:
-    base = e5_bundle.model_folder(cache_dir)
+def _make_folder(model_cache_dir: Path, shipped: Path, key: str) -> Path:
+    base = e5_bundle.model_folder(model_cache_dir)
     folder = base.parent / f"reader-{key}-f{FORMAT}-{base.name}"
     if (folder / "modules.json").is_file():
         return folder
