@@ -252,9 +252,13 @@ def create_app(settings: Settings, feedback_db: Path | None = None) -> FastAPI:
         pool = anyio.to_thread.current_default_thread_limiter()
         busy = pool.borrowed_tokens >= pool.total_tokens
         upgrade = {"reembedding": app.state.reembedding} if app.state.reembedding else {}
-        return JSONResponse({"ready": True, "status": "degraded" if busy else "ok",
+        vectors = status.get("vectors") or {}
+        unrepaired = (vectors.get("missing") or 0) - (vectors.get("repaired") or 0)  # found only by words
+        why = {"detail": texts.VECTORS_MISSING.format(missing=unrepaired, checked=vectors.get("checked"))} \
+            if unrepaired > 0 else {}
+        return JSONResponse({"ready": True, "status": "degraded" if busy or unrepaired > 0 else "ok",
                              "answer_threads": {"busy": pool.borrowed_tokens, "total": pool.total_tokens},
-                             **status, **upgrade})
+                             **status, **upgrade, **why})
 
     app.state.assistant = Assistant.open(settings)
     chat = build_chat(lambda: app.state.assistant, app.state.feedback)

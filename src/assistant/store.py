@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from assistant.catalog import WriterLock
+from assistant.chroma_folder import chroma_damage, embedded_client, move_aside
 from assistant.embed import embedding_key
 from assistant.embedding_cache import EmbeddingCache
 from assistant.errors import AssistantError, IngestLockedError, StoreError
@@ -60,6 +61,7 @@ class ChromaStore:
         self.client = client
         self.collection_name = collection
         self.description = description
+        self.rebuilt: str | None = None  # why the folder was started empty (open_store)
         self._collection = self._open()
 
     def _open(self) -> Any:
@@ -183,29 +185,47 @@ def collection_name(base: str, signature: dict) -> str:
 
 def chroma_client(settings: Settings) -> tuple[Any, str]:
     """A Chroma client (embedded under the index folder, or the configured server) and its description."""
+    if not settings.chroma_host:
+        return embedded_client(Path(settings.index_dir) / "chroma")
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
     try:
-        if settings.chroma_host:
-            headers = {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else None
-            client = chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, headers=headers, settings=chroma_settings
-            )
-            return client, f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
-        path = Path(settings.index_dir) / "chroma"
-        path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings), f"embedded Chroma in {path}"
+        headers = {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else None
+        client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, headers=headers,
+                                     settings=ChromaSettings(anonymized_telemetry=False))
     except Exception as exc:  # noqa: BLE001
-        where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.index_dir)
-        raise StoreError(f"Cannot open the vector store at {where}: {exc}. Is the Chroma server running?") from exc
+        raise StoreError(f"Cannot open the vector store at {settings.chroma_host}:{settings.chroma_port}: {exc}. "
+                         "Is the Chroma server running?") from exc
+    return client, f"Chroma server {settings.chroma_host}:{settings.chroma_port}"
 
 
 def open_store(settings: Settings, collection: str) -> ChromaStore:
-    """Embedded Chroma under the index folder, or a Chroma server when chroma_host is set."""
-    client, description = chroma_client(settings)
-    return ChromaStore(client, collection, description)
+    """Embedded Chroma under the index folder, or a Chroma server when chroma_host is set.
+
+    An embedded folder whose database is damaged (not SQLite, cut off, failing SQLite's check) is
+    moved aside, kept, and started empty: the catalog holds every live chunk and the embedding cache
+    their vectors, so check_vectors writes them all again (`store.rebuilt` says why)."""
+    if settings.chroma_host:
+        client, description = chroma_client(settings)
+        return ChromaStore(client, collection, description)
+    folder = Path(settings.index_dir) / "chroma"
+    try:
+        client, description = embedded_client(folder)
+        return ChromaStore(client, collection, description)
+    except StoreError as exc:
+        damage = chroma_damage(folder, exc)
+        if damage is None:
+            raise
+    aside = move_aside(folder, damage)
+    rebuilt = (f"the vector store {folder} could not be read ({damage}): it was moved to {aside.name} and started "
+               "empty, and its vectors are written again from the embedding cache (the model embeds what the "
+               "cache lacks)")
+    log.error("%s. Nothing to do; delete %s when no longer needed.", rebuilt[0].upper() + rebuilt[1:], aside)
+    client, description = embedded_client(folder)
+    store = ChromaStore(client, collection, description)
+    store.rebuilt = rebuilt
+    return store
 
 
 @dataclass
@@ -218,6 +238,7 @@ class VectorCheck:
     embedded: int = 0  # of the repaired, embedded anew because the embedding cache had no vector
     seconds: float = 0.0
     error: str | None = None  # why missing vectors were not repaired
+    rebuilt: str | None = None  # why the vector store was started empty (a damaged folder, open_store)
     at: float | None = None  # when (Unix time)
 
     def to_dict(self) -> dict:
@@ -242,7 +263,7 @@ def check_vectors(store: VectorStore, live: Callable[[], Mapping[str, Chunk]], s
     repair: it says so in `error` and in a warning."""
     started = time.perf_counter()
     chunks = live()
-    check = VectorCheck(checked=len(chunks), at=time.time())
+    check = VectorCheck(checked=len(chunks), at=time.time(), rebuilt=getattr(store, "rebuilt", None))
     try:
         missing = store.missing_vectors(list(chunks))
     except StoreError as exc:
@@ -294,9 +315,10 @@ def _rewrite(store: VectorStore, chunks: list[tuple[str, Chunk]], settings: Sett
 
 def _warn(check: VectorCheck, where: str) -> None:
     if check.error is None and check.repaired == check.missing:
-        log.warning("%d of %d live chunks had no readable vector in %s (a writer killed mid-write can leave "
-                    "this); all were written again, %d of them from the embedding cache. Dense search finds them "
-                    "again; nothing more to do.", check.missing, check.checked, where, check.repaired - check.embedded)
+        cause = "the store was started empty" if check.rebuilt else "a writer killed mid-write can leave this"
+        log.warning("%d of %d live chunks had no readable vector in %s (%s); all were written again, %d of them "
+                    "from the embedding cache. Dense search finds them again; nothing more to do.", check.missing,
+                    check.checked, where, cause, check.repaired - check.embedded)
         return
     log.warning("%d of %d live chunks have no readable vector in %s and %d were repaired: %s. Dense search "
                 "misses the rest until they are written again: restart the app when no ingest is running, or "

@@ -40,3 +40,83 @@ def test_a_garbage_embedding_cache_is_moved_aside_and_started_again(tmp_path, ca
     assert list(cache.get_many("m", ["h"])) == ["h"]
     assert any(p.name.startswith("embeddings.sqlite.damaged") for p in tmp_path.iterdir())
     assert "embeddings.sqlite" in caplog.text
+
+
+def _chunks(n: int):  # type: ignore[no-untyped-def]
+    from assistant.models import Chunk
+
+    return {c.id: c for c in (Chunk(source="s", path=f"p{i}.md", title=f"Side {i}", breadcrumb=(), headings=("H",),
+                                    anchor="h", url=f"https://x/p{i}#h", date="", text=f"tekst nummer {i}", ordinal=0)
+                              for i in range(n))}
+
+
+def _damaged_chroma_folder(settings):  # type: ignore[no-untyped-def]
+    """An embedded index whose vectors are in the embedding cache, then chroma.sqlite3 overwritten."""
+    from assistant.embed import embedding_key
+    from assistant.store import collection_name, open_store
+
+    chunks = _chunks(5)
+    vectors = {c.text_hash: np.random.default_rng(i).random(8).astype(np.float32) for i, c in enumerate(chunks.values())}
+    cache = EmbeddingCache(settings.index_dir)
+    cache.put_many(embedding_key(settings.embedding_model, settings.embedding_backend), vectors)
+    cache.close()
+    name = collection_name(settings.collection, settings.chunking_signature())
+    store = open_store(settings, name)
+    store.add(list(chunks), np.stack([vectors[c.text_hash] for c in chunks.values()]),
+              [c.text for c in chunks.values()], [c.metadata() for c in chunks.values()])
+    store.close()
+    (settings.index_dir / "chroma" / "chroma.sqlite3").write_bytes(b"garbage, not a database" * 5000)
+    return name, chunks, vectors
+
+
+def test_a_garbage_chroma_folder_is_moved_aside_named_and_rebuilt_from_the_embedding_cache(settings, caplog):
+    from assistant.store import check_vectors, open_store
+
+    name, chunks, vectors = _damaged_chroma_folder(settings)
+
+    def no_model(texts):  # type: ignore[no-untyped-def]
+        raise AssertionError("every vector is in the embedding cache")
+
+    store = open_store(settings, name)
+    check = check_vectors(store, lambda: chunks, settings, no_model)
+    folder = settings.index_dir / "chroma"
+    assert "Is the Chroma server running" not in caplog.text
+    assert str(folder) in caplog.text and "embedding cache" in caplog.text
+    assert any(p.name.startswith("chroma.damaged-") for p in settings.index_dir.iterdir())  # kept for a look
+    assert (check.missing, check.repaired, check.embedded) == (5, 5, 0)
+    assert check.rebuilt is not None and str(folder) in check.rebuilt  # what /readyz shows
+    stored = store.vectors(list(chunks))
+    assert all(np.allclose(stored[i], vectors[c.text_hash]) for i, c in chunks.items())
+
+
+def test_a_chroma_folder_that_cannot_be_opened_for_another_reason_is_named_without_the_server_hint(settings):
+    from assistant.store import open_store
+
+    settings.index_dir.mkdir(parents=True)
+    (settings.index_dir / "chroma").write_text("a file where the folder should be")
+    with pytest.raises(StoreError) as raised:
+        open_store(settings, "c")
+    assert "Is the Chroma server running" not in str(raised.value)
+    assert str(settings.index_dir / "chroma") in str(raised.value)
+
+
+def test_the_app_rebuilds_a_garbage_chroma_folder_answers_and_readyz_says_so(index_current, copy_index, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from app import create_app
+    from assistant.settings import Settings
+    from assistant.store import VectorCheck
+
+    index = copy_index(index_current)
+    (index / "chroma" / "chroma.sqlite3").write_bytes(b"garbage, not a database" * 5000)
+    app = create_app(Settings(index_dir=index, cache_dir=tmp_path / "cache", rate_limit_per_minute=0),
+                     feedback_db=tmp_path / "f.sqlite")
+    with TestClient(app) as client:
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "ok" and str(index / "chroma") in ready["vectors"]["rebuilt"]
+        assert ready["vectors"]["missing"] == ready["vectors"]["repaired"] > 0
+        assert ready["vectors"]["embedded"] == 0  # all from the embedding cache
+        assert client.post("/api/ask", json={"question": "Hvad er OS2produktmodning?"}).status_code == 200
+        app.state.assistant.vector_check = VectorCheck(checked=10, missing=4, repaired=0, error="disk read-only")
+        ready = client.get("/readyz").json()
+        assert ready["status"] == "degraded" and "vektor" in ready["detail"]

@@ -26,6 +26,8 @@ UNAVAILABLE = "Dokumentationen kan ikke søges i lige nu. Prøv igen om lidt."
 LLM_DOWN = "Sprogmodellen svarer ikke lige nu. Prøv igen om lidt."
 DISK_FULL = "Det kunne ikke gemmes lige nu: disken er fuld. Prøv igen senere."
 LOADING = "Assistenten indlæses."
+VECTORS_MISSING = ("{missing} af {checked} afsnit har ingen læsbar vektor i indekset og findes kun ved ordsøgning "
+                   "(se 'vectors'). Genstart appen, når ingen indlæsning kører, eller kør `python -m ingest --full`.")
 UNREADABLE_BODY = "Forespørgslens indhold kunne ikke læses: send JSON i UTF-8."
 TOO_LARGE = "Forespørgslen er for stor: højst {size}."
 TOO_MANY_REQUESTS = "For mange forespørgsler: højst {per_minute} i minuttet. Prøv igen om {retry} sekunder."
