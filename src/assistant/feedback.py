@@ -174,12 +174,16 @@ class FeedbackStore:
         return [{"channel": c, "questions": n, "answered": a} for c, n, a in rows]
 
     def _counts(self, group: str, days: int) -> list[tuple[str, int, int]]:
-        """(group, questions, answered) of the last `days` days; `group` is one of the SQL expressions above."""
+        """(group, questions, answered) of the last `days` days; `group` is one of the SQL expressions above.
+        A row whose `created` is not a number (a hand edit, an older version) has no day: left out, as
+        SQLite would otherwise sort text after every number and count it in every period."""
         since = time.time() - days * 86400
         with self._lock:
-            rows = self._db.execute(f"SELECT {group} AS g, COUNT(*), SUM(answered) FROM questions"  # noqa: S608
-                                    " WHERE created >= ? GROUP BY g ORDER BY g", (since,)).fetchall()
-        return [(g, n, int(a or 0)) for g, n, a in rows]
+            rows = self._db.execute(
+                f"SELECT {group} AS g, COUNT(*), SUM(typeof(answered) IN ('integer', 'real') AND answered != 0)"  # noqa: S608
+                " FROM questions WHERE typeof(created) IN ('integer', 'real') AND created >= ? AND g IS NOT NULL"
+                " GROUP BY g ORDER BY g", (since,)).fetchall()
+        return [(str(g), int(n), int(a or 0)) for g, n, a in rows]
 
     def gap_questions(self, days: int = 90) -> list[dict[str, Any]]:
         """Questions it abstained on, and questions whose answer got a 👎, with the pages shown."""

@@ -89,3 +89,24 @@ def test_a_store_that_cannot_be_opened_keeps_working_in_memory(tmp_path):
     store = FeedbackStore(blocked / "feedback.sqlite")
     assert store.problem and store.log_question("q", True, [])
     assert store.daily(1)[0]["questions"] == 1
+
+
+def test_a_question_row_whose_created_is_not_a_number_is_left_out_of_the_counts_and_the_chart(tmp_path):
+    import time as _time
+
+    from assistant.web.admin import _bars
+
+    store = FeedbackStore(tmp_path / "f.sqlite")
+    store.log_question("Hvordan?", answered=True, citations=[])
+    with store._lock, store._db:  # as a hand edit or an older version may have left them
+        store._db.execute("INSERT INTO questions (created, channel, question, answered, pages) "
+                          "VALUES ('i går', 'api', 'Tekst som dato', 1, '[]')")
+        store._db.execute("INSERT INTO questions (created, channel, question, answered, pages) "
+                          "VALUES (?, 'api', 'Svar som tekst', 'ja', '[]')", (_time.time(),))
+        store._db.execute("INSERT INTO questions (created, channel, question, answered, pages) "
+                          "VALUES (X'00ff', 'api', 'Bytes som dato', 0, '[]')")
+    daily = store.daily(30)
+    assert [d["questions"] for d in daily] == [2] and all(isinstance(d["day"], str) for d in daily)
+    assert "<svg" in _bars(daily)
+    assert sum(c["questions"] for c in store.by_channel(30)) == 2
+    assert "<svg" in _bars([{"day": None, "questions": "x", "answered": None}, *daily])  # never a 500

@@ -133,6 +133,8 @@ def _gaps(request: Request) -> list[Gap]:
 
 def _bars(daily: list[dict]) -> str:
     """Questions per day as an inline SVG: answered (dark) and abstained (light) stacked."""
+    daily = [d for d in daily if isinstance(d.get("day"), str) and isinstance(d.get("questions"), int)
+             and isinstance(d.get("answered"), int)]  # a damaged row is no reason to fail the page
     if not daily:
         return "<p>Ingen spørgsmål endnu.</p>"
     peak = max(d["questions"] for d in daily) or 1
