@@ -24,9 +24,13 @@ from assistant.settings import Settings
 from assistant.web import texts
 from assistant.web.auth import (
     ADMIN_HEADERS,
+    client_of,
     csrf_token,
     end_session,
+    guesses,
+    insecure_host,
     new_session,
+    refuse_while_guessing,
     require_admin,
     token_matches,
 )
@@ -93,12 +97,15 @@ def build_admin_router() -> APIRouter:
         settings: Settings = request.app.state.settings
         if not settings.admin_token:
             raise HTTPException(403, texts.ADMIN_OFF)
+        plain_http = texts.PLAIN_HTTP.format(host=insecure_host(request)) if insecure_host(request) else ""
         if "token" in request.query_params:
-            return HTMLResponse(render_login(texts.TOKEN_IN_URL), status_code=401)
+            return HTMLResponse(render_login(texts.TOKEN_IN_URL, plain_http), status_code=401)
         try:
             session = require_admin(request)
-        except HTTPException:
-            return HTMLResponse(render_login(), status_code=401)
+        except HTTPException as refused:
+            if refused.status_code == 429:
+                raise
+            return HTMLResponse(render_login(note=plain_http), status_code=401)
         return HTMLResponse(render_admin(request, csrf_token(settings, session) if session else ""))
 
     @router.post("/admin/login", response_class=HTMLResponse, summary="Log in to the admin page")
@@ -111,17 +118,23 @@ def build_admin_router() -> APIRouter:
         except Exception:  # noqa: BLE001 - a body that is no form is a failed login, not a 500
             form = None
         given = form.get("token") if form is not None else None
+        try:
+            refuse_while_guessing(request)
+        except HTTPException as refused:
+            return HTMLResponse(render_login(str(refused.detail)), status_code=429, headers=refused.headers)
         if not isinstance(given, str) or not token_matches(settings, given.strip()):
-            log.warning("admin login refused from %s", (request.client.host if request.client else "?"))
+            guesses(request).wrong(client_of(request), "login form")
             return HTMLResponse(render_login(texts.LOGIN_REFUSED), status_code=401)
+        if insecure_host(request):  # the browser would drop the Secure cookie and show the form again
+            return HTMLResponse(render_login(texts.PLAIN_HTTP.format(host=insecure_host(request))), status_code=400)
         reply = RedirectResponse("/admin", status_code=303)
-        new_session(settings, reply)
+        new_session(request, reply)
         return reply
 
     @router.post("/admin/logout", summary="Log out of the admin page")
-    def logout() -> Response:
+    def logout(request: Request) -> Response:
         reply = RedirectResponse("/admin", status_code=303)
-        end_session(reply)
+        end_session(request, reply)
         return reply
 
     return router
@@ -153,8 +166,8 @@ def _bars(daily: list[dict]) -> str:
     return "".join(parts)
 
 
-def render_login(message: str = "") -> str:
-    note = f'<p role="alert" class="error">{html.escape(message)}</p>' if message else ""
+def render_login(message: str = "", note: str = "") -> str:
+    note = "".join(f'<p role="alert" class="error">{html.escape(m)}</p>' for m in (message, note) if m)
     return f"""<!doctype html><html lang="da"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Log ind · Dokumentationsassistenten</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}}
