@@ -220,12 +220,13 @@ def create_app(settings: Settings, feedback_db: Path | None = None) -> FastAPI:
     app.state.deliveries = RecentDeliveries()
     install_log_redaction()
     app.add_middleware(AdminHeaders)
-    add_middleware(app, settings)
+    guide = served_sites(settings)
+    add_middleware(app, settings, guide=tuple(path for path, _, _ in guide))
     install_error_handlers(app)  # every error a route raises: a status and a Danish message
     app.include_router(build_router())
     app.include_router(build_admin_router())
     app.include_router(build_widget_router())
-    app.include_router(build_guide_router(served_sites(settings)))  # /guide/: the user guide
+    app.include_router(build_guide_router(guide))  # /guide/: the user guide
     app.include_router(build_llms_router())  # /llms.txt, /llms-full.txt, /llms/{source}.txt
     mcp_sessions = (mount_mcp(app, settings, lambda: app.state.assistant, app.state.feedback)
                     if settings.mcp_enabled else None)  # /mcp, before the chat takes /

@@ -23,6 +23,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from assistant.settings import Settings
 from assistant.web import texts
 from assistant.web.cors import CORS, RefusedOrigins, allowed_origins
+from assistant.web.headers import HeadAsGet, SecurityHeaders
 
 MAX_BODY_BYTES = 64 * 1024
 WEBHOOK_MAX_BYTES = 25 * 1024 * 1024  # what GitHub sends at most per delivery
@@ -234,9 +235,10 @@ class DanishPage:
         await self.app(scope, receive, rewrite)
 
 
-def add_middleware(app: FastAPI, settings: Settings) -> None:
+def add_middleware(app: FastAPI, settings: Settings, guide: tuple[str, ...] = ()) -> None:
     """From the inside out: 405s, body limits, uploads refused, rate limit, CORS (so a 413 or 429
-    still carries the CORS headers a browser needs), then the trusted proxy's client address.
+    still carries the CORS headers a browser needs), security headers (headers.py; `guide`: the
+    prefixes of the sites the app serves), HEAD as GET, then the trusted proxy's client address.
     Refused origins are noted in `app.state.refused_origins` (the widget's access check notes them too)."""
     app.add_middleware(DanishPage)
     app.add_middleware(MethodNotAllowed, schema=app.openapi)
@@ -248,6 +250,8 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(CORS, refused=app.state.refused_origins, allow_origins=allowed_origins(settings),
                        allow_credentials=False, allow_methods=["GET", "POST", "OPTIONS"],
                        allow_headers=["content-type"], max_age=600)
+    app.add_middleware(SecurityHeaders, strict=guide)
+    app.add_middleware(HeadAsGet)
     proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     if proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
