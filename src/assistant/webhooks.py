@@ -6,24 +6,32 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import threading
 from collections import OrderedDict
 
 from assistant.sources import SourceSpec
 
+SIGNATURE_HEADER = re.compile(r"sha256=[0-9a-fA-F]{64}")  # what X-Hub-Signature-256 looks like
+
 
 class Signature:
-    """HMAC-SHA256 of a body fed in pieces; keeps the body for reading once it is verified."""
+    """HMAC-SHA256 of a body fed in pieces as it arrives; keeps the body, once (no copy when it is
+    read), for reading once it is verified."""
 
     def __init__(self, secret: str) -> None:
         self._mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
         self._sha = hashlib.sha256()
-        self._pieces: list[bytes] = []
+        self._body = bytearray()
 
     def update(self, piece: bytes) -> None:
         self._mac.update(piece)
         self._sha.update(piece)
-        self._pieces.append(piece)
+        self._body += piece
+
+    @property
+    def size(self) -> int:
+        return len(self._body)
 
     @property
     def digest(self) -> str:
@@ -31,8 +39,8 @@ class Signature:
         return self._sha.hexdigest()
 
     @property
-    def body(self) -> bytes:
-        return b"".join(self._pieces)
+    def body(self) -> bytearray:
+        return self._body
 
     def matches(self, header: str | None) -> bool:
         # As bytes: compare_digest raises TypeError on a str with non-ASCII characters ("sha256=æ").
@@ -77,7 +85,7 @@ def _repository_key(url: str) -> str:
     return url.rstrip("/").removesuffix(".git").lower()
 
 
-def push_matches(body: bytes, specs: list[SourceSpec]) -> bool:
+def push_matches(body: bytes | bytearray, specs: list[SourceSpec]) -> bool:
     """A push to the branch of one of our git sources (any branch for a source without a branch)."""
     try:
         event = json.loads(body)

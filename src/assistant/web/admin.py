@@ -35,9 +35,11 @@ from assistant.web.auth import (
     token_matches,
 )
 from assistant.web.ingest_report import render_report
-from assistant.webhooks import Signature, push_matches
+from assistant.web.middleware import WEBHOOK_MAX_BYTES
+from assistant.webhooks import SIGNATURE_HEADER, Signature, push_matches
 
 log = logging.getLogger("web.admin")
+WEBHOOK_CONCURRENT = 2  # webhook bodies read at once; GitHub retries a delivery refused with 429
 
 
 def _job_reply(request: Request, job: Any, created: bool) -> JSONResponse:
@@ -69,10 +71,25 @@ def build_admin_router() -> APIRouter:
         settings: Settings = request.app.state.settings
         if not settings.webhook_secret:
             raise HTTPException(403, texts.WEBHOOK_OFF)
-        signature = Signature(settings.webhook_secret)
-        async for piece in request.stream():  # up to WEBHOOK_MAX_BYTES (the body limit of this route)
-            signature.update(piece)
-        if not signature.matches(request.headers.get("x-hub-signature-256")):
+        header = request.headers.get("x-hub-signature-256") or ""
+        if not SIGNATURE_HEADER.fullmatch(header.strip()):  # no body is read for a request that cannot pass
+            log.warning("webhook refused: missing or malformed signature from %s", client_of(request))
+            raise HTTPException(401, texts.WRONG_SIGNATURE)
+        slots = _webhook_slots(request)
+        if slots[0] >= WEBHOOK_CONCURRENT:
+            log.warning("webhook refused: %d deliveries are being read already", slots[0])
+            raise HTTPException(429, texts.WEBHOOK_BUSY, headers={"Retry-After": "10"})
+        slots[0] += 1  # on the event loop: no other request runs between the check and this
+        try:
+            signature = Signature(settings.webhook_secret)
+            async for piece in request.stream():  # BodyLimit checked Content-Length only: counted here
+                signature.update(piece)
+                if signature.size > WEBHOOK_MAX_BYTES:
+                    raise HTTPException(413, texts.TOO_LARGE.format(size=_size(WEBHOOK_MAX_BYTES)),
+                                        headers={"Connection": "close"})
+        finally:
+            slots[0] -= 1
+        if not signature.matches(header):
             log.warning("webhook refused: missing or wrong signature")
             raise HTTPException(401, texts.WRONG_SIGNATURE)
         body = signature.body
@@ -138,6 +155,17 @@ def build_admin_router() -> APIRouter:
         return reply
 
     return router
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 1024 // 1024} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+
+
+def _webhook_slots(request: Request) -> list[int]:
+    """[webhook bodies being read now], one per app (touched on the event loop only)."""
+    if getattr(request.app.state, "webhook_slots", None) is None:
+        request.app.state.webhook_slots = [0]
+    return request.app.state.webhook_slots
 
 
 def _gaps(request: Request) -> list[Gap]:

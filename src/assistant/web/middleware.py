@@ -32,12 +32,16 @@ WEBHOOK_MAX_BYTES = 25 * 1024 * 1024  # what GitHub sends at most per delivery
 class BodyLimit:
     """Refuses request bodies over their limit with 413, on every route the app mounts: by
     Content-Length when sent, and by counting the bytes as they arrive (chunked uploads have no
-    Content-Length). `limits` maps path prefixes to larger limits (the longest prefix wins)."""
+    Content-Length). `limits` maps path prefixes to larger limits (the longest prefix wins).
+    Under a `streamed` prefix only Content-Length is checked and the body passes on as it arrives:
+    its route counts it (the webhook, which hashes it on the way and should not hold it twice)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, limits: dict[str, int] | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, limits: dict[str, int] | None = None,
+                 streamed: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.limits = sorted((limits or {}).items(), key=lambda item: -len(item[0]))
+        self.streamed = streamed
 
     def limit_for(self, path: str) -> int:
         return next((limit for prefix, limit in self.limits if path.startswith(prefix)), self.max_bytes)
@@ -51,7 +55,8 @@ class BodyLimit:
         if length is not None and (not length.strip().isdigit() or int(length) > limit):
             await self._too_large(scope, receive, send, limit)
             return
-        if scope.get("method") in ("GET", "HEAD", "OPTIONS") and length is None:
+        if (scope.get("method") in ("GET", "HEAD", "OPTIONS") and length is None) or \
+                (self.streamed and scope["path"].startswith(self.streamed)):
             await self.app(scope, receive, send)  # no body: an SSE stream must not wait for one
             return
         # Read the body here (at most `limit` bytes are held) and hand it on in one piece.
@@ -242,7 +247,8 @@ def add_middleware(app: FastAPI, settings: Settings, guide: tuple[str, ...] = ()
     Refused origins are noted in `app.state.refused_origins` (the widget's access check notes them too)."""
     app.add_middleware(DanishPage)
     app.add_middleware(MethodNotAllowed, schema=app.openapi)
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, limits={"/api/webhooks/": WEBHOOK_MAX_BYTES})
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, limits={"/api/webhooks/": WEBHOOK_MAX_BYTES},
+                       streamed=("/api/webhooks/",))
     app.add_middleware(NoUploads)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, prefix=("/api/", "/mcp"),
                        exempt=("/api/admin/", "/api/webhooks/"))

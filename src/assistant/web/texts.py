@@ -109,6 +109,7 @@ WRONG_TOKEN = "Manglende eller forkert adgangsnøgle (Authorization: Bearer …,
 NO_CSRF = "Forespørgslen mangler sidens CSRF-nøgle (X-CSRF-Token): genindlæs administrationssiden."
 TOKEN_IN_URL = "Adgangsnøglen sendes ikke i adressen: skriv den her."
 LOGIN_REFUSED = "Forkert adgangsnøgle."
+WEBHOOK_BUSY = "Der læses allerede andre webhook-leveringer: prøv igen om 10 sekunder."
 TOO_MANY_GUESSES = "For mange forkerte adgangsnøgler fra denne adresse. Prøv igen om {retry} sekunder."
 PLAIN_HTTP = ("Log-ind virker ikke på http://{host}: browseren gemmer kun sessionscookien (Secure) over https "
               "eller på localhost, så formularen ville bare komme igen. Åbn siden med https (fx bag nginx, se "
