@@ -299,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant.errors import AssistantError
     from assistant.settings import Settings
+    from assistant.web.connections import server_options
 
     updates = {k: v for k, v in {"index_dir": args.index, "host": args.host, "port": args.port}.items() if v}
     try:
@@ -309,7 +310,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     log.info("serving on http://%s:%d", settings.host, settings.port)
     # proxy_headers off: the app reads X-Forwarded-For itself, only from ASSISTANT_TRUSTED_PROXIES.
-    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=2, proxy_headers=False)
+    # server_options: requests not sent in time are closed, connections limited (web/connections.py).
+    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=2, proxy_headers=False,
+                **server_options())
     return 0
 
 
