@@ -218,6 +218,28 @@ def test_every_page_is_a_resource(app_server):
     assert read.contents[0].text.startswith("# Haveaffald\n\nHaveaffald afhentes fra april til november.")
 
 
+
+def test_the_resource_list_comes_in_pages_with_the_protocols_cursor(app_server, monkeypatch):
+    from mcp.shared.exceptions import MCPError
+
+    from assistant.mcp import server
+
+    monkeypatch.setattr(server, "RESOURCES_PER_PAGE", 4)  # the server runs in this process
+
+    async def use(client: Client) -> Any:
+        first = await client.list_resources()
+        second = await client.list_resources(cursor=first.next_cursor)
+        with pytest.raises(MCPError) as bad:
+            await client.list_resources(cursor="not-a-cursor")
+        return first, second, bad.value
+
+    first, second, bad = with_client(app_server.mcp, use)
+    assert len(first.resources) == 4 and first.next_cursor
+    assert len(second.resources) == 2 and second.next_cursor is None
+    uris = [r.uri for r in first.resources + second.resources]
+    assert len(set(uris)) == 6 and "docs://skole/docs/login.md" in uris
+    assert bad.error.code == -32602 and "cursor" in bad.error.message
+
 # --- bad arguments: a tool error, never a 500 -------------------------------------------------------
 
 @pytest.mark.parametrize(("tool", "arguments", "says"), [

@@ -11,15 +11,18 @@ HTTP error; the Assistant's errors are told in the same Danish words as on the w
 
 from __future__ import annotations
 
+import base64
+import bisect
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
-from mcp_types import Resource, ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, ListResourcesResult, PaginatedRequestParams, Resource, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from assistant.errors import AssistantError
@@ -36,6 +39,7 @@ T = TypeVar("T")
 
 CHANNEL = "mcp"  # in the question log: the admin statistics tell MCP questions from the API's
 MAX_K = 50
+RESOURCES_PER_PAGE = 500  # resources/list: ~80 KB a page (100,000 pages at once were 16.6 MB and 2.2 s)
 LOADING = "Assistenten indlæses — prøv igen om lidt (the assistant is still loading; try again shortly)."
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
@@ -128,15 +132,38 @@ class DocsServer(MCPServer):
     def __init__(self, assistant: Callable[[], Assistant | None], **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._assistant = assistant
+        self._sorted: tuple[list[DocPage], list[DocPage]] | None = None
 
-    async def list_resources(self) -> list[Resource]:
-        listed = await super().list_resources()
+    async def _handle_list_resources(self, ctx: Any, params: PaginatedRequestParams | None) -> ListResourcesResult:
+        """resources/list, RESOURCES_PER_PAGE pages at a time, in URI order: the cursor is the last URI
+        given, so a page added or removed between two calls neither repeats nor skips the others."""
+        after = ""
+        if params is not None and params.cursor is not None:
+            try:
+                after = base64.urlsafe_b64decode(params.cursor.encode("ascii")).decode("utf-8")
+            except (ValueError, UnicodeError):
+                after = ""
+            if not after.startswith("docs://"):
+                raise MCPError(INVALID_PARAMS, "Ugyldig cursor (invalid cursor): brug nextCursor fra det forrige svar.")
+        listed = [] if after else await super().list_resources()  # the server's own, on the first page
         assistant = self._assistant()
         if assistant is None:
-            return listed
-        pages = await anyio.to_thread.run_sync(assistant.pages)
-        return listed + [Resource(uri=p.uri, name=p.title, title=p.title, description=p.url,
-                                  mime_type="text/markdown") for p in pages]
+            return ListResourcesResult(resources=listed)
+        pages = await anyio.to_thread.run_sync(self._sorted_pages, assistant)
+        start = bisect.bisect_right(pages, after, key=lambda p: p.uri)
+        chosen = pages[start : start + RESOURCES_PER_PAGE]
+        more = start + RESOURCES_PER_PAGE < len(pages)
+        return ListResourcesResult(
+            resources=listed + [Resource(uri=p.uri, name=p.title, title=p.title, description=p.url,
+                                         mime_type="text/markdown") for p in chosen],
+            next_cursor=base64.urlsafe_b64encode(chosen[-1].uri.encode()).decode("ascii") if more and chosen else None)
+
+    def _sorted_pages(self, assistant: Assistant) -> list[DocPage]:
+        """The index's pages by URI, sorted once per index version (Assistant.pages is one list per version)."""
+        pages = assistant.pages()
+        if self._sorted is None or self._sorted[0] is not pages:
+            self._sorted = (pages, sorted(pages, key=lambda p: p.uri))
+        return self._sorted[1]
 
 
 def build_server(assistant: Callable[[], Assistant | None], feedback: FeedbackStore | None) -> DocsServer:
