@@ -7,7 +7,8 @@ authenticated by the cookie must also send the page's CSRF token in `X-CSRF-Toke
 
 A signed cookie alone would stay valid until it expires: the process also keeps the live sessions
 (`Sessions`, in memory), so that logging out ends that session and a change of ASSISTANT_ADMIN_TOKEN
-ends every one (a restart does too: log in again). Wrong tokens, as a bearer header or in the login
+ends every one (a restart does too: log in again). Several instances keep their own sessions, so a
+proxy sends each client's admin requests to one instance (deploy/nginx.conf: ip_hash). Wrong tokens, as a bearer header or in the login
 form, are counted per client (`AdminGuesses`): past ADMIN_GUESSES_PER_MINUTE the client gets 429 and
 no token is checked for it until the minute has passed; each refusal is logged with the client's
 address, never the token. Nothing here renders pages.
