@@ -245,6 +245,16 @@ def test_a_bad_feedback_citation_is_refused_and_a_damaged_row_does_not_break_the
     assert report.status_code == 200 and "Beskadiget række" in report.text and "Ikke JSON" in report.text
 
 
+def test_a_question_row_whose_created_is_not_a_number_does_not_break_the_admin_page(setup):
+    client, _ = setup
+    store = client.app.state.feedback
+    with store._lock, store._db:  # a hand edit (or another program) may leave such a row
+        store._db.execute("INSERT INTO questions (created, channel, question, answered, pages) "
+                          "VALUES ('i går', 'api', 'Dato som tekst', 1, '[]')")
+    page = client.get("/admin", headers=auth())
+    assert page.status_code == 200 and ("<svg" in page.text or "Ingen spørgsmål endnu" in page.text)
+
+
 def test_questions_that_look_like_formulas_reach_the_csv_as_text(setup):
     import csv
     import io

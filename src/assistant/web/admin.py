@@ -232,7 +232,8 @@ def render_admin(request: Request, csrf: str) -> str:
     problem_note = "".join(f'<p role="alert">{html.escape(n)}</p>' for n in notes if n)
     vectors = status.get("vectors") or {}
     vector_line = (f"Vektorer kontrolleret ved start: {vectors.get('checked', 0)}, manglede {vectors.get('missing', 0)}, "
-                   f"genskrevet {vectors.get('repaired', 0)}{'. ' + str(vectors['error']) if vectors.get('error') else ''}.")
+                   f"genskrevet {vectors.get('repaired', 0)}{'. ' + str(vectors['error']) if vectors.get('error') else ''}."
+                   + (f" Vektorlageret var beskadiget og er genopbygget: {vectors['rebuilt']}." if vectors.get("rebuilt") else ""))
     return f"""<!doctype html><html lang="da"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><meta name="csrf-token" content="{html.escape(csrf, quote=True)}">
 <title>Administration · Dokumentationsassistenten</title>
