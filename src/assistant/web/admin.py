@@ -142,8 +142,6 @@ def build_admin_router() -> APIRouter:
         if not isinstance(given, str) or not token_matches(settings, given.strip()):
             guesses(request).wrong(client_of(request), "login form")
             return HTMLResponse(render_login(texts.LOGIN_REFUSED), status_code=401)
-        if insecure_host(request):  # the browser would drop the Secure cookie and show the form again
-            return HTMLResponse(render_login(texts.PLAIN_HTTP.format(host=insecure_host(request))), status_code=400)
         reply = RedirectResponse("/admin", status_code=303)
         new_session(request, reply)
         return reply

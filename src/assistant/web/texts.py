@@ -111,9 +111,10 @@ TOKEN_IN_URL = "Adgangsnøglen sendes ikke i adressen: skriv den her."
 LOGIN_REFUSED = "Forkert adgangsnøgle."
 WEBHOOK_BUSY = "Der læses allerede andre webhook-leveringer: prøv igen om 10 sekunder."
 TOO_MANY_GUESSES = "For mange forkerte adgangsnøgler fra denne adresse. Prøv igen om {retry} sekunder."
-PLAIN_HTTP = ("Log-ind virker ikke på http://{host}: browseren gemmer kun sessionscookien (Secure) over https "
-              "eller på localhost, så formularen ville bare komme igen. Åbn siden med https (fx bag nginx, se "
-              "deploy/), eller på http://localhost på selve serveren.")
+PLAIN_HTTP = ("Siden er åbnet med http://{host}: her gemmer browseren ikke sessionscookien (den er Secure og "
+              "gemmes kun over https eller på localhost), så formularen kommer bare igen efter log-ind. Åbn siden "
+              "med https (fx bag nginx, se deploy/) eller på http://localhost på selve serveren. Står appen bag en "
+              "https-proxy, så sæt ASSISTANT_TRUSTED_PROXIES, så appen kan se, at forbindelsen er https.")
 UNKNOWN_JOB = "Ukendt job {job_id!r}."
 WEBHOOK_OFF = "Webhook er slået fra: sæt ASSISTANT_WEBHOOK_SECRET."
 WRONG_SIGNATURE = "Manglende eller forkert signatur (X-Hub-Signature-256)."
