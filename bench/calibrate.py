@@ -57,7 +57,7 @@ SENTENCE_GRID = {
 }
 def abstain_grid(base: Settings) -> dict[str, tuple[float, ...]]:
     """Thresholds around the shipped ones (the reader's and the cosine's scores lie in other ranges)."""
-    around = lambda value: tuple(round(value + 0.01 * i, 2) for i in range(-6, 7))  # noqa: E731
+    around = lambda value: tuple(round(value + 0.02 * i, 2) for i in range(-10, 7))  # noqa: E731
     return {
         "abstain_sentence": around(base.abstain_sentence),
         "abstain_sentence_english": around(base.abstain_sentence_english),

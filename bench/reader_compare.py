@@ -29,6 +29,7 @@ from bench import SHARED
 
 go_offline()
 
+from assistant.answer import abstain  # noqa: E402
 from assistant.answer.abstain import signals  # noqa: E402
 from assistant.answer.extractive import candidates  # noqa: E402
 from assistant.eval import Question, _plain, evaluate, facts_in, load_questions, metrics  # noqa: E402
@@ -41,6 +42,7 @@ from ingest.pipeline import ingest  # noqa: E402
 SITES = ("os2produktmodning", "os2borgerpc-docs")
 QUESTIONS = Path(__file__).parent / "questions"
 SETS = ("dev", "new26", "new12", "heldout", "new11", "newcomer")
+ALL_CHECKS = abstain.CHECKS
 
 
 def question_sets(site: str, only: tuple[str, ...]) -> dict[str, list[Question]]:
@@ -98,6 +100,14 @@ def best_scores(assistant: Assistant, questions: list[Question]) -> tuple[list[f
     return answerable, unanswerable
 
 
+def variants(readers: dict[str, Assistant]) -> list[tuple[str, Assistant, tuple]]:
+    """Each reader with every check of answer/abstain.py, and the trained one with only the checks about
+    form and the reader's own score: whether the hand-written rules still help beside it."""
+    alone = tuple((n, c) for n, c in ALL_CHECKS if n in ("no-subject", "meaning"))
+    return [(name, a, ALL_CHECKS) for name, a in readers.items()] + [("trained, its score alone", readers["trained"],
+                                                                       alone)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", nargs="*", default=list(SETS))
@@ -111,13 +121,15 @@ def main(argv: list[str] | None = None) -> int:
         report = ingest(settings, [SourceSpec(name=site, path=(SHARED / "corpus" / site).resolve())], progress=False)
         if report.failed:
             raise SystemExit(f"{site}: {report.sources[0].error}")
-        readers = {name: Assistant.open(settings.model_copy(update={"reader": name})) for name in ("cosine", "trained")}
+        readers = {name: Assistant.open(Settings(index_dir=settings.index_dir, reader=name))  # its calibration
+                   for name in ("cosine", "trained")}
         for set_name, questions in question_sets(site, tuple(args.sets)).items():
             danish = [q for q in questions if q.lang == "da" and not q.history]
             looks_answerable = only_words.predict_proba([q.question for q in danish])[:, 0] if danish else []
             words_auc = auc([float(p) for p, q in zip(looks_answerable, danish, strict=True) if q.answerable],
                             [float(p) for p, q in zip(looks_answerable, danish, strict=True) if not q.answerable])
-            for name, assistant in readers.items():
+            for name, assistant, checks in variants(readers):
+                abstain.CHECKS = checks
                 m = metrics(evaluate(questions, assistant, {})["assistant"])
                 first, ceiling, counted = first_and_ceiling(assistant, questions)
                 good, bad = best_scores(assistant, questions)

@@ -31,6 +31,15 @@ MODEL_CALIBRATION: dict[str, dict[str, float]] = {
                     "abstain_sentence_english": 0.74, "abstain_typed": 0.80},
 }
 
+# The trained reader's scores lie in a range of their own (its training pulls an answering sentence
+# above, and others below, one threshold): its thresholds replace the model's. Calibrated
+# leave-one-site-out with ASSISTANT_READER=trained python -m bench.calibrate (BENCHMARKS.md, #26): both
+# one-site runs chose add margin 1.0 (a sentence of the lead's section is added whatever its score).
+READER_CALIBRATION: dict[str, dict[str, float]] = {
+    "trained": {"abstain_sentence": 0.57, "abstain_sentence_english": 0.55, "abstain_typed": 0.71,
+                "sentence_add_margin": 1.0},
+}
+
 MIN_SECRET_CHARS = 24
 GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 # Placeholders that example files and tutorials use: a secret containing one is no secret.
@@ -113,7 +122,7 @@ class Settings(BaseSettings):
     # The reader (assistant/read/): scores each candidate sentence for answering the question. "trained":
     # multilingual-e5-small fine-tuned by bench/train_reader.py, shipped in src/assistant/read/ (the
     # cosine reader serves if it cannot load); "cosine": the embedding model's own vectors.
-    reader: Literal["trained", "cosine"] = "cosine"
+    reader: Literal["trained", "cosine"] = "trained"
 
     # Answering
     answerer: Literal["extractive", "llm"] = "extractive"
@@ -183,7 +192,8 @@ class Settings(BaseSettings):
         return value
 
     def model_post_init(self, context: object, /) -> None:
-        calibration = MODEL_CALIBRATION.get(self.embedding_model, MODEL_CALIBRATION[DEFAULT_MODEL])
+        calibration = dict(MODEL_CALIBRATION.get(self.embedding_model, MODEL_CALIBRATION[DEFAULT_MODEL]))
+        calibration.update(READER_CALIBRATION.get(self.reader, {}))
         for field, value in calibration.items():
             if field not in self.model_fields_set:
                 setattr(self, field, value)

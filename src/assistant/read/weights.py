@@ -49,7 +49,7 @@ def save_trained(encoder: Any, out: Path | None = None) -> Path:
         else:
             arrays[name] = weight.astype(np.float32)
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, **arrays)
+    np.savez_compressed(out, **arrays)  # type: ignore[arg-type]  # numpy stubs type allow_pickle as the kwargs
     return out
 
 
