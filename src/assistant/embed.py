@@ -251,7 +251,7 @@ class OnnxEmbedder(_Prompted):
         return self.onnx.max_tokens
 
     def use_threads(self, threads: int) -> None:
-        """onnxruntime's intra_op_num_threads of this embedder's session (recreated if it exists)."""
+        """How many model calls run side by side, each on one thread (a serving process wants 1)."""
         with self._lock:
             self._threads = max(1, threads)
             onnx = self._onnx

@@ -5,13 +5,19 @@
 sentence-transformers modules would: its own fast tokenizer, then mean or CLS pooling and
 normalisation. A query process that finds the export never imports torch or sentence-transformers:
 running it needs only onnxruntime and tokenizers. It does not make or check exports.
+
+Parallel calls, not wider batches: the int8 model quantises each call's activations together, so a
+text's vector depends on the texts padded beside it in one call (cosine ~0.993 to itself alone). The
+session runs each call on one thread, and `threads` calls run side by side (one text each at batch
+size 1): the same vectors, bit for bit, as one text a call on all cores, and on 2 cores 2× the chunks
+and 1.4× the sentences a second, more than batches of 32 give (BENCHMARKS.md, #25).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +28,8 @@ from assistant.errors import EmbeddingError
 
 
 class OnnxEncoder:
-    """Tokenizer + onnxruntime session + pooling; thread-safe (onnxruntime sessions are)."""
+    """Tokenizer + onnxruntime session + pooling; thread-safe (onnxruntime sessions are). `threads`: how
+    many model calls run side by side (each on one thread of the session)."""
 
     def __init__(self, name: str, location: str, backend: str, model_cache_dir: Path,
                  threads: int | None = None) -> None:
@@ -40,14 +47,14 @@ class OnnxEncoder:
         pad_id = int(json.loads(self.layout.config_text).get("pad_token_id") or 0)
         pad_token = self.tokenizer.id_to_token(pad_id) or "[PAD]"
         self.tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
-        self._session_lock = threading.Lock()
-        self.session = self._session(threads)
+        self.workers = max(1, threads or (os.cpu_count() or 1))
+        self.session = self._session()
 
-    def _session(self, threads: int | None) -> Any:
+    def _session(self) -> Any:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        options.intra_op_num_threads = 1  # calls run side by side instead (`workers`)
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -61,8 +68,7 @@ class OnnxEncoder:
         return session
 
     def set_threads(self, threads: int) -> None:
-        with self._session_lock:
-            self.session = self._session(threads)
+        self.workers = max(1, threads)
 
     def encode(self, texts: list[str], batch_size: int, progress: bool = False) -> np.ndarray:
         if self.layout.lowercase:
@@ -70,15 +76,29 @@ class OnnxEncoder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Longest first, as sentence-transformers does: batches of similar length pad least.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        starts = range(0, len(order), max(1, batch_size))
+        size = max(1, batch_size)
+        parts = [order[start : start + size] for start in range(0, len(order), size)]
+        bar = None
         if progress:
             from tqdm import tqdm
 
-            starts = tqdm(starts, desc="embedding", unit="batch")
+            bar = tqdm(total=len(parts), desc="embedding", unit="batch")
         session = self.session
-        for start in starts:
-            part = order[start : start + batch_size]
+
+        def run(part: list[int]) -> None:
             out[part] = self._run(session, [texts[i] for i in part])
+            if bar is not None:
+                bar.update()
+
+        workers = min(self.workers, len(parts))
+        if workers <= 1:
+            for part in parts:
+                run(part)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="embed") as pool_:
+                list(pool_.map(run, parts))  # each writes its own rows; list() re-raises an error
+        if bar is not None:
+            bar.close()
         return out
 
     def _run(self, session: Any, texts: list[str]) -> np.ndarray:

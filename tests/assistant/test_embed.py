@@ -105,14 +105,26 @@ def test_onnx_fp32_matches_torch_and_padding_does_not_change_a_vector(export_cac
     assert embedder.export_dir is not None and embedder.export_dir.name.startswith(f"{BUNDLED_MODEL}-onnx-")
 
 
-def test_onnx_threads_are_set_on_the_onnxruntime_session(export_cache):
+def test_onnx_threads_are_calls_side_by_side_each_on_one_thread(export_cache):
     embedder = onnx_embedder("onnx-int8", export_cache)
     embedder.use_threads(1)
     embedder.embed_passages(["opvarmning"])
     assert embedder.onnx.session.get_session_options().intra_op_num_threads == 1
-    embedder.use_threads(2)  # an existing session is recreated with the new count
-    assert embedder.onnx.session.get_session_options().intra_op_num_threads == 2
+    assert embedder.onnx.workers == 1
+    embedder.use_threads(2)
+    assert embedder.onnx.workers == 2 and embedder.onnx.session.get_session_options().intra_op_num_threads == 1
     assert embedder.embed_passages(["opvarmning"]).shape == (1, 384)
+
+
+def test_texts_embedded_side_by_side_get_the_vectors_they_get_one_at_a_time(export_cache):
+    """Parallel calls (threads) change no vector, bit for bit, whatever the batch size."""
+    texts = DANISH * 3 + ["Opvarmning af lokalerne sker automatisk om morgenen.", "Ja."]
+    for batch_size in (1, 4):
+        embedder = onnx_embedder("onnx-int8", export_cache, batch_size)
+        embedder.use_threads(1)
+        alone = embedder.embed_passages(texts)
+        embedder.use_threads(3)
+        assert np.array_equal(embedder.embed_passages(texts), alone)
 
 
 def test_a_missing_model_gives_a_clear_embedding_error(tmp_path):
