@@ -66,8 +66,8 @@ class Settings(BaseSettings):
     embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx-int8"
     # One text per model call: the int8 model quantizes its activations per call, so a text embedded
     # beside others gets a slightly other vector (cosine 0.997 to itself alone) and near-tie sentence
-    # choices and thresholds came out differently on two indexes of the same pages. Chunks embed as
-    # fast as at batch 8 (62 vs 63 a second), sentences at 0.75× (BENCHMARKS.md, #12).
+    # choices and thresholds came out differently on two indexes of the same pages. Calls run side by
+    # side instead (embed_onnx.py, one thread each): on 2 cores faster than batches of 8 or 32 (#25).
     embedding_batch_size: int = Field(default=1, ge=1)
     # Texts embedded, then cached, together: an ingest killed halfway resumes after the last such batch.
     embedding_cache_batch: int = Field(default=64, ge=1)
