@@ -254,20 +254,20 @@ def main() -> int:
         server = spawn.Process(target=serve, args=(child, settings, questions, args.n, args.profile,
                                                    args.fake_vectors))
         server.start()
-        opened: Served = parent.recv()
+        opened: Served = receive(parent, server)
         print(f"{'serving process':<22} opened in {opened.seconds:.1f} s (index, model, first query), "
               f"RSS {opened.rss_mb:.0f} MB")
         parent.send(("ask", None))
-        print(latency_line("queries", parent.recv()))
+        print(latency_line("queries", receive(parent, server)))
 
         parent.send(("ingest", site))
-        print(ingest_line("re-ingest, no change", parent.recv()))
+        print(ingest_line("re-ingest, no change", receive(parent, server)))
         parent.send(("ingest", site))
-        print(ingest_line("... and again", parent.recv()))
+        print(ingest_line("... and again", receive(parent, server)))
         before = text_hashes(settings.index_dir)
         changed = mutate(site, 0.01, args.seed)
         parent.send(("ingest", site))
-        update: IngestReport = parent.recv()
+        update: IngestReport = receive(parent, server)
         print(ingest_line("1% update", update))
         new_texts = len(text_hashes(settings.index_dir) - before)
         written = chunks_of(settings.index_dir, changed)
@@ -280,12 +280,21 @@ def main() -> int:
         print(size_line("index after update", settings.index_dir))
 
         parent.send(("ask", None))
-        after: Served = parent.recv()
+        after: Served = receive(parent, server)
         print(f"{'serving, new version':<22} taken up in {after.seconds:.1f} s (first query after the update)")
         print(latency_line("queries after update", after))
         parent.send(None)
         server.join()
     return 0 if ok else 1
+
+
+def receive(parent: Connection, server: Any) -> Any:
+    """The serving process's next reply; exits with a message when that process has died (a crash there
+    would otherwise leave this one waiting for ever)."""
+    while not parent.poll(1.0):
+        if not server.is_alive():
+            raise SystemExit(f"the serving process died (exit code {server.exitcode}); its traceback is above")
+    return parent.recv()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ class EmbeddingCache:
             check_sqlite_file(path, "the embedding cache", "")
             self.db = self._open(path)
         except (StoreError, sqlite3.DatabaseError) as exc:
+            if isinstance(exc, sqlite3.OperationalError):  # locked, busy, I/O: not damage; never move a live file
+                raise StoreError(f"Cannot open the embedding cache {path}: {exc}") from exc
             # Only a cache: what it held is embedded again when needed. Kept aside for a look, not deleted.
             aside = path.with_name(f"{self.FILE}.damaged-{int(time.time())}")
             log.warning("%s is damaged (%s): moved to %s and started empty; vectors are embedded again as needed",
