@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import zipfile
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -131,7 +132,7 @@ def _make_folder(model_cache_dir: Path, shipped: Path, key: str) -> Path:
     if (folder / "modules.json").is_file():
         return folder
     from filelock import FileLock
-    from safetensors.numpy import load_file, save_file
+    from safetensors import safe_open
 
     trained = load_trained(shipped)
     with FileLock(str(folder) + ".lock"):
@@ -139,17 +140,21 @@ def _make_folder(model_cache_dir: Path, shipped: Path, key: str) -> Path:
             return folder
         work = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
         try:
-            weights = load_file(str(base / "model.safetensors"))
-            unknown = sorted(set(trained) - set(weights))
-            wrong = sorted(n for n in trained if n in weights and weights[n].shape != trained[n].shape)
-            if unknown or wrong:
-                raise ReaderError(f"The reader model {shipped} does not fit the bundled e5 model "
-                                  f"({(unknown + wrong)[:3]}): rebuild it with `python -m bench.train_reader`")
-            weights.update(trained)
+            # The bundle's tensors are read a block of rows at a time (the word embeddings alone are
+            # ~1 GB in fp32 twice over otherwise): a first run stays light on memory.
+            with safe_open(str(base / "model.safetensors"), framework="numpy") as bundle:
+                shapes = {name: tuple(bundle.get_slice(name).get_shape()) for name in bundle.keys()}
+                unknown = sorted(set(trained) - set(shapes))
+                wrong = sorted(n for n in trained if n in shapes and shapes[n] != trained[n].shape)
+                if unknown or wrong:
+                    raise ReaderError(f"The reader model {shipped} does not fit the bundled e5 model "
+                                      f"({(unknown + wrong)[:3]}): rebuild it with `python -m bench.train_reader`")
+                blocks = {name: (shape, _blocks(trained[name]) if name in trained else _rows_of(bundle, name, shape))
+                          for name, shape in shapes.items()}
+                e5_bundle.write_safetensors(work / "model.safetensors", blocks, bundle.metadata() or {})
             for item in base.iterdir():
                 if item.name != "model.safetensors":
                     (shutil.copytree if item.is_dir() else shutil.copy2)(item, work / item.name)
-            save_file(weights, str(work / "model.safetensors"))
             work.chmod(0o755)
             os.replace(work, folder)
         except OSError as exc:
@@ -157,3 +162,15 @@ def _make_folder(model_cache_dir: Path, shipped: Path, key: str) -> Path:
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return folder
+
+
+def _blocks(tensor: np.ndarray) -> Callable[[], Iterator[np.ndarray]]:
+    return lambda: iter((tensor,))
+
+
+def _rows_of(bundle: Any, name: str, shape: tuple[int, ...], rows: int = 8192) -> Callable[[], Iterator[np.ndarray]]:
+    """A tensor of the bundle's file, read `rows` rows at a time."""
+    if len(shape) < 2:
+        return lambda: iter((bundle.get_tensor(name),))
+    part = bundle.get_slice(name)
+    return lambda: (part[start:min(start + rows, shape[0])] for start in range(0, shape[0], rows))
