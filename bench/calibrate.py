@@ -61,7 +61,7 @@ def abstain_grid(base: Settings) -> dict[str, tuple[float, ...]]:
     return {
         "abstain_sentence": around(base.abstain_sentence),
         "abstain_sentence_english": around(base.abstain_sentence_english),
-        "abstain_typed": (base.abstain_typed - 0.04, base.abstain_typed, 1.0),
+        "abstain_typed": (*around(base.abstain_typed)[::2], 1.0),
         "abstain_coverage": (0.1, 0.2, 0.3),
     }
 

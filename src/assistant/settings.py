@@ -36,8 +36,8 @@ MODEL_CALIBRATION: dict[str, dict[str, float]] = {
 # leave-one-site-out with ASSISTANT_READER=trained python -m bench.calibrate (BENCHMARKS.md, #26): both
 # one-site runs chose add margin 1.0 (a sentence of the lead's section is added whatever its score).
 READER_CALIBRATION: dict[str, dict[str, float]] = {
-    "trained": {"abstain_sentence": 0.57, "abstain_sentence_english": 0.55, "abstain_typed": 0.71,
-                "sentence_add_margin": 1.0},
+    "trained": {"abstain_sentence": 0.59, "abstain_sentence_english": 0.35, "abstain_typed": 0.51,
+                "sentence_add_margin": 1.0, "sentence_type_weight": 0.1, "sentence_rank_penalty": 0.01},
 }
 
 MIN_SECRET_CHARS = 24
