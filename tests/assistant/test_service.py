@@ -142,3 +142,10 @@ def test_unanswered_questions_are_grouped_into_documentation_gaps(assistant):
         {"question": "Hvad koster et medlemskab?", "reason": "thumbs down", "pages": [{"title": "Pris", "url": "https://x.dk"}]},
         {"question": "Hvornår er der julefrokost?", "reason": "abstained", "pages": []}])
     assert [g.count for g in gaps] == [2, 1] and gaps[0].reasons == {"abstained": 1, "thumbs down": 1}
+
+
+def test_the_sources_panel_quotes_the_sentence_the_answer_used(assistant):
+    answer = assistant.ask("Hvilken leverandør står for vedligehold af OS2forms?")
+    assert answer.answered
+    quoted = answer.citations[0].snippet.rstrip("…").strip()
+    assert quoted and quoted[:40] in " ".join(answer.text.split())
