@@ -80,7 +80,7 @@ def test_ask_returns_answer_and_citations(client):
 
 def test_a_declined_answer_says_which_check_declined_it(client):
     body = client.post("/api/ask", json={"question": "Hvad er telefonnummeret til Anna-Lis Berg?"}).json()
-    assert not body["answered"] and body["reason"] == "answer-type"
+    assert not body["answered"] and body["reason"] == "meaning"  # the reader finds no sentence close enough
     answered = client.post("/api/ask", json={"question": "Hvad koster et Micro Hackaton?"}).json()
     assert answered["answered"] and answered["reason"] == ""
 

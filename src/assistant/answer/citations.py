@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from assistant.models import Answer, Citation
 from assistant.retrieve import Passage
+from assistant.text import LIST_ITEM
 
 SNIPPET_CHARS = 280
 NOT_FOUND = {
@@ -57,7 +58,7 @@ class CitationList:
             heading=chunk.heading,
             url=chunk.url,
             fragment_url=text_fragment(chunk.url, quoted) if quoted else chunk.url,
-            snippet=snippet(quoted or chunk.text),
+            snippet=snippet(LIST_ITEM.sub("", quoted, count=1) if quoted else chunk.text),  # as the answer says it
             score=round(passage.score, 4),
             source=chunk.source,
             path=chunk.path,
