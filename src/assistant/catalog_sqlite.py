@@ -46,10 +46,11 @@ def connect(path: Path) -> sqlite3.Connection:
 def check_sqlite_file(path: Path, what: str, fix: str) -> None:
     """Refuse a file that is there but is no whole SQLite database: an empty file is not a new index
     (that would replace what it records), a cut-off one not a smaller one."""
-    if not path.is_file() or Path(f"{path}-wal").exists():
-        # A -wal file beside it: the database is open (in this process too, perhaps) or was not closed.
-        # Opening and closing the file here would drop this process's SQLite locks on it (POSIX locks
-        # belong to the process, not the descriptor), and SQLite checks such a file itself.
+    if not path.is_file() or any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-journal")):
+        # A -wal or -journal file beside it: the database is open (in this process too, perhaps) or a
+        # write was interrupted, which SQLite rolls back itself. Opening and closing the file here would
+        # drop this process's SQLite locks on it (POSIX locks belong to the process, not the descriptor),
+        # and a half-written page count is no damage.
         return
     size = path.stat().st_size
     if size == 0:

@@ -74,6 +74,8 @@ def chroma_damage(folder: Path, exc: BaseException) -> str | None:
             db.close()
     except StoreError as damaged:  # "<path> is damaged (why): "
         return f"{CHROMA_FILE} {str(damaged).removeprefix(str(path)).strip(' :')}"
+    except (sqlite3.OperationalError, OSError):  # locked, busy, unreadable: not damage, never moved aside
+        return None
     except sqlite3.DatabaseError as damaged:
         return None if is_disk_full(damaged, folder) else f"{CHROMA_FILE} fails SQLite's check: {damaged}"
     return None if result == "ok" else f"{CHROMA_FILE}: {result}"

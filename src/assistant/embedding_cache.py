@@ -9,7 +9,9 @@ are live (catalog.py).
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -30,11 +32,13 @@ class EmbeddingCache:
         try:
             check_sqlite_file(path, "the embedding cache", "")
             self.db = self._open(path)
+        except OSError as exc:  # unreadable (another user's file): say so, move nothing
+            raise StoreError(f"Cannot read the embedding cache {path}: {exc}") from exc
         except (StoreError, sqlite3.DatabaseError) as exc:
             if isinstance(exc, sqlite3.OperationalError):  # locked, busy, I/O: not damage; never move a live file
                 raise StoreError(f"Cannot open the embedding cache {path}: {exc}") from exc
             # Only a cache: what it held is embedded again when needed. Kept aside for a look, not deleted.
-            aside = path.with_name(f"{self.FILE}.damaged-{int(time.time())}")
+            aside = path.with_name(f"{self.FILE}.damaged-{int(time.time())}-{os.getpid()}-{threading.get_ident()}")
             log.warning("%s is damaged (%s): moved to %s and started empty; vectors are embedded again as needed",
                         path, exc, aside.name)
             for suffix in ("", "-wal", "-shm"):

@@ -120,3 +120,43 @@ def test_the_app_rebuilds_a_garbage_chroma_folder_answers_and_readyz_says_so(ind
         app.state.assistant.vector_check = VectorCheck(checked=10, missing=4, repaired=0, error="disk read-only")
         ready = client.get("/readyz").json()
         assert ready["status"] == "degraded" and "vektor" in ready["detail"]
+
+
+def test_a_database_with_an_interrupted_write_beside_it_is_not_called_cut_off(tmp_path):
+    """A -journal (or -wal) file beside it: SQLite rolls the write back itself; the header's page count
+    may already claim the pages the interrupted write was adding."""
+    import sqlite3
+
+    import pytest as _pytest
+
+    from assistant.catalog_sqlite import check_sqlite_file
+    from assistant.errors import StoreError
+
+    path = tmp_path / "db.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (x)")
+        db.executemany("INSERT INTO t VALUES (?)", [("x" * 500,) for _ in range(200)])
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # the header still counts the pages of the whole file
+    with _pytest.raises(StoreError, match="cut off"):
+        check_sqlite_file(path, "a test", "")
+    (tmp_path / "db.sqlite-journal").write_bytes(b"")
+    check_sqlite_file(path, "a test", "")  # no error: SQLite's own rollback decides
+
+
+def test_a_locked_chroma_database_is_no_damage(tmp_path):
+    import sqlite3
+
+    from assistant.chroma_folder import CHROMA_FILE, chroma_damage
+
+    folder = tmp_path / "chroma"
+    folder.mkdir()
+    with sqlite3.connect(folder / CHROMA_FILE) as db:
+        db.execute("CREATE TABLE t (x)")
+    holder = sqlite3.connect(folder / CHROMA_FILE, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert chroma_damage(folder, RuntimeError("the open failed")) is None
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
