@@ -39,7 +39,7 @@ from assistant.web.middleware import WEBHOOK_MAX_BYTES
 from assistant.webhooks import SIGNATURE_HEADER, Signature, push_matches
 
 log = logging.getLogger("web.admin")
-WEBHOOK_CONCURRENT = 2  # webhook bodies read at once; GitHub retries a delivery refused with 429
+WEBHOOK_CONCURRENT = 2  # webhook bodies read at once (GitHub does not redeliver a refused delivery by itself)
 
 
 def _job_reply(request: Request, job: Any, created: bool) -> JSONResponse:
