@@ -20,6 +20,9 @@ _ADMONITION = re.compile(r'^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?)[ \t]+(?P<kind>[\
 _TAB = re.compile(r'^(?P<indent>[ \t]*)===[!+]?[ \t]+"(?P<title>[^"\n]*)"[ \t]*$')
 _HEADING_ATTRS = re.compile(r"^(?P<heading>#{1,6}[ \t].*?)[ \t]*\{:?(?P<attrs>[^{}\n]*)\}[ \t]*$")
 _ATTR_ID = re.compile(r"(?:^|\s)#([\w-]+)")
+_SETEXT = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")  # the underline of a setext heading
+_TITLE_ATTRS = re.compile(r"^(?P<title>.*?)[ \t]*\{:?(?P<attrs>[^{}\n]*)\}[ \t]*$")
+_NOT_A_TITLE = re.compile(r"^[ \t]*(?:#|>|\||[-*+][ \t]|\d{1,9}[.)][ \t]|$)")
 _TOC_MARKER = re.compile(r"^[ \t]*\[TOC\][ \t]*$")
 
 
@@ -48,8 +51,23 @@ def flatten_blocks(text: str) -> tuple[str, dict[int, str]]:
                 if explicit:
                     ids[heading] = explicit.group(1)
             heading += 1 if re.match(r"#{1,6}(?:[ \t]|$)", line) else 0
+        elif _SETEXT.match(line) and out and _setext_title(out[-1]):
+            # "Title { #id }" over "====": a heading too, numbered in page order like the "#" ones
+            attrs = _TITLE_ATTRS.match(out[-1])
+            if attrs:
+                out[-1] = attrs.group("title")
+                explicit = _ATTR_ID.search(attrs.group("attrs"))
+                if explicit:
+                    ids[heading] = explicit.group(1)
+            heading += 1
         out.append(line)
     return "\n".join(out), ids
+
+
+def _setext_title(line: str) -> bool:
+    """Whether a line followed by "===" or "---" is a setext heading's title (a paragraph line), not a
+    blank line, a heading, a quote, a table row or a list item (then "---" is a rule)."""
+    return _NOT_A_TITLE.match(line) is None and not line.startswith("    ")
 
 
 def _flatten(lines: list[str]) -> list[str]:

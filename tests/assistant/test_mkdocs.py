@@ -52,3 +52,12 @@ def test_toc_slugs_are_ascii_by_default_and_unique_with_underscores():
 def test_an_admonition_body_is_dedented_under_a_bold_title():
     text, _ = flatten_blocks('!!! warning "Pas på"\n    Tekst.\n\nEfter.\n')
     assert text.split() == ["**Pas", "på**", "Tekst.", "Efter."]
+
+
+def test_an_explicit_id_belongs_to_its_own_heading_after_a_setext_heading():
+    from assistant.mkdocs_markdown import flatten_blocks
+
+    text = "Overblik\n========\n\nTekst.\n\n## Opsætning { #setup }\n\nMere.\n\nAndet { #andet }\n------\n\n- punkt\n---\n"
+    flattened, ids = flatten_blocks(text)
+    assert ids == {1: "setup", 2: "andet"}  # 0 is "Overblik", the setext heading before them
+    assert "## Opsætning\n" in flattened and "Andet\n------" in flattened
