@@ -66,6 +66,7 @@ class TrainedReader:
         self.shipped = shipped
         self.key = f"reader-{weights.digest(shipped)}@{settings.embedding_backend}"
         self._embedder: Embedder | None = None
+        self._count: Callable[[str], int] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -76,6 +77,7 @@ class TrainedReader:
                 self._embedder = get_embedder(str(folder), self.settings.embedding_batch_size,
                                               self.settings.embedding_backend, self.settings.cache_dir,
                                               self.settings.model_cache_dir)
+                self._count = load_token_counter(str(folder))
         return self._embedder
 
     def question_vector(self, question: str) -> np.ndarray:
@@ -85,12 +87,13 @@ class TrainedReader:
         """One vector a sentence; a sentence longer than the model's input is read in pieces that fit
         (the mean of their vectors), never cut off."""
         embedder = self.embedder
-        count = load_token_counter(str(weights.model_folder(model_cache_folder(self.settings.model_cache_dir),
-                                                            self.shipped)))
-        vectors = embedder.embed_passages([s for s in sentences if count(s) <= embedder.max_tokens])
+        count = self._count
+        assert count is not None  # set with the embedder
+        fits = [count(s) <= embedder.max_tokens for s in sentences]  # each sentence counted once
+        vectors = embedder.embed_passages([s for s, fit in zip(sentences, fits, strict=True) if fit])
         out, fitting = [], iter(vectors)
-        for sentence in sentences:
-            if count(sentence) <= embedder.max_tokens:
+        for sentence, fit in zip(sentences, fits, strict=True):
+            if fit:
                 out.append(next(fitting))
             else:
                 pieces = embedder.embed_passages(fitting_pieces(sentence, count, embedder.max_tokens))
