@@ -69,35 +69,25 @@ def question_only_classifier():  # type: ignore[no-untyped-def]
     return model
 
 
-def first_and_ceiling(assistant: Assistant, questions: list[Question]) -> tuple[float, float, int]:
-    """(lead holds a fact, share of facts some candidate holds, questions counted)."""
-    hits, ceiling, counted = [], [], 0
+def reader_figures(assistant: Assistant, questions: list[Question]) -> tuple[float, float, int, float]:
+    """(lead holds a fact, share of facts some candidate holds, questions counted for the first, AUC of
+    the best sentence's score on the Danish standalone questions), one retrieval per question."""
+    hits, ceiling, answerable, unanswerable = [], [], [], []
     for q in questions:
+        found = assistant.retrieve(q.question, q.history)
+        if found.passages and q.lang == "da" and not q.history:
+            seen = signals(found.judged, found.evidence, found.passages, found.query.language, found.score,
+                           assistant.settings)
+            (answerable if q.answerable else unanswerable).append(seen.sentence)
         if not q.answerable or not q.facts:
             continue
-        found = assistant.retrieve(q.question, q.history)
         cands = candidates(found.evidence, found.passages, found.score, assistant.settings) if found.passages else []
-        plain = _plain(" ".join(c.sentence for c in cands))
-        ceiling.append(facts_in(q.facts, plain) or 0.0)
+        ceiling.append(facts_in(q.facts, _plain(" ".join(c.sentence for c in cands))) or 0.0)
         holding = [c for c in cands if facts_in(q.facts, _plain(c.sentence))]
         if holding:
-            counted += 1
             hits.append(max(cands, key=lambda c: c.score) in holding)
-    return sum(hits) / max(1, len(hits)), sum(ceiling) / max(1, len(ceiling)), counted
-
-
-def best_scores(assistant: Assistant, questions: list[Question]) -> tuple[list[float], list[float]]:
-    answerable, unanswerable = [], []
-    for q in questions:
-        if q.lang != "da" or q.history:
-            continue
-        found = assistant.retrieve(q.question, q.history)
-        if not found.passages:
-            continue
-        seen = signals(found.judged, found.evidence, found.passages, found.query.language, found.score,
-                       assistant.settings)
-        (answerable if q.answerable else unanswerable).append(seen.sentence)
-    return answerable, unanswerable
+    return (sum(hits) / max(1, len(hits)), sum(ceiling) / max(1, len(ceiling)), len(hits),
+            auc(answerable, unanswerable))
 
 
 def variants(readers: dict[str, Assistant]) -> list[tuple[str, Assistant, tuple]]:
@@ -131,13 +121,12 @@ def main(argv: list[str] | None = None) -> int:
             for name, assistant, checks in variants(readers):
                 abstain.CHECKS = checks
                 m = metrics(evaluate(questions, assistant, {})["assistant"])
-                first, ceiling, counted = first_and_ceiling(assistant, questions)
-                good, bad = best_scores(assistant, questions)
+                first, ceiling, counted, sentence_auc = reader_figures(assistant, questions)
                 cells = [site, set_name, name, f"{int(m['n'])}+{len(questions) - int(m['n'])}",
                          f"{first:.2f} ({counted})", f"{m.get('answer fact recall', 0):.2f}", f"{ceiling:.2f}",
                          f"{m.get('facts on pages', 0):.2f}", f"{m.get('abstain recall', 0):.2f}",
                          f"{m.get('wrong abstain rate', 0):.2f}", f"{m.get('median words', 0):.0f}",
-                         f"{m.get('markup', 0):.2f}", f"{m.get('stable', 0):.2f}", f"{auc(good, bad):.2f}",
+                         f"{m.get('markup', 0):.2f}", f"{m.get('stable', 0):.2f}", f"{sentence_auc:.2f}",
                          f"{words_auc:.2f}"]
                 lines.append("| " + " | ".join(cells) + " |")
                 print(lines[-1], flush=True)
