@@ -277,13 +277,13 @@ def _first_over(lo: int, hi: int, limit: int, counter: _Counter, text_of: Callab
     tokens = counter.upto(text_of(k), limit)
     if tokens > limit:
         while k >= lo and tokens > limit:
-            tokens -= counter.added(unit_of(k))
+            tokens -= counter.added(unit_of(k), limit)
             k -= 1
         if k < lo:
             return lo
     else:
-        while k + 1 < hi and tokens + counter.added(unit_of(k + 1)) <= limit:
-            tokens += counter.added(unit_of(k + 1))
+        while k + 1 < hi and tokens + counter.added(unit_of(k + 1), limit) <= limit:
+            tokens += counter.added(unit_of(k + 1), limit)
             k += 1
     if k == start or not counter.over(text_of(k), limit):
         return k + 1
@@ -322,9 +322,10 @@ class _Counter:
         """Whether a part already counted is over `limit` alone (so is any text holding it), without counting."""
         return any(self._memo.get(part, 0) > limit for part in parts)
 
-    def added(self, unit: str) -> int:
-        """What a unit adds to a piece it joins (a blank line adds nothing)."""
-        return self(unit) - self.join if unit.strip() else 0
+    def added(self, unit: str, limit: int) -> int:
+        """What a unit adds to a piece it joins (a blank line adds nothing); past `limit`, perhaps only
+        what its head adds (enough to know that the piece is over: a 5 MB unit is not counted whole)."""
+        return self.upto(unit, limit) - self.join if unit.strip() else 0
 
     def over(self, text: str, limit: int) -> bool:
         return self.upto(text, limit) > limit

@@ -17,10 +17,11 @@ CODE_FENCE = "```"  # the line before and after a code block in a chunk's text
 LIST_ITEM = re.compile(r"^(?:[-*+•]|\d{1,2}[.)])\s+")  # "- ", "* ", "1. ", "2) "
 
 # After . ! ? and before a capital or digit, but not after a list number ("1. Hackaton") or an
-# abbreviation ("kl. 10:00", "nr. 5", "(min. 80 %", "f.eks. Aarhus").
-_SENTENCE = re.compile(r"(?<!^\d\.)(?<!^\d\d\.)(?<!\b[Kk]l\.)(?<!\b[Cc]a\.)(?<!\b[Nn]r\.)(?<!\b[Pp]kt\.)"
+# abbreviation ("kl. 10:00", "nr. 5", "(min. 80 %", "f.eks. Aarhus"). The cheap test comes first: at
+# most places in a line there is no . ! ? and the rest is never tried (a 5 MB line splits in 0.1 s).
+_SENTENCE = re.compile(r"(?<=[.!?])(?<!^\d\.)(?<!^\d\d\.)(?<!\b[Kk]l\.)(?<!\b[Cc]a\.)(?<!\b[Nn]r\.)(?<!\b[Pp]kt\.)"
                        r"(?<!\bmin\.)(?<!\bmaks\.)(?<!\bevt\.)(?<!\binkl\.)(?<!\bjf\.)(?<!\bf\.eks\.)(?<!\bbl\.a\.)"
-                       r"(?<=[.!?])\s+(?=[\"'(\[]?[A-ZÆØÅ0-9])")
+                       r"\s+(?=[\"'(\[]?[A-ZÆØÅ0-9])")
 
 
 def split_code(text: str) -> tuple[list[str], list[str]]:
