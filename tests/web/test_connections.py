@@ -15,6 +15,12 @@ from assistant.web import connections
 
 
 async def hello(scope, receive, send):  # type: ignore[no-untyped-def]
+    if scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+        return
     if scope["type"] != "http":
         return
     while (await receive()).get("more_body"):
@@ -69,6 +75,22 @@ def test_a_body_that_stops_arriving_is_closed(server):
 def test_a_whole_request_is_answered_and_the_next_one_must_come_in_time(server):
     received = closed_by_server(server, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # kept alive, then closed
     assert received.startswith(b"HTTP/1.1 200") and received.endswith(b"ok")
+
+
+def test_a_websocket_is_not_closed_by_the_header_timer(server):
+    """The timer armed for the request's headers was left running when uvicorn handed the connection
+    to its WebSocket protocol: an open WebSocket was closed HEADER_TIMEOUT_S later."""
+    with socket.create_connection(server) as client:
+        client.settimeout(10)
+        client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                       b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += client.recv(4096)
+        assert received.startswith(b"HTTP/1.1 101")
+        client.settimeout(5 * connections.HEADER_TIMEOUT_S)  # the header timer would have fired by then
+        with pytest.raises(TimeoutError):
+            assert client.recv(4096) != b"", "closed by the server"
 
 
 def test_the_app_is_served_with_a_concurrency_limit_and_keep_alive():

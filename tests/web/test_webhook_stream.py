@@ -102,3 +102,19 @@ def test_more_webhook_bodies_at_once_than_the_cap_are_refused_at_once(monkeypatc
 
     refused, first = asyncio.run(scenario())
     assert refused == 429 and first == [413] * concurrent
+
+
+def test_a_body_that_trickles_in_is_refused_after_the_deadline_and_frees_its_slot(monkeypatch):
+    """Two clients sending a byte now and then held both slots for as long as they liked."""
+    monkeypatch.setattr(admin, "WEBHOOK_READ_S", 0.2)
+    monkeypatch.setattr(admin, "WEBHOOK_MAX_BYTES", 8 * 1024)
+
+    async def scenario() -> tuple[list[int], int]:
+        app = make_app()
+        slow = [Body(hold=True) for _ in range(admin.WEBHOOK_CONCURRENT)]  # never released
+        refused = await asyncio.gather(*(post(app, b, SIGNED) for b in slow))
+        return list(refused), await post(app, Body(), SIGNED)
+
+    slow, after = asyncio.run(scenario())
+    assert slow == [408] * admin.WEBHOOK_CONCURRENT
+    assert after == 413  # read (to its limit) in a slot the slow ones gave back

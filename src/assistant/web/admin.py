@@ -15,6 +15,7 @@ import json
 import logging
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,6 +41,7 @@ from assistant.webhooks import SIGNATURE_HEADER, Signature, push_matches
 
 log = logging.getLogger("web.admin")
 WEBHOOK_CONCURRENT = 2  # webhook bodies read at once (GitHub does not redeliver a refused delivery by itself)
+WEBHOOK_READ_S = 10.0  # to send a whole body: GitHub gives up on a delivery after 10 s, a trickle holds a slot
 
 
 def _job_reply(request: Request, job: Any, created: bool) -> JSONResponse:
@@ -82,11 +84,17 @@ def build_admin_router() -> APIRouter:
         slots[0] += 1  # on the event loop: no other request runs between the check and this
         try:
             signature = Signature(settings.webhook_secret)
-            async for piece in request.stream():  # BodyLimit checked Content-Length only: counted here
-                signature.update(piece)
-                if signature.size > WEBHOOK_MAX_BYTES:
-                    raise HTTPException(413, texts.TOO_LARGE.format(size=_size(WEBHOOK_MAX_BYTES)),
-                                        headers={"Connection": "close"})
+            with anyio.move_on_after(WEBHOOK_READ_S) as deadline:
+                async for piece in request.stream():  # BodyLimit checked Content-Length only: counted here
+                    signature.update(piece)
+                    if signature.size > WEBHOOK_MAX_BYTES:
+                        raise HTTPException(413, texts.TOO_LARGE.format(size=_size(WEBHOOK_MAX_BYTES)),
+                                            headers={"Connection": "close"})
+            if deadline.cancelled_caught:
+                log.warning("webhook refused: %s sent %d bytes in %g s", client_of(request), signature.size,
+                            WEBHOOK_READ_S)
+                raise HTTPException(408, texts.WEBHOOK_SLOW.format(seconds=f"{WEBHOOK_READ_S:g}"),
+                                    headers={"Connection": "close"})
         finally:
             slots[0] -= 1
         if not signature.matches(header):

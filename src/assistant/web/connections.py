@@ -44,6 +44,10 @@ class ReadTimeouts(HttpToolsProtocol):
             else:
                 self._disarm()
 
+    def handle_websocket_upgrade(self) -> None:
+        self._disarm()  # the WebSocket protocol takes the connection over, with its own ping timeout
+        super().handle_websocket_upgrade()
+
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing():

@@ -109,6 +109,7 @@ WRONG_TOKEN = "Manglende eller forkert adgangsnøgle (Authorization: Bearer …,
 NO_CSRF = "Forespørgslen mangler sidens CSRF-nøgle (X-CSRF-Token): genindlæs administrationssiden."
 TOKEN_IN_URL = "Adgangsnøglen sendes ikke i adressen: skriv den her."
 LOGIN_REFUSED = "Forkert adgangsnøgle."
+WEBHOOK_SLOW = "Webhook-leveringen blev ikke sendt færdig inden for {seconds} sekunder."
 WEBHOOK_BUSY = "Der læses allerede andre webhook-leveringer: prøv igen om 10 sekunder."
 TOO_MANY_GUESSES = "For mange forkerte adgangsnøgler fra denne adresse. Prøv igen om {retry} sekunder."
 PLAIN_HTTP = ("Siden er åbnet med http://{host}: her gemmer browseren ikke sessionscookien (den er Secure og "
