@@ -36,8 +36,8 @@ def ensure_index(settings: Settings) -> None:
     import sqlite3
     import time
 
-    from assistant.catalog import open_catalog
     from assistant.errors import IngestLockedError, SourceError, StoreError, is_disk_full
+    from assistant.index.factory import open_catalog
     from ingest.pipeline import reingest, stale_app_addresses
 
     try:
@@ -88,8 +88,8 @@ def built_with(settings: Settings, updates: dict | None = None) -> Settings | No
     says why). `updates`: what the command line set on top of the environment."""
     import sqlite3
 
-    from assistant.catalog import open_catalog
     from assistant.errors import AssistantError
+    from assistant.index.factory import open_catalog
     from assistant.settings import Settings
 
     try:
@@ -115,7 +115,7 @@ def reembed_while_serving(app: FastAPI, settings: Settings) -> threading.Thread:
     """Re-embed the index with `settings` in a thread while `app` serves it as it was built; the app
     switches to the new index the moment it is committed, before the old vectors are deleted."""
     from assistant.errors import IngestLockedError
-    from assistant.service import Assistant
+    from assistant.serve.service import Assistant
     from ingest.pipeline import reingest
 
     def switch(version: int) -> None:
@@ -157,7 +157,7 @@ def log_report(report: IngestReport) -> None:
 
 def served_sites(settings: Settings) -> list[tuple[str, Path, str]]:
     """(path, folder, name) of the sources the app serves itself (site_url = "/guide/")."""
-    from assistant.sources import is_app_path
+    from assistant.sites.sources import is_app_path
     from ingest.source_set import sources_of_index
 
     try:
@@ -179,11 +179,11 @@ def create_app(settings: Settings, feedback_db: Path | None = None) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse
 
-    from assistant.feedback import FeedbackStore
-    from assistant.jobs import IngestJobs, Poller
-    from assistant.llms_txt import build_llms_router
     from assistant.mcp.http import mount_mcp
-    from assistant.service import Assistant
+    from assistant.serve.feedback import FeedbackStore
+    from assistant.serve.jobs import IngestJobs, Poller
+    from assistant.serve.service import Assistant
+    from assistant.serve.webhooks import RecentDeliveries
     from assistant.web import texts
     from assistant.web.admin import AdminHeaders, build_admin_router
     from assistant.web.api import build_router
@@ -191,9 +191,9 @@ def create_app(settings: Settings, feedback_db: Path | None = None) -> FastAPI:
     from assistant.web.chat import CSS, build_chat, theme
     from assistant.web.failures import failure, install_error_handlers
     from assistant.web.guide import build_guide_router
+    from assistant.web.llms_txt import build_llms_router
     from assistant.web.middleware import add_middleware, allowed_origins
     from assistant.web.widget import build_widget_router
-    from assistant.webhooks import RecentDeliveries
     from ingest.pipeline import reingest
     from ingest.source_set import sources_of_index
 

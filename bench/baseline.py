@@ -28,11 +28,11 @@ go_offline()
 
 T = TypeVar("T")
 
-from assistant.embed import prompts, resolve_model  # noqa: E402
+from assistant.embed.embedder import prompts, resolve_model  # noqa: E402
 from assistant.eval import Question, load_questions, metrics, ranks  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
+from assistant.serve.service import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.sources import SourceSpec  # noqa: E402
+from assistant.sites.sources import SourceSpec  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 
 

@@ -39,9 +39,9 @@ go_offline()
 from assistant.answer.abstain import Signals, judge, signals  # noqa: E402
 from assistant.answer.extractive import ExtractiveAnswerer  # noqa: E402
 from assistant.eval import Question, answer_words, fact_recall, load_questions  # noqa: E402
-from assistant.service import Assistant, Retrieval  # noqa: E402
+from assistant.serve.service import Assistant, Retrieval  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.sources import SourceSpec  # noqa: E402
+from assistant.sites.sources import SourceSpec  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 
 SITES = ("os2produktmodning", "os2borgerpc-docs")

@@ -35,12 +35,12 @@ from bench import SHARED
 
 go_offline()
 
-from assistant.embed import BACKENDS, Embedder, embedding_key, load_token_counter  # noqa: E402
-from assistant.embed import make_embedder as new_embedder  # noqa: E402
-from assistant.embedding_cache import EmbeddingCache  # noqa: E402
+from assistant.embed.embedder import BACKENDS, Embedder, embedding_key, load_token_counter  # noqa: E402
+from assistant.embed.embedder import make_embedder as new_embedder  # noqa: E402
 from assistant.eval import Question, load_questions, metrics  # noqa: E402
+from assistant.index.embedding_cache import EmbeddingCache  # noqa: E402
 from assistant.models import Chunk  # noqa: E402
-from assistant.retrieve import Retriever  # noqa: E402
+from assistant.retrieve.retriever import Retriever  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from ingest.chunk import ChunkSizes, chunk_page  # noqa: E402
 from ingest.site import scan_site  # noqa: E402
@@ -106,9 +106,9 @@ def measure_query(rows: dict[str, Row], embedders: dict[str, Embedder], question
 def evaluate_backend(row: Row, embedder: Embedder, base: Settings, shared: Path, work: Path,
                      known: dict[str, np.ndarray]) -> None:
     from assistant.eval import evaluate
-    from assistant.service import Assistant
-    from assistant.sources import SourceSpec
-    from assistant.store import collection_name, open_store
+    from assistant.index.store import collection_name, open_store
+    from assistant.serve.service import Assistant
+    from assistant.sites.sources import SourceSpec
     from ingest.pipeline import ingest
 
     embedder.use_threads(base.query_threads)

@@ -27,7 +27,7 @@ def dense_baseline(settings: Settings, collection: str) -> Search:
     """The plain langchain + Chroma retriever over the same model and store."""
     from langchain_chroma import Chroma
 
-    from assistant.store import chroma_client
+    from assistant.index.store import chroma_client
     from bench.baseline import langchain_embeddings
 
     client, _ = chroma_client(settings)
@@ -78,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.questions) != len(args.source):
         parser.error("give one --source per --questions file")
 
-    from assistant.catalog import open_catalog
-    from assistant.service import Assistant
-    from assistant.sources import SourceSpec
-    from assistant.store import collection_name
+    from assistant.index.factory import open_catalog
+    from assistant.index.store import collection_name
+    from assistant.serve.service import Assistant
+    from assistant.sites.sources import SourceSpec
     from ingest.pipeline import ingest
 
     combined: dict[str, list[tuple[Question, Result]]] = {}

@@ -20,7 +20,7 @@ from bench import SHARED, ingest_line
 go_offline()
 
 from assistant.settings import Settings  # noqa: E402
-from assistant.sources import SourceSpec  # noqa: E402
+from assistant.sites.sources import SourceSpec  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 
 
@@ -38,7 +38,7 @@ def main() -> int:
     args = parser.parse_args()
     current = args.shared / "corpus" / "os2produktmodning"
     old = args.shared / "corpus" / "os2produktmodning-2026-02-15"
-    from assistant.embed import get_embedder
+    from assistant.embed.embedder import get_embedder
 
     settings = Settings()
     # model load (and a first ONNX export) is not ingest time

@@ -31,12 +31,12 @@ from bench import SHARED
 
 go_offline()
 
-from assistant.embed import get_embedder  # noqa: E402
+from assistant.embed.embedder import get_embedder  # noqa: E402
 from assistant.eval import Question, Result, evaluate, load_questions, metrics, ranks  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
+from assistant.index.store import collection_name  # noqa: E402
+from assistant.serve.service import Assistant  # noqa: E402
 from assistant.settings import BUNDLED_MODEL, DEFAULT_MODEL, Settings  # noqa: E402
-from assistant.sources import SourceSpec  # noqa: E402
-from assistant.store import collection_name  # noqa: E402
+from assistant.sites.sources import SourceSpec  # noqa: E402
 from bench.baseline import LangchainPipeline  # noqa: E402
 from bench.embed import site_chunks  # noqa: E402
 from bench.eval import dense_baseline  # noqa: E402

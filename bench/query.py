@@ -23,9 +23,9 @@ from bench import SHARED
 go_offline()
 
 from assistant.models import turns_from  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
+from assistant.serve.service import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.sources import SourceSpec  # noqa: E402
+from assistant.sites.sources import SourceSpec  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 
 

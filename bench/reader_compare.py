@@ -33,9 +33,9 @@ from assistant.answer import abstain  # noqa: E402
 from assistant.answer.abstain import signals  # noqa: E402
 from assistant.answer.extractive import candidates  # noqa: E402
 from assistant.eval import Question, _plain, evaluate, facts_in, load_questions, metrics  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
+from assistant.serve.service import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.sources import SourceSpec  # noqa: E402
+from assistant.sites.sources import SourceSpec  # noqa: E402
 from bench.train_reader import auc  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 

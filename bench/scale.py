@@ -45,13 +45,14 @@ from bench import SHARED, ingest_line
 
 go_offline()
 
-from assistant.catalog_sqlite import SqliteCatalog  # noqa: E402
-from assistant.embed import get_embedder  # noqa: E402
+from assistant.embed import embedder  # noqa: E402
+from assistant.embed.embedder import get_embedder  # noqa: E402
 from assistant.eval import Question, load_questions  # noqa: E402
+from assistant.index.catalog_sqlite import SqliteCatalog  # noqa: E402
 from assistant.models import sha1  # noqa: E402
-from assistant.service import Assistant  # noqa: E402
+from assistant.serve.service import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from assistant.sources import SourceSpec  # noqa: E402
+from assistant.sites.sources import SourceSpec  # noqa: E402
 from bench.query import percentile, rss_mb  # noqa: E402
 from bench.synth import generate, mutate  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
@@ -62,11 +63,11 @@ SOURCE = "synth"
 STAGES = (
     ("scan + parse", "ingest/site.py", "scan_site"),
     ("chunk", "ingest/chunk.py", "chunk_page"),
-    ("embed (model)", "assistant/embed.py", "embed"),
-    ("embedding cache", "assistant/embedding_cache.py", "put_many"),
-    ("open Chroma", "assistant/store.py", "open_store"),
-    ("Chroma upsert", "assistant/store.py", "add"),
-    ("catalog commit", "assistant/catalog_sqlite.py", "commit"),
+    ("embed (model)", "assistant/embed/embedder.py", "embed"),
+    ("embedding cache", "assistant/index/embedding_cache.py", "put_many"),
+    ("open Chroma", "assistant/index/store.py", "open_store"),
+    ("Chroma upsert", "assistant/index/store.py", "add"),
+    ("catalog commit", "assistant/index/catalog_sqlite.py", "commit"),
     ("delete stale vectors", "ingest/pipeline.py", "_delete_stale"),
 )
 
@@ -101,10 +102,8 @@ class FakeVectors:
 
 
 def use_fake_vectors(settings: Settings) -> None:
-    import assistant.embed
-
     key = (settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend)
-    assistant.embed._EMBEDDERS[key] = FakeVectors()
+    embedder._EMBEDDERS[key] = FakeVectors()
 
 
 def load_model(settings: Settings) -> None:

@@ -34,7 +34,7 @@ from bench import SHARED
 
 go_offline()
 
-from assistant.language import detect_language  # noqa: E402
+from assistant.retrieve.language import detect_language  # noqa: E402
 from ingest.site import scan_site  # noqa: E402
 
 SOURCES = ("os2produktmodning", "os2borgerpc-docs")

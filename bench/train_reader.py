@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from assistant import e5_bundle
+    from assistant.embed import e5_bundle
 
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.errors import SourceError
-    from assistant.sources import load_sources, spec_from_argument
+    from assistant.sites.sources import load_sources, spec_from_argument
     from ingest.pipeline import ingest
 
     if args.source and (args.add_source or args.remove_source or args.sources):
@@ -100,7 +100,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def list_chunks(settings: Settings) -> int:
-    from assistant.catalog import open_catalog
+    from assistant.index.factory import open_catalog
 
     catalog = open_catalog(settings, must_exist=True)
     for _, chunk in catalog.chunks():

@@ -1,5 +1,5 @@
 """Markdown file → Page: heading structure and the text a reader is quoted (decoding, front matter and
-Liquid removal come first, from assistant/markdown_file.py).
+Liquid removal come first, from assistant/sites/markdown_file.py).
 
 Reads a file the way Jekyll + kramdown (GFM input) see it and returns plain-text sections under
 their headings with kramdown's heading ids: text a reader can be quoted, not markdown. A table row
@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from assistant.jekyll import kramdown_anchor
-from assistant.markdown_file import (
+from assistant.models import Heading, Section
+from assistant.sites.jekyll import kramdown_anchor
+from assistant.sites.markdown_file import (
     LIQUID_MARK,
     decode_markdown,
     split_front_matter,
@@ -29,7 +30,6 @@ from assistant.markdown_file import (
     strip_liquid,
     unclosed_liquid_at,
 )
-from assistant.models import Heading, Section
 from assistant.text import CODE_FENCE
 from ingest.furniture import ATTRIBUTE_LIST, EDITOR_NOTE, is_caption, is_figure_label, is_link_line, is_placeholder
 from ingest.html_text import html_to_text

@@ -32,15 +32,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from assistant.catalog import PageCatalog, PageChange, PageRecord, open_catalog, writer_lock
-from assistant.embed import Embedder, embedding_key, get_embedder, load_token_counter
-from assistant.embedding_cache import EmbeddingCache
+from assistant.embed.embedder import Embedder, embedding_key, get_embedder, load_token_counter
 from assistant.errors import EmbeddingError, SourceError
+from assistant.index.catalog import PageCatalog, PageChange, PageRecord
+from assistant.index.embedding_cache import EmbeddingCache
+from assistant.index.factory import open_catalog, writer_lock
+from assistant.index.store import ChromaStore, check_vectors, collection_name, open_store
 from assistant.models import Chunk
 from assistant.read import make_reader
 from assistant.settings import Settings
-from assistant.sources import SourceSpec, github_pages_url, is_app_path
-from assistant.store import ChromaStore, check_vectors, collection_name, open_store
+from assistant.sites.sources import SourceSpec, github_pages_url, is_app_path, load_sources
 from assistant.text import in_context, sentence_hash
 from assistant.text import sentences as sentences_of
 from ingest.chunk import ChunkSizes, chunk_page
@@ -97,8 +98,6 @@ def reingest(settings: Settings, progress: bool = False, full: bool = False,
 
 def ingest_sources_file(settings: Settings, progress: bool = False, full: bool = False) -> IngestReport:
     """Every source of the sources file, which becomes the index's list of sources (`--sources FILE`)."""
-    from assistant.sources import load_sources
-
     return ingest(settings, load_sources(settings.sources_file), prune_unlisted=True, progress=progress, full=full)
 
 

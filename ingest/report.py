@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 
-from assistant.store import VectorCheck
+from assistant.index.store import VectorCheck
 from ingest.source_set import SourceChanges
 
 

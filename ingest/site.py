@@ -1,5 +1,5 @@
 """Read one source folder into Pages: only what the site publishes (Jekyll or MkDocs, as
-assistant/site_reader.py tells), at its published URL; every file not published is counted by reason
+assistant/sites/site_reader.py tells), at its published URL; every file not published is counted by reason
 in a notice of the report.
 
 Bad files (binary, undecodable, too large, unreadable symlinks, FIFOs and devices) are skipped with
@@ -23,13 +23,15 @@ import ftfy
 import markdown_it
 import yaml
 
-from assistant import jekyll, jekyll_config, markdown_file, mkdocs, models, safe_yaml, site_reader
+from assistant import models
 from assistant import text as reader_text
 from assistant.errors import SourceError
-from assistant.markdown_file import MAX_FILE_BYTES, ParseError, markdown_files
 from assistant.models import Page, sha1
-from assistant.site_reader import SiteReader, Skipped, open_site, settings_digest
-from assistant.source_files import SourceFileError, read_source_file
+from assistant.sites import factory, jekyll, jekyll_config, markdown_file, mkdocs, safe_yaml, site_reader
+from assistant.sites.factory import open_site
+from assistant.sites.markdown_file import MAX_FILE_BYTES, ParseError, markdown_files
+from assistant.sites.site_reader import SiteReader, Skipped, settings_digest
+from assistant.sites.source_files import SourceFileError, read_source_file
 from ingest import html_text, parse
 from ingest.parse import parse_markdown_file
 
@@ -62,7 +64,7 @@ def _reader_version() -> bytes:
     # What a page's text depends on: these modules, and the reader text's contract (assistant/text.py),
     # whose sentences are embedded at ingest.
     digest.update(Path(__file__).read_bytes())
-    for module in (parse, html_text, jekyll, jekyll_config, mkdocs, site_reader, safe_yaml, markdown_file, models,
+    for module in (parse, html_text, jekyll, jekyll_config, mkdocs, site_reader, factory, safe_yaml, markdown_file, models,
                    reader_text):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.digest()

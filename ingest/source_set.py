@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.errors import SourceError
-from assistant.sources import RECORDED, SourceSpec, load_sources
+from assistant.index.factory import open_catalog
+from assistant.sites.sources import RECORDED, SourceSpec, load_sources
 
 if TYPE_CHECKING:
-    from assistant.catalog import PageCatalog
+    from assistant.index.catalog import PageCatalog
     from assistant.settings import Settings
 
 
@@ -34,8 +35,6 @@ class SourcePlan:
 
 def sources_of_index(settings: Settings) -> SourcePlan:
     """index_sources of the settings' index (opened and closed here)."""
-    from assistant.catalog import open_catalog
-
     catalog = open_catalog(settings)
     try:
         return index_sources(catalog, Path(settings.sources_file), settings.index_dir)

@@ -6,8 +6,8 @@ shipped with the assistant), with a notice saying so. A source that cannot be re
 SourceError naming it; the pipeline reports it, keeps its pages, and goes on with the rest.
 Git only ever gets a checked URL (https, ssh or a local path; never one that git could read as an
 option, nor a transport that runs commands such as `ext::`) and a checked branch name, after `--`.
-Every file the ingest reads from a source goes through assistant/source_files.py; what a source is
-(sources.toml, the checks on its fields) is assistant/sources.py.
+Every file the ingest reads from a source goes through assistant/sites/source_files.py; what a source is
+(sources.toml, the checks on its fields) is assistant/sites/sources.py.
 It does not decide which sources an ingest reads (ingest/source_set.py does).
 """
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import SourceError
-from assistant.sources import RECORDED, SourceSpec, clone_folder, git_source_problem
+from assistant.sites.sources import RECORDED, SourceSpec, clone_folder, git_source_problem
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _build(index_dir: Path, source: Path, name: str, cache: Path | None):  # type: ignore[no-untyped-def]
     from assistant.settings import Settings
-    from assistant.sources import SourceSpec
+    from assistant.sites.sources import SourceSpec
     from ingest.pipeline import ingest
 
     settings = Settings(index_dir=index_dir, cache_dir=index_dir.parent / "cache", embedding_cache_dir=cache)

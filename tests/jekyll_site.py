@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from assistant.jekyll import load_site_config, output_file
+from assistant.sites.jekyll import load_site_config, output_file
 
 
 def build_site(root: Path, work: Path) -> Path:

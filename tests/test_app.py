@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from assistant.catalog import open_catalog
-from assistant.service import Assistant
+from assistant.index.factory import open_catalog
+from assistant.serve.service import Assistant
 from assistant.settings import BUNDLED_MODEL, DEFAULT_MODEL, Settings
 from tests.ingest.test_pipeline import make_site
 
@@ -94,7 +94,7 @@ def test_the_admin_reingest_of_an_index_built_from_one_source_reingests_that_sou
     from fastapi.testclient import TestClient
 
     from app import create_app
-    from assistant.sources import SourceSpec
+    from assistant.sites.sources import SourceSpec
     from ingest.pipeline import ingest
 
     site = make_site(tmp_path / "borgerpc", {"drift.md": "Cron-jobs kører om natten.", "om.md": "Om OS2borgerPC."})
@@ -145,7 +145,7 @@ def test_the_user_guide_is_served_at_the_anchors_its_citations_open(tmp_path: Pa
     from fastapi.testclient import TestClient
 
     from app import create_app
-    from assistant.sources import load_sources
+    from assistant.sites.sources import load_sources
     from ingest.pipeline import ingest
     from tests.conftest import REPO
 
@@ -173,7 +173,7 @@ def test_the_user_guide_is_served_at_the_anchors_its_citations_open(tmp_path: Pa
 
 def test_a_new_address_of_the_app_re_ingests_the_site_it_serves_at_start(tmp_path: Path, caplog):
     from app import ensure_index
-    from assistant.sources import SourceSpec
+    from assistant.sites.sources import SourceSpec
     from ingest.pipeline import ingest
 
     guide = tmp_path / "guide"

@@ -117,7 +117,7 @@ def write_sources(folder: Path, kommune: Path) -> Path:
 def build_two_sites(folder: Path, embedding_cache: Path):  # type: ignore[no-untyped-def]
     """(settings, kommune site folder) of a new index of both sites under `folder`."""
     from assistant.settings import Settings
-    from assistant.sources import load_sources
+    from assistant.sites.sources import load_sources
     from ingest.pipeline import ingest
 
     kommune = write_site(folder / "kommune-site", KOMMUNE_PAGES)
@@ -129,7 +129,7 @@ def build_two_sites(folder: Path, embedding_cache: Path):  # type: ignore[no-unt
 
 
 def add_page_and_reingest(settings, kommune: Path) -> None:  # type: ignore[no-untyped-def]
-    from assistant.sources import load_sources
+    from assistant.sites.sources import load_sources
     from ingest.pipeline import ingest
 
     rel, text = NEW_PAGE

@@ -25,7 +25,7 @@ from assistant.models import Turn, turns_from
 from assistant.text import prose
 
 if TYPE_CHECKING:
-    from assistant.service import Assistant
+    from assistant.serve.service import Assistant
 
 
 @dataclass

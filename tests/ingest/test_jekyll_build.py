@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embed import load_token_counter
+from assistant.embed.embedder import load_token_counter
 from assistant.settings import Settings
 from ingest.chunk import ChunkSizes, chunk_page
 from ingest.site import scan_site

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from assistant.embed import load_token_counter
+from assistant.embed.embedder import load_token_counter
 from assistant.settings import Settings
 from assistant.text import CODE_FENCE
 from ingest.chunk import ChunkSizes, chunk_page

@@ -4,11 +4,11 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from assistant.catalog_sqlite import SqliteCatalog
 from assistant.errors import IndexMismatchError, IngestLockedError
+from assistant.index.catalog_sqlite import SqliteCatalog
+from assistant.index.store import collection_name, open_store
 from assistant.settings import Settings
-from assistant.sources import SourceSpec, load_sources
-from assistant.store import collection_name, open_store
+from assistant.sites.sources import SourceSpec, load_sources
 from ingest.pipeline import ingest
 from ingest.site import scan_site
 from tests.conftest import PRODUKTMODNING, PRODUKTMODNING_OLD, needs_shared
@@ -242,7 +242,7 @@ def test_disk_full_during_ingest_is_a_clear_error_and_the_old_index_stays(tmp_pa
     import errno
 
     from assistant.errors import StoreError
-    from assistant.service import Assistant
+    from assistant.serve.service import Assistant
 
     site = make_site(tmp_path / "site", {"a.md": "Affald hentes om mandagen."})
     run(settings, site)
@@ -342,9 +342,9 @@ def test_the_report_counts_each_sources_live_chunks_after_the_run(tmp_path, sett
 
 
 def test_the_generator_named_in_the_sources_file_decides_how_the_folder_is_read(tmp_path):
-    from assistant.catalog import open_catalog
+    from assistant.index.factory import open_catalog
     from assistant.settings import Settings
-    from assistant.sources import SourceSpec
+    from assistant.sites.sources import SourceSpec
     from ingest.pipeline import ingest
 
     site = tmp_path / "site"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.catalog import open_catalog
-from assistant.catalog_server import ServerCatalog
-from assistant.catalog_sqlite import SqliteCatalog
 from assistant.errors import SourceError, StoreError
+from assistant.index.catalog_server import ServerCatalog
+from assistant.index.catalog_sqlite import SqliteCatalog
+from assistant.index.factory import open_catalog
 from assistant.settings import Settings
-from assistant.sources import SourceSpec
+from assistant.sites.sources import SourceSpec
 from ingest.pipeline import ingest, ingest_sources_file, reingest
 from tests.ingest.test_pipeline import make_site
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import SourceError
-from assistant.sources import SourceSpec, load_sources
+from assistant.sites.sources import SourceSpec, load_sources
 from ingest import sources
 from ingest.sources import Checkout, checkout
 

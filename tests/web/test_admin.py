@@ -12,9 +12,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.catalog_sqlite import SqliteCatalog
+from assistant.index.catalog_sqlite import SqliteCatalog
 from assistant.settings import Settings
-from assistant.sources import load_sources
+from assistant.sites.sources import load_sources
 from tests.conftest import PRODUKTMODNING
 
 TOKEN = "admin-token-7c1e-4f0a-9b2d-e81c"

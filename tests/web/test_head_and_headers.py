@@ -16,7 +16,7 @@ TOKEN = "admin-token-head-2f7c-41aa-9d0e"
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):  # type: ignore[no-untyped-def]
     from app import create_app
-    from assistant.sources import load_sources
+    from assistant.sites.sources import load_sources
     from ingest.pipeline import ingest
     from tests.conftest import REPO
 

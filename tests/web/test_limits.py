@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from assistant.errors import QuestionError
 from assistant.settings import Settings
-from assistant.sources import SourceSpec
+from assistant.sites.sources import SourceSpec
 from assistant.web.texts import UNAVAILABLE
 from ingest.pipeline import ingest
 from tests.ingest.test_pipeline import make_site

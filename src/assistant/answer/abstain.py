@@ -33,7 +33,7 @@ from functools import cached_property
 
 from assistant.answer.evidence import QueryEvidence
 from assistant.answer.meaning import SentenceScorer
-from assistant.retrieve import Passage
+from assistant.retrieve.retriever import Passage
 from assistant.settings import Settings
 from assistant.text import in_context, sentences
 
@@ -100,10 +100,8 @@ def readable(passage: Passage) -> list[tuple[int, str, str]]:
 
 def signals(evidence: QueryEvidence, asked: QueryEvidence, passages: list[Passage], language: str,
             score: SentenceScorer, settings: Settings, dangling: bool = False) -> Signals:
-    expectation = evidence.expectation
     top = settings.answer_type_passages
-    typed = best_sentence(passages, score, top, lambda s: expectation.stated_in(s, evidence)) \
-        if expectation is not None else 0.0
+    typed = best_sentence(passages, score, top, evidence.states_kind) if evidence.expectation is not None else 0.0
     return Signals(evidence, asked, passages, language, best_sentence(passages, score, settings.meaning_passages),
                    evidence.best_coverage(passages), typed, dangling and len(asked.terms) <= 1, top)
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from assistant.models import Answer, Citation
-from assistant.retrieve import Passage
+from assistant.retrieve.retriever import Passage
 from assistant.text import LIST_ITEM
 
 SNIPPET_CHARS = 280

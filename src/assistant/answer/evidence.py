@@ -5,6 +5,9 @@ index has never seen can never be covered and weighs as much as the rarest term,
 the word is in Danish at large: "Belcoms timepris" is not answered by a page that only mentions Belcom,
 while a paraphrase in everyday words ("skubbet", "ifølge") is not held against the pages. English
 questions are judged by the dense similarity instead (their words are not in Danish pages).
+
+The kinds of fact a question may ask for, and how a sentence states one, are expect.py's; whether a
+passage states it about the question's subject is decided here, with the question's terms.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer.expect import expected
-from assistant.danish import ELLIPTIC_OPENERS, NUMBER_WORDS, QUESTION_WORDS, STOPWORDS, tokenize
 from assistant.models import Chunk
-from assistant.retrieve import Passage, Snapshot
+from assistant.retrieve.danish import ELLIPTIC_OPENERS, NUMBER_WORDS, QUESTION_WORDS, STOPWORDS, tokenize
+from assistant.retrieve.retriever import Passage, Snapshot
 from assistant.text import sentences
 
 # Unknown words by their Danish frequency (zipf): rare or unheard-of words (≤ 1) weigh fully, everyday
@@ -28,6 +31,7 @@ SUBJECT_COVERAGE = 0.3  # of the question's subject, around a sentence that stat
 _WORD = re.compile(r"[^\W_][\w'’-]*")  # a word as typed, hyphens and apostrophes inside it kept
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s*)[\W_]*$")  # before a sentence's first word
 _WHICH = re.compile(r"\bhvilk(?:en|et|e)\s+(.+)", re.IGNORECASE)  # "hvilken X ...": X is what is asked for
+_NAME = re.compile(r"(?<=[\s(\"'])[A-ZÆØÅ][\w-]+")  # a capitalised word that does not start the sentence
 
 def _inherits_kind(follow_up: str) -> bool:
     """A follow-up with a question word of its own asks its own kind of fact (or none); one without
@@ -160,7 +164,7 @@ class QueryEvidence:
         context = " ".join((chunk.title, *chunk.headings))
         lines = sentences(chunk.text)
         for i, sentence in enumerate(lines):
-            if self.expectation.stated_in(sentence, self):
+            if self.states_kind(sentence):
                 near = " ".join(lines[max(0, i - 1) : i + 1])
                 section = " ".join(self._section(chunk))
                 if self.noun_terms & set(self.analyzer.analyze(section)):
@@ -172,6 +176,20 @@ class QueryEvidence:
                         self._names_subject(f"{section} {near}"):
                     return True
         return False
+
+    def states_kind(self, sentence: str) -> bool:
+        """Whether the sentence states a fact of the kind the question asks for (a count: of what it
+        counts); False when it asks for no particular kind."""
+        return self.expectation is not None and self.expectation.stated_in(sentence, self.noun_terms,
+                                                                            self.analyzer.analyze)
+
+    def names_someone(self, sentence: str) -> bool:
+        """Whether a sentence names someone the question does not: a capitalised word inside it
+        ("… udarbejdet af Product Owner Agnethe Moos", "… leveret af Belcom") that is no word of the
+        question. Only a hint for choosing the sentence: "who" is also answered in lower case
+        ("koordinationsgruppen"), so it is no reason to decline."""
+        asked = {o for t in self.terms for o in t.options}
+        return any(not set(self.analyzer.analyze(name)) & asked for name in _NAME.findall(sentence))
 
     def _section(self, chunk: Chunk) -> tuple[str, ...]:
         """The chunk's headings below the page's top heading ("Micro-Hackaton", not the H1 that is

@@ -6,8 +6,12 @@
 of the best passages holds a sentence of that kind about the question's subject, the documentation
 does not answer it, however well the passages match its words: a page about the network for product
 managers that never names a price does not say what membership costs. Questions of other kinds
-("hvordan", "hvilke") are not checked; "hvem" only hints which sentence names someone
-(`names_someone`), it never declines.
+("hvordan", "hvilke") are not checked; "hvem" (`asks_who`) only hints which sentence names someone
+(evidence.py's `names_someone`), it never declines.
+
+This module owns the kinds of fact: which one a question asks for, and the patterns a sentence
+states one with. What the question's words are in the index (a count's noun as index terms) is
+the evidence's (evidence.py), which passes them in.
 
 The patterns are Danish first (with the spellings typed without æ/ø/å) and English.
 """
@@ -15,13 +19,20 @@ The patterns are Danish first (with the spellings typed without æ/ø/å) and En
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from assistant.danish import MONEY_NOUNS, MONTH_NAMES, NUMBER_BEFORE, NUMBER_WORDS, PAY_WORDS, PRICE_WORDS, fold, tokenize
-
-if TYPE_CHECKING:
-    from assistant.answer.evidence import QueryEvidence
+from assistant.retrieve.danish import (
+    MONEY_NOUNS,
+    MONTH_NAMES,
+    NUMBER_BEFORE,
+    NUMBER_WORDS,
+    PAY_WORDS,
+    PRICE_WORDS,
+    fold,
+    tokenize,
+)
 
 Kind = Literal["price", "count", "amount", "date", "phone", "email", "version"]
 
@@ -82,8 +93,9 @@ class Expectation:
         dates and bare numbers are in too many passages for that."""
         return self.kind in ("price", "phone", "email") or (self.kind == "count" and self.noun is not None)
 
-    def stated_in(self, sentence: str, evidence: QueryEvidence) -> bool:
-        """Does this sentence state a fact of the expected kind?"""
+    def stated_in(self, sentence: str, noun_terms: frozenset[str], analyze: Callable[[str], Iterable[str]]) -> bool:
+        """Does this sentence state a fact of the expected kind? A count's number must stand before a
+        word whose index terms (`analyze`) meet `noun_terms`, those of what the question counts."""
         if self.kind == "price":
             return bool(_MONEY.search(sentence))
         if self.kind == "date":
@@ -92,13 +104,12 @@ class Expectation:
             return bool(_ANY_NUMBER.search(sentence))
         if self.kind in _STATES:
             return bool(_STATES[self.kind].search(sentence))
-        noun_terms = evidence.noun_terms
         if not noun_terms:  # no noun, or one the pages never use (an English question): any number
             return bool(_ANY_NUMBER.search(sentence))
         words = tokenize(sentence)
         numbers = [i for i, w in enumerate(words) if (_ANY_NUMBER.fullmatch(w) and not _YEAR.fullmatch(w))
                    or words[i + 1 : i + 2] and words[i + 1] in NUMBER_BEFORE.get(w, ())]
-        return any(set(evidence.analyzer.analyze(w)) & noun_terms
+        return any(set(analyze(w)) & noun_terms
                    for i in numbers for w in words[i + 1 : i + 1 + NEAR])
 
 
@@ -126,17 +137,7 @@ def expected(question: str) -> Expectation | None:
 
 
 _WHO = re.compile(r"\b(?:hvem|who|whom|whose)\b", re.IGNORECASE)
-_NAME = re.compile(r"(?<=[\s(\"'])[A-ZÆØÅ][\w-]+")  # a capitalised word that does not start the sentence
 
 
 def asks_who(question: str) -> bool:
     return bool(_WHO.search(question))
-
-
-def names_someone(sentence: str, evidence: QueryEvidence) -> bool:
-    """Whether a sentence names someone the question does not: a capitalised word inside it
-    ("… udarbejdet af Product Owner Agnethe Moos", "… leveret af Belcom") that is no word of the
-    question. Only a hint for choosing the sentence: "who" is also answered in lower case
-    ("koordinationsgruppen"), so it is no reason to decline."""
-    asked = {o for t in evidence.terms for o in t.options}
-    return any(not set(evidence.analyzer.analyze(name)) & asked for name in _NAME.findall(sentence))

@@ -24,15 +24,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from assistant.answer import AnswerRequest, register
 from assistant.answer.abstain import readable
+from assistant.answer.answerer import AnswerRequest, register
 from assistant.answer.citations import CitationList, not_found_answer
 from assistant.answer.evidence import QueryEvidence
-from assistant.answer.expect import asks_who, names_someone
+from assistant.answer.expect import asks_who
 from assistant.answer.meaning import SentenceScorer
-from assistant.language import detect_language
 from assistant.models import Answer
-from assistant.retrieve import Passage
+from assistant.retrieve.language import detect_language
+from assistant.retrieve.retriever import Passage
 from assistant.settings import Settings
 from assistant.text import CODE_FENCE, LIST_ITEM, code_blocks, sentences
 
@@ -69,8 +69,8 @@ def candidates(evidence: QueryEvidence, passages: Sequence[Passage], score: Sent
     who = asks_who(evidence.text)
     for rank, passage in enumerate(passages[:settings.answer_passages]):
         for position, sentence, context in readable(passage):
-            typed = evidence.expectation.stated_in(sentence, evidence) if evidence.expectation is not None else \
-                who and names_someone(sentence, evidence)
+            typed = evidence.states_kind(sentence) if evidence.expectation is not None else \
+                who and evidence.names_someone(sentence)
             found.append(Candidate(rank, position, sentence, 0.0, evidence.coverage_of(sentence), typed))
             contexts.append(context)
     similarities = score(contexts) if found else np.zeros(0)

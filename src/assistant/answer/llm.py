@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from assistant.answer import AnswerRequest, register
+from assistant.answer.answerer import AnswerRequest, register
 from assistant.answer.citations import not_found_answer
 from assistant.answer.extractive import ExtractiveAnswerer, stream_words
 from assistant.answer.markers import check_reply

@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from assistant.answer import AnswerRequest
+from assistant.answer.answerer import AnswerRequest
 from assistant.answer.citations import NOT_FOUND, CitationList, not_found_answer
 from assistant.models import Answer
-from assistant.retrieve import Passage
+from assistant.retrieve.retriever import Passage
 from assistant.text import sentences, split_sentences
 
 _ITEM = r"\d{1,3}(?:\s*[-–]\s*\d{1,3})?"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embedding_cache import EmbeddingCache
 from assistant.errors import StoreError
+from assistant.index.embedding_cache import EmbeddingCache
 from assistant.text import sentence_hash
 
 log = logging.getLogger("assistant")

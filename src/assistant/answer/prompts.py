@@ -14,11 +14,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.answer import AnswerRequest
+from assistant.answer.answerer import AnswerRequest
 from assistant.answer.citations import NOT_FOUND
 from assistant.answer.markers import strip_markers
 from assistant.models import History, Turn
-from assistant.retrieve import Passage
+from assistant.retrieve.retriever import Passage
 
 MAX_SOURCES = 5  # passages given to the model as numbered sources
 MAX_SOURCE_CHARS = 2000  # per passage

@@ -1,9 +1,6 @@
-"""The documentation for AI agents: an MCP server (the official `mcp` SDK) around the same Assistant
-as every other entry point.
+"""MCP: the same Assistant for AI agents: tools and page resources (server.py), over /mcp (http.py) or stdio.
+Takes tool calls (search_docs, ask, get_page, list_sources); hands on typed results, as /api shapes them."""
 
-    server.py    the tools (search_docs, ask, get_page, list_sources) and a resource per page
-    http.py      /mcp in the web app: Streamable HTTP, stateless, behind the optional bearer token
-    __main__.py  `python -m assistant.mcp --index DIR`: the same server over stdio, for local agents
-
-This package is named like the SDK (`mcp`) but imports it absolutely; nothing here answers questions.
-"""
+# Named like the SDK (`mcp`), which its modules import absolutely; `python -m assistant.mcp` is __main__.py.
+# Importing the package loads nothing.
+__all__ = ["http", "server"]

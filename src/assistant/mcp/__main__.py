@@ -24,9 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from assistant.errors import AssistantError
-    from assistant.feedback import FeedbackStore
     from assistant.mcp.server import build_server
-    from assistant.service import Assistant
+    from assistant.serve.feedback import FeedbackStore
+    from assistant.serve.service import Assistant
     from assistant.settings import Settings
 
     try:

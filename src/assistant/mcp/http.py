@@ -19,9 +19,9 @@ from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from assistant.feedback import FeedbackStore
 from assistant.mcp.server import build_server
-from assistant.service import Assistant
+from assistant.serve.feedback import FeedbackStore
+from assistant.serve.service import Assistant
 from assistant.settings import Settings
 from assistant.web.cors import allowed_origins
 from assistant.web.middleware import MAX_BODY_BYTES

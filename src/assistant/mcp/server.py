@@ -26,11 +26,11 @@ from mcp_types import INVALID_PARAMS, ListResourcesResult, PaginatedRequestParam
 from pydantic import BaseModel, Field
 
 from assistant.errors import AssistantError
-from assistant.feedback import FeedbackStore
 from assistant.models import MAX_QUESTION_CHARS
-from assistant.pages import DocPage
-from assistant.retrieve import Filters
-from assistant.service import Assistant
+from assistant.retrieve.retriever import Filters
+from assistant.serve.feedback import FeedbackStore
+from assistant.serve.pages import DocPage
+from assistant.serve.service import Assistant
 from assistant.web.common import TurnModel, answer_payload, trim_history
 from assistant.web.failures import failure
 

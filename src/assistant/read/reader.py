@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.embed import Embedder, embedding_key, get_embedder, load_token_counter, model_cache_folder
+from assistant.embed.embedder import Embedder, embedding_key, get_embedder, load_token_counter, model_cache_folder
 from assistant.errors import EmbeddingError, ReaderError
 from assistant.read import weights
 from assistant.settings import Settings

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant import e5_bundle
+from assistant.embed import e5_bundle
 from assistant.errors import ReaderError
 
 SHIPPED = Path(__file__).resolve().parent / "reader-e5-small.npz"

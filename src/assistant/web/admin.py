@@ -20,7 +20,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.gaps import Gap, gaps_csv
+from assistant.serve.gaps import Gap, gaps_csv
+from assistant.serve.webhooks import SIGNATURE_HEADER, Signature, push_matches
 from assistant.settings import Settings
 from assistant.web import texts
 from assistant.web.auth import (
@@ -37,7 +38,6 @@ from assistant.web.auth import (
 )
 from assistant.web.ingest_report import render_report
 from assistant.web.middleware import WEBHOOK_MAX_BYTES
-from assistant.webhooks import SIGNATURE_HEADER, Signature, push_matches
 
 log = logging.getLogger("web.admin")
 WEBHOOK_CONCURRENT = 2  # webhook bodies read at once (GitHub does not redeliver a refused delivery by itself)

@@ -19,9 +19,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sse_starlette import EventSourceResponse
 
-from assistant.feedback import MAX_COMMENT_CHARS
 from assistant.models import MAX_QUESTION_CHARS, Answer, Turn
-from assistant.retrieve import Filters
+from assistant.retrieve.retriever import Filters
+from assistant.serve.feedback import MAX_COMMENT_CHARS
 from assistant.web.common import TurnModel, answer_payload, trim_history
 from assistant.web.failures import failure
 

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import gradio as gr
 
-from assistant.feedback import MAX_COMMENT_CHARS, FeedbackStore
 from assistant.models import MAX_QUESTION_CHARS, Answer, Citation, turns_from
+from assistant.serve.feedback import MAX_COMMENT_CHARS, FeedbackStore
 from assistant.web import texts
 from assistant.web.common import trim_history
 from assistant.web.failures import failure

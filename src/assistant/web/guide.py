@@ -1,7 +1,7 @@
 """Sites the assistant serves itself: a source whose site_url is a path (`site_url = "/guide/"`, its
 user guide) is served as HTML under that path, so that its citations open a real page and section.
 
-Each page is at the URL Jekyll would publish it at (assistant/site_reader.py: collections, defaults,
+Each page is at the URL Jekyll would publish it at (assistant/sites/site_reader.py: collections, defaults,
 `published: false` as ingest reads them), its headings carry kramdown's
 ids (the citation anchors), and links to other `.md` pages of the site lead to their pages. Raw HTML
 in the markdown is shown as text and Liquid is removed: the pages are served from the assistant's
@@ -25,8 +25,9 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markdown_it import MarkdownIt
 
-from assistant.jekyll import kramdown_anchor
-from assistant.markdown_file import (
+from assistant.sites.factory import open_site
+from assistant.sites.jekyll import MAX_CONFIG_BYTES, kramdown_anchor, load_yaml
+from assistant.sites.markdown_file import (
     MAX_FILE_BYTES,
     decode_markdown,
     markdown_files,
@@ -34,8 +35,8 @@ from assistant.markdown_file import (
     strip_html_comments,
     strip_liquid,
 )
-from assistant.site_reader import Skipped, open_site
-from assistant.source_files import SourceFileError, read_source_file
+from assistant.sites.site_reader import Skipped
+from assistant.sites.source_files import SourceFileError, read_source_file
 
 log = logging.getLogger("guide")
 
@@ -166,8 +167,6 @@ def _mtime(path: Path) -> int:
 
 
 def _site_title(root: Path) -> str:
-    from assistant.jekyll import MAX_CONFIG_BYTES, load_yaml
-
     try:
         loaded = load_yaml(read_source_file(root, "_config.yml", MAX_CONFIG_BYTES).decode("utf-8-sig"))
     except Exception:  # noqa: BLE001 - no readable _config.yml: the source's name is the title
