@@ -23,9 +23,9 @@ def page_from(markdown: str, rendered: bool = True) -> Page:
 @pytest.mark.parametrize("root", [PRODUKTMODNING, pytest.param(BORGERPC, marks=needs_shared)], ids=lambda p: p.name)
 def test_no_chunk_of_a_real_site_exceeds_the_model_input(root):
     for page in scan_site(root, root.name).pages:
-        for chunk in chunk_page(page, count, SIZES):
-            assert count(chunk.embed_text) <= 256, (page.path, chunk.heading)
-            assert chunk.url and chunk.title and chunk.source
+        for piece in chunk_page(page, count, SIZES):
+            assert count(piece.embed_text) <= 256, (page.path, piece.heading)
+            assert piece.url and piece.title and piece.source
 
 
 def test_long_section_is_split_at_sentences_and_nothing_is_lost():
@@ -43,8 +43,8 @@ def test_a_sentence_too_long_for_a_chunk_is_split_at_its_clauses():
     page = page_from("---\ntitle: Krav\n---\n# Krav\nKravene er: " + "; ".join(clauses) + ".")
     chunks = chunk_page(page, count, SIZES)
     assert len(chunks) > 1 and all(count(c.embed_text) <= 256 for c in chunks)
-    for chunk in chunks:  # every piece ends where a clause ends, none in the middle of one
-        assert chunk.text.endswith((";", ".")), chunk.text[-60:]
+    for piece in chunks:  # every piece ends where a clause ends, none in the middle of one
+        assert piece.text.endswith((";", ".")), piece.text[-60:]
     assert all(c in " ".join(ch.text for ch in chunks) for c in clauses)
 
 
