@@ -152,7 +152,9 @@ def _pack(blocks: list[str], prefix: str, counter: _Counter, sizes: ChunkSizes) 
     if budget < 16:
         raise ValueError(f"the title and heading path alone use {counter(prefix)} tokens: {prefix!r}")
     pieces: list[str] = []
-    for block in blocks or [prefix.rsplit(" › ", 1)[-1].strip()]:
+    blocks = blocks or [prefix.rsplit(" › ", 1)[-1].strip()]
+    counter(prefix[:-1])  # the title line: with each block's count (_split_to_fit), a piece's count is a sum
+    for block in blocks:
         pieces.extend(_split_to_fit(block, budget, counter))
     limit = min(sizes.max_tokens, sizes.target_tokens + (sizes.max_tokens - target) // 4)
     texts: list[str] = []
@@ -167,7 +169,7 @@ def _pack(blocks: list[str], prefix: str, counter: _Counter, sizes: ChunkSizes) 
         base = list(current)
         j = i if counter.known_over([*base, pieces[i]], limit) else _first_over(
             i, len(pieces), limit, counter, lambda k: prefix + "\n".join([*base, *pieces[i:k + 1]]),  # noqa: B023
-            pieces.__getitem__, i + span)
+            pieces.__getitem__, i + span, lambda k: [prefix[:-1], *base, *pieces[i:k + 1]])  # noqa: B023
         span = j - i
         current.extend(pieces[i:j])
         if j == len(pieces):
@@ -264,17 +266,20 @@ def _split_words(sentence: str, budget: int, counter: _Counter) -> list[str]:
 
 
 def _first_over(lo: int, hi: int, limit: int, counter: _Counter, text_of: Callable[[int], str],
-                unit_of: Callable[[int], str], guess: int) -> int:
+                unit_of: Callable[[int], str], guess: int,
+                parts_of: Callable[[int], list[str]] | None = None) -> int:
     """The first k in [lo, hi) whose text (`text_of(k)`: the piece with units up to k) counts over
-    `limit`, or hi. One count of the piece near `guess` (where the last piece ended), then a unit at a
-    time by the units' own counts (the model's word pieces add up across a space or a line break,
-    less `counter.join`), and one count to check the piece that fits: a few counts per piece, where
-    one count per unit made a long paragraph quadratic. If the sums were ever wrong for a text, the
-    check sees it and the piece is found by halving, counting each time."""
+    `limit`, or hi. The count of the piece near `guess` (where the last piece ended): the sum of its
+    parts' counts (`parts_of(k)`, joined by a space or a line break) where each is known, else one
+    count; then a unit at a time by the units' own counts (the model's word pieces add up across a
+    space or a line break, less `counter.join`), and one count to check the piece that fits: a few
+    counts per piece, where one count per unit made a long paragraph quadratic. If the sums were
+    ever wrong for a text, the check sees it and the piece is found by halving, counting each time."""
     if lo >= hi:
         return hi
     start = k = min(max(guess, lo), hi - 1)
-    tokens = counter.upto(text_of(k), limit)
+    summed = counter.known_sum(parts_of(k)) if parts_of is not None else None
+    tokens = summed if summed is not None else counter.upto(text_of(k), limit)
     if tokens > limit:
         while k >= lo and tokens > limit:
             tokens -= counter.added(unit_of(k), limit)
@@ -285,7 +290,7 @@ def _first_over(lo: int, hi: int, limit: int, counter: _Counter, text_of: Callab
         while k + 1 < hi and tokens + counter.added(unit_of(k + 1), limit) <= limit:
             tokens += counter.added(unit_of(k + 1), limit)
             k += 1
-    if k == start or not counter.over(text_of(k), limit):
+    if (k == start and summed is None) or not counter.over(text_of(k), limit):
         return k + 1
     return _halving(start, k + 1, limit, counter, text_of) if k > start else _halving(lo, start, limit, counter, text_of)
 
@@ -317,6 +322,18 @@ class _Counter:
         if tokens is None:
             tokens = self._memo[text] = self._count(text)
         return tokens
+
+    def known_sum(self, parts: list[str]) -> int | None:
+        """The count of the parts joined by spaces or line breaks, from their remembered counts (as
+        `added` sums them), or None when one was never counted."""
+        total = self.join
+        for part in parts:
+            if part.strip():
+                tokens = self._memo.get(part)
+                if tokens is None:
+                    return None
+                total += tokens - self.join
+        return total
 
     def known_over(self, parts: list[str], limit: int) -> bool:
         """Whether a part already counted is over `limit` alone (so is any text holding it), without counting."""

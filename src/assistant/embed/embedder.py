@@ -33,6 +33,7 @@ import numpy as np
 
 from assistant.embed import e5_bundle, model_cache
 from assistant.embed.onnx_encoder import OnnxEncoder
+from assistant.embed.tokenizer import shared_tokenizer
 from assistant.errors import EmbeddingError
 from assistant.settings import BUNDLED_MODEL, Settings
 
@@ -117,30 +118,20 @@ def prompts(name: str, location: str) -> dict[str, str]:
 def load_token_counter(name: str, cache_dir: Path | str | None = None,
                        model_cache_dir: Path | str | None = None) -> Callable[[str], int]:
     """A function text → number of word pieces (special tokens and the passage prompt included) of
-    the named model."""
+    the named model; its tokenizer is the one its encoder uses (embed/tokenizer.py)."""
     location = resolve_model(name, cache_dir, model_cache_dir)
     prefix = prompts(name, location)["passage"]
     tokenizer_file = Path(location) / "tokenizer.json"
     try:
         if tokenizer_file.is_file():
-            from tokenizers import Tokenizer
+            tokenizer = shared_tokenizer(tokenizer_file)
+            return lambda text: len(tokenizer.encode(prefix + text).ids)
+        from transformers import AutoTokenizer
 
-            tokenizer = Tokenizer.from_file(str(tokenizer_file))
-            tokenizer.no_truncation()
-            tokenizer.no_padding()
-
-            def count(text: str) -> int:
-                return len(tokenizer.encode(prefix + text).ids)
-        else:
-            from transformers import AutoTokenizer
-
-            auto = AutoTokenizer.from_pretrained(location)
-
-            def count(text: str) -> int:
-                return len(auto(prefix + text, add_special_tokens=True, truncation=False)["input_ids"])
+        auto = AutoTokenizer.from_pretrained(location)
     except Exception as exc:  # noqa: BLE001 - any loader failure means the same thing to a person
         raise EmbeddingError(f"Cannot load the tokenizer of embedding model {name!r}: {exc}") from exc
-    return count
+    return lambda text: len(auto(prefix + text, add_special_tokens=True, truncation=False)["input_ids"])
 
 
 class _Prompted:

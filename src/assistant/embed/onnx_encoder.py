@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from assistant.embed.onnx_export import MODEL_FILE, ModelLayout, ensure_onnx_export, onnx_export_dir, pool
+from assistant.embed.tokenizer import fitted, shared_tokenizer
 from assistant.errors import EmbeddingError
 
 
@@ -40,13 +41,8 @@ class OnnxEncoder:
         self.dimension = self.layout.dimension
         self.max_tokens = self.layout.max_tokens
         ensure_onnx_export(name, backend, self.layout, self.folder)
-        from tokenizers import Tokenizer
-
-        self.tokenizer = Tokenizer.from_file(str(self.layout.root / "tokenizer.json"))
-        self.tokenizer.enable_truncation(self.max_tokens)
-        pad_id = int(json.loads(self.layout.config_text).get("pad_token_id") or 0)
-        pad_token = self.tokenizer.id_to_token(pad_id) or "[PAD]"
-        self.tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+        self.tokenizer = shared_tokenizer(self.layout.root / "tokenizer.json")  # the token counter's too
+        self.pad_id = int(json.loads(self.layout.config_text).get("pad_token_id") or 0)
         self.workers = max(1, threads or (os.cpu_count() or 1))
         self.session = self._session()
 
@@ -102,10 +98,7 @@ class OnnxEncoder:
         return out
 
     def _run(self, session: Any, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": mask,
-                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+        ids, mask, type_ids = fitted(self.tokenizer.encode_batch(texts), self.max_tokens, self.pad_id)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": type_ids}
         hidden = session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
         return pool(hidden, mask, self.layout.pooling)
