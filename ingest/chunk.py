@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from assistant.models import Chunk, Heading, Page, Section, embedded_text, title_line
 from assistant.settings import Settings
 from assistant.text import CODE_FENCE, split_sentences
+from ingest.chunk_counts import PieceCounter, TokenCounter, first_over
 
-TokenCounter = Callable[[str], int]  # word pieces of a text, special tokens included
 _CLAUSE_END = re.compile(r"(?<=[:;,])\s+")
 CHUNK_BUDGET_SECONDS = 2.0  # as ingest.site's parse budget: a docs page chunks in milliseconds
 LARGE_PAGE_CHARS = 1_000_000  # docs pages hold kilobytes; a megabyte of text is a generated or pasted dump
@@ -56,7 +56,7 @@ def chunk_page(page: Page, count_tokens: TokenCounter, sizes: ChunkSizes,
                clock: Callable[[], float] = time.perf_counter) -> list[Chunk]:
     """The page's chunks; `warn` hears (naming the page) when it was large or slow to chunk."""
     started = clock()
-    chunks = _chunks(page, _Counter(count_tokens), sizes)
+    chunks = _chunks(page, PieceCounter(count_tokens), sizes)
     seconds = clock() - started
     chars = sum(len(block) for section in page.sections for block in section.blocks)
     if warn is not None and (seconds > CHUNK_BUDGET_SECONDS or chars > LARGE_PAGE_CHARS):
@@ -65,7 +65,7 @@ def chunk_page(page: Page, count_tokens: TokenCounter, sizes: ChunkSizes,
     return chunks
 
 
-def _chunks(page: Page, counter: _Counter, sizes: ChunkSizes) -> list[Chunk]:
+def _chunks(page: Page, counter: PieceCounter, sizes: ChunkSizes) -> list[Chunk]:
     units = _merge_tiny(_units(page.sections), page, counter, sizes)
     chunks: list[Chunk] = []
     for unit in units:
@@ -106,7 +106,7 @@ def _units(sections: list[Section]) -> list[_Unit]:
     return units
 
 
-def _over(unit: _Unit, page: Page, counter: _Counter, limit: int) -> bool:
+def _over(unit: _Unit, page: Page, counter: PieceCounter, limit: int) -> bool:
     return counter.over(embedded_text(page.title, [h.text for h in unit.path], "\n".join(unit.blocks)), limit)
 
 
@@ -115,7 +115,7 @@ def _mergeable(first: _Unit, second: _Unit) -> bool:
     return first.parent == second.parent or second.parent == first.path
 
 
-def _merge_tiny(units: list[_Unit], page: Page, counter: _Counter, sizes: ChunkSizes) -> list[_Unit]:
+def _merge_tiny(units: list[_Unit], page: Page, counter: PieceCounter, sizes: ChunkSizes) -> list[_Unit]:
     merged: list[_Unit] = []
     for unit in units:
         while merged and not merged[-1].blocks and unit.parent == merged[-1].path:
@@ -145,7 +145,7 @@ def _titled(unit: _Unit) -> list[str]:
     return ([unit.path[-1].text] if unit.path else []) + unit.blocks
 
 
-def _pack(blocks: list[str], prefix: str, counter: _Counter, sizes: ChunkSizes) -> list[str]:
+def _pack(blocks: list[str], prefix: str, counter: PieceCounter, sizes: ChunkSizes) -> list[str]:
     """Greedy packing of blocks into texts of at most target (never more than max) word pieces."""
     budget = sizes.max_tokens - counter(prefix)
     target = max(sizes.target_tokens - counter(prefix), budget // 2)
@@ -167,7 +167,7 @@ def _pack(blocks: list[str], prefix: str, counter: _Counter, sizes: ChunkSizes) 
         # The pieces that still fit after `current`, found in a few counts (not one per piece); the
         # lambdas here and below are called before their loop moves on.
         base = list(current)
-        j = i if counter.known_over([*base, pieces[i]], limit) else _first_over(
+        j = i if counter.known_over([*base, pieces[i]], limit) else first_over(
             i, len(pieces), limit, counter, lambda k: prefix + "\n".join([*base, *pieces[i:k + 1]]),  # noqa: B023
             pieces.__getitem__, i + span, lambda k: [prefix[:-1], *base, *pieces[i:k + 1]])  # noqa: B023
         span = j - i
@@ -188,7 +188,7 @@ def _pack(blocks: list[str], prefix: str, counter: _Counter, sizes: ChunkSizes) 
     return texts
 
 
-def _split_to_fit(block: str, budget: int, counter: _Counter) -> list[str]:
+def _split_to_fit(block: str, budget: int, counter: PieceCounter) -> list[str]:
     """A block that is too long splits at sentence boundaries (text.split_sentences, as answers read
     them), a sentence too long at its clauses (after ":", ";", ","), a clause at words; a code block
     at line boundaries, each piece a code block of its own."""
@@ -201,7 +201,7 @@ def _split_to_fit(block: str, budget: int, counter: _Counter) -> list[str]:
     return _packed([s for line in block.split("\n") for s in split_sentences(line)], budget, counter, clauses)
 
 
-def _packed(units: list[str], budget: int, counter: _Counter, too_long: Callable[[str], list[str]]) -> list[str]:
+def _packed(units: list[str], budget: int, counter: PieceCounter, too_long: Callable[[str], list[str]]) -> list[str]:
     """Units joined greedily (with a space) into pieces of at most `budget` tokens; a unit over it is
     split by `too_long`."""
     out: list[str] = []
@@ -209,7 +209,7 @@ def _packed(units: list[str], budget: int, counter: _Counter, too_long: Callable
     i = span = 0
     while i < len(units):
         base = current
-        j = _first_over(i, len(units), budget, counter, lambda k: _joined(base, units[i:k + 1]),  # noqa: B023
+        j = first_over(i, len(units), budget, counter, lambda k: _joined(base, units[i:k + 1]),  # noqa: B023
                         units.__getitem__, i + span)
         span = j - i
         current = _joined(current, units[i:j])
@@ -236,21 +236,21 @@ def _joined(current: str, units: list[str]) -> str:
     return current
 
 
-def _split_code(lines: list[str], budget: int, counter: _Counter) -> list[str]:
+def _split_code(lines: list[str], budget: int, counter: PieceCounter) -> list[str]:
     fenced = lambda body: f"{CODE_FENCE}\n" + "\n".join(body) + f"\n{CODE_FENCE}"  # noqa: E731
     line_budget = budget - counter(fenced([]))
     pieces = [p for line in lines for p in (_split_words(line, line_budget, counter) if line.strip() else [line])]
     out: list[str] = []
     i = span = 0
     while i < len(pieces):
-        j = _first_over(i + 1, len(pieces), budget, counter, lambda k: fenced(pieces[i:k + 1]),  # noqa: B023
+        j = first_over(i + 1, len(pieces), budget, counter, lambda k: fenced(pieces[i:k + 1]),  # noqa: B023
                         pieces.__getitem__, i + span)
         out.append(fenced(pieces[i:j]))
         i, span = j, j - i
     return out
 
 
-def _split_words(sentence: str, budget: int, counter: _Counter) -> list[str]:
+def _split_words(sentence: str, budget: int, counter: PieceCounter) -> list[str]:
     """Words joined greedily into pieces of at most `budget` tokens. One absurd "word" (a URL, base64)
     is cut to 200 characters, so that it cannot exceed the budget on its own; it is counted as cut."""
     words = [w[:200] for w in sentence.split()]
@@ -258,101 +258,8 @@ def _split_words(sentence: str, budget: int, counter: _Counter) -> list[str]:
     i = span = 0
     while i < len(words):
         start = i
-        i = _first_over(i + 1, len(words), budget, counter, lambda k: " ".join(words[start:k + 1]),  # noqa: B023
+        i = first_over(i + 1, len(words), budget, counter, lambda k: " ".join(words[start:k + 1]),  # noqa: B023
                         words.__getitem__, i + span)
         out.append(" ".join(words[start:i]))
         span = i - start
     return out
-
-
-def _first_over(lo: int, hi: int, limit: int, counter: _Counter, text_of: Callable[[int], str],
-                unit_of: Callable[[int], str], guess: int,
-                parts_of: Callable[[int], list[str]] | None = None) -> int:
-    """The first k in [lo, hi) whose text (`text_of(k)`: the piece with units up to k) counts over
-    `limit`, or hi. The count of the piece near `guess` (where the last piece ended): the sum of its
-    parts' counts (`parts_of(k)`, joined by a space or a line break) where each is known, else one
-    count; then a unit at a time by the units' own counts (the model's word pieces add up across a
-    space or a line break, less `counter.join`), and one count to check the piece that fits: a few
-    counts per piece, where one count per unit made a long paragraph quadratic. If the sums were
-    ever wrong for a text, the check sees it and the piece is found by halving, counting each time."""
-    if lo >= hi:
-        return hi
-    start = k = min(max(guess, lo), hi - 1)
-    summed = counter.known_sum(parts_of(k)) if parts_of is not None else None
-    tokens = summed if summed is not None else counter.upto(text_of(k), limit)
-    if tokens > limit:
-        while k >= lo and tokens > limit:
-            tokens -= counter.added(unit_of(k), limit)
-            k -= 1
-        if k < lo:
-            return lo
-    else:
-        while k + 1 < hi and tokens + counter.added(unit_of(k + 1), limit) <= limit:
-            tokens += counter.added(unit_of(k + 1), limit)
-            k += 1
-    if (k == start and summed is None) or not counter.over(text_of(k), limit):
-        return k + 1
-    return _halving(start, k + 1, limit, counter, text_of) if k > start else _halving(lo, start, limit, counter, text_of)
-
-
-def _halving(lo: int, hi: int, limit: int, counter: _Counter, text_of: Callable[[int], str]) -> int:
-    """The first k in [lo, hi) over `limit` by halving, counting each probe (the text's count is monotone)."""
-    good, bad = lo - 1, hi
-    while bad - good > 1:
-        mid = (good + bad) // 2
-        if counter.over(text_of(mid), limit):
-            bad = mid
-        else:
-            good = mid
-    return bad
-
-
-class _Counter:
-    """The token counter with a memory (a piece is counted again by the level above) and a bound:
-    `over(text, limit)` counts a long text's head first, which exceeds any budget long before a
-    5 MB paragraph ends."""
-
-    def __init__(self, count_tokens: TokenCounter) -> None:
-        self._count = count_tokens
-        self._memo: dict[str, int] = {}
-        self.join = 2 * self("a") - self("a a")  # what joining two texts saves (special tokens, the prompt)
-
-    def __call__(self, text: str) -> int:
-        tokens = self._memo.get(text)
-        if tokens is None:
-            tokens = self._memo[text] = self._count(text)
-        return tokens
-
-    def known_sum(self, parts: list[str]) -> int | None:
-        """The count of the parts joined by spaces or line breaks, from their remembered counts (as
-        `added` sums them), or None when one was never counted."""
-        total = self.join
-        for part in parts:
-            if part.strip():
-                tokens = self._memo.get(part)
-                if tokens is None:
-                    return None
-                total += tokens - self.join
-        return total
-
-    def known_over(self, parts: list[str], limit: int) -> bool:
-        """Whether a part already counted is over `limit` alone (so is any text holding it), without counting."""
-        return any(self._memo.get(part, 0) > limit for part in parts)
-
-    def added(self, unit: str, limit: int) -> int:
-        """What a unit adds to a piece it joins (a blank line adds nothing); past `limit`, perhaps only
-        what its head adds (enough to know that the piece is over: a 5 MB unit is not counted whole)."""
-        return self.upto(unit, limit) - self.join if unit.strip() else 0
-
-    def over(self, text: str, limit: int) -> bool:
-        return self.upto(text, limit) > limit
-
-    def upto(self, text: str, limit: int) -> int:
-        """The text's count, or, past `limit`, perhaps only its head's (a prefix at a word boundary
-        counts no more than the whole)."""
-        head = 16 * (limit + 1)
-        if len(text) > 2 * head:
-            cut = text.find(" ", head)
-            if 0 < cut < 2 * head and (tokens := self(text[:cut])) > limit:
-                return tokens
-        return self(text)

@@ -6,6 +6,7 @@ from assistant.settings import Settings
 from assistant.text import split_sentences
 from ingest import chunk
 from ingest.chunk import ChunkSizes, chunk_page
+from ingest.chunk_counts import PieceCounter
 from ingest.parse import parse_markdown_file
 from ingest.site import scan_site
 from tests.conftest import BORGERPC, PRODUKTMODNING, needs_shared
@@ -198,7 +199,7 @@ def test_packing_in_a_few_counts_gives_the_pieces_of_one_count_per_unit(budget):
               if not b.startswith("```")]
     assert len(blocks) > 300
     for block in blocks:
-        assert chunk._split_to_fit(block, budget, chunk._Counter(count)) == _reference_split(block, budget), block[:80]
+        assert chunk._split_to_fit(block, budget, PieceCounter(count)) == _reference_split(block, budget), block[:80]
 
 
 def test_a_large_or_slow_page_is_chunked_with_a_warning_naming_it(monkeypatch):
