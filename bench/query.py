@@ -31,7 +31,7 @@ from assistant.models import turns_from  # noqa: E402
 from assistant.serve.service import Assistant  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from assistant.sites.sources import SourceSpec  # noqa: E402
-from assistant.text import in_context, sentences  # noqa: E402
+from assistant.text import sentences_in_context  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 
 
@@ -51,7 +51,7 @@ def cold_sentences(assistant: Assistant, empty: Path) -> None:
     """Points the assistant at an empty sentence-vector cache; prints what embedding the sentences
     of every chunk (as ingest does) takes."""
     chunks = list(assistant.retriever.snapshot().chunks.values())
-    texts = list(dict.fromkeys(s for c in chunks for s in in_context(sentences(c.text), c.heading or c.title)))
+    texts = list(dict.fromkeys(s for c in chunks for s in sentences_in_context(c)))
     started = time.perf_counter()
     assistant.reader.sentence_vectors(texts)
     print(f"the ingest's sentence vectors: {len(texts)} sentences of {len(chunks)} chunks in "

@@ -42,8 +42,7 @@ from assistant.models import Chunk
 from assistant.read import make_reader
 from assistant.settings import Settings
 from assistant.sites.sources import SourceSpec, github_pages_url, is_app_path, load_sources
-from assistant.text import in_context, sentence_hash
-from assistant.text import sentences as sentences_of
+from assistant.text import sentence_hash, sentences_in_context
 from ingest.chunk import ChunkSizes, chunk_page
 from ingest.report import IngestReport, SourceReport, summary
 from ingest.site import scan_site
@@ -269,7 +268,7 @@ def _embed(chunks: list[Chunk], settings: Settings, report: IngestReport, progre
     embed = _model_embed(settings)
     reader = make_reader(settings, lambda text: embed([text])[0], embed, load_now=False)  # loaded if it embeds
     texts = {c.text_hash: c.embed_text for c in chunks}
-    sentences = {sentence_hash(s): s for c in chunks for s in in_context(sentences_of(c.text), c.heading or c.title)}
+    sentences = {sentence_hash(s): s for c in chunks for s in sentences_in_context(c)}
     try:
         with tqdm(desc="embedding", unit="chunk", disable=not progress) as bar:
             def batch_done(number: int, batches: int, size: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from assistant.models import sha1
+from assistant.models import Chunk, sha1
 
 CODE_FENCE = "```"  # the line before and after a code block in a chunk's text
 LIST_ITEM = re.compile(r"^(?:[-*+•]|\d{1,2}[.)])\s+")  # "- ", "* ", "1. ", "2) "
@@ -82,6 +82,12 @@ def in_context(lines: list[str], heading: str) -> list[str]:
             body = line
         out.append(f"{heading}: {body}" if heading else body)
     return out
+
+
+def sentences_in_context(chunk: Chunk) -> list[str]:
+    """A chunk's prose sentences as the reader embeds them (`in_context` of its heading, else its
+    page's title): the texts ingest caches vectors for and answers look them up by."""
+    return in_context(sentences(chunk.text), chunk.heading or chunk.title)
 
 
 def code_blocks(text: str) -> list[str]:

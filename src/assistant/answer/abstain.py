@@ -35,7 +35,7 @@ from assistant.answer.evidence import QueryEvidence
 from assistant.answer.meaning import SentenceScorer
 from assistant.retrieve.retriever import Passage
 from assistant.settings import Settings
-from assistant.text import in_context, sentences
+from assistant.text import sentences, sentences_in_context
 
 
 @dataclass
@@ -93,7 +93,7 @@ def readable(passage: Passage) -> list[tuple[int, str, str]]:
     """(position, sentence, the sentence in context as embedded) for each prose sentence of a
     passage that is not a heading alone."""
     lines = sentences(passage.chunk.text)
-    contexts = in_context(lines, passage.chunk.heading or passage.chunk.title)
+    contexts = sentences_in_context(passage.chunk)
     return [(i, line, context) for i, (line, context) in enumerate(zip(lines, contexts, strict=True))
             if not is_heading(line, passage)]
 
