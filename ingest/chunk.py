@@ -3,8 +3,10 @@
 Tiny sections merge with the next (or previous) section under the same parent heading; long sections
 split at paragraph, then sentence, then word boundaries. Sizes are counted in the model's own word
 pieces on the exact text that is embedded (title and heading path included), so nothing is cut off.
-Packing is greedy (each piece takes every next unit that still fits) and found in a few counts per
-piece, not one per unit: a 5 MB paragraph chunks in seconds. A page that takes longer than
+Packing is greedy (each piece takes every next unit that still fits). With the model's counter, a
+page's units are counted in a few parallel calls and a piece's count is the sum of its units', checked
+for every chunk by one more call (and the page chunked again counting each piece where a sum was
+wrong); with a plain counter, in a few counts per piece. Either way a 5 MB page chunks in seconds. A page that takes longer than
 CHUNK_BUDGET_SECONDS (the per-page budget, as parsing has), or holds more than LARGE_PAGE_CHARS of text,
 is chunked all the same, with a warning naming it. It does not embed or store anything.
 """
@@ -45,6 +47,7 @@ class _Unit:
     path: tuple[Heading, ...]
     blocks: list[str]
     covers: list[str] = field(default_factory=list)
+    tokens: int | None = None  # with a trusting counter: the sum of its title line's and blocks' counts
 
     @property
     def parent(self) -> tuple[Heading, ...]:
@@ -56,7 +59,10 @@ def chunk_page(page: Page, count_tokens: TokenCounter, sizes: ChunkSizes,
                clock: Callable[[], float] = time.perf_counter) -> list[Chunk]:
     """The page's chunks; `warn` hears (naming the page) when it was large or slow to chunk."""
     started = clock()
-    chunks = _chunks(page, PieceCounter(count_tokens), sizes)
+    counter = PieceCounter(count_tokens, trusting=True)
+    chunks = _chunks(page, counter, sizes)
+    if not counter.confirmed(sizes.max_tokens):  # a sum was wrong: every piece counted on its own
+        chunks = _chunks(page, PieceCounter(count_tokens), sizes)
     seconds = clock() - started
     chars = sum(len(block) for section in page.sections for block in section.blocks)
     if warn is not None and (seconds > CHUNK_BUDGET_SECONDS or chars > LARGE_PAGE_CHARS):
@@ -66,12 +72,15 @@ def chunk_page(page: Page, count_tokens: TokenCounter, sizes: ChunkSizes,
 
 
 def _chunks(page: Page, counter: PieceCounter, sizes: ChunkSizes) -> list[Chunk]:
-    units = _merge_tiny(_units(page.sections), page, counter, sizes)
+    units = _units(page.sections)
+    counter.learn([page.title, "›", *(h.text for unit in units for h in unit.path),
+                   *(block for unit in units for block in unit.blocks)])  # what merging sums
+    units = _merge_tiny(units, page, counter, sizes)
     chunks: list[Chunk] = []
     for unit in units:
         headings = tuple(h.text for h in unit.path)
         prefix = title_line(page.title, headings) + "\n"
-        for text in _pack(unit.blocks, prefix, counter, sizes):
+        for text in _pack(unit.blocks, prefix, _line_parts(page.title, list(headings)), counter, sizes):
             chunks.append(_make_chunk(page, unit, headings, text, len(chunks)))
     if not chunks:  # a page with no text still gets found by its title
         unit = _Unit(path=(), blocks=[page.title])
@@ -107,7 +116,26 @@ def _units(sections: list[Section]) -> list[_Unit]:
 
 
 def _over(unit: _Unit, page: Page, counter: PieceCounter, limit: int) -> bool:
-    return counter.over(embedded_text(page.title, [h.text for h in unit.path], "\n".join(unit.blocks)), limit)
+    headings = [h.text for h in unit.path]
+    if counter.trusting and unit.tokens is None:
+        unit.tokens = counter.known_sum([*_line_parts(page.title, headings), *unit.blocks])
+    if unit.tokens is not None:
+        return unit.tokens > limit
+    return counter.over(embedded_text(page.title, headings, "\n".join(unit.blocks)), limit)
+
+
+def _merged(first: _Unit, second: _Unit, counter: PieceCounter) -> _Unit:
+    """`second` merged into `first`: its heading as a line of text and its blocks (with a trusting
+    counter, the sum of the two)."""
+    blocks = _titled(second)
+    added = counter.known_sum(blocks) if first.tokens is not None else None
+    return _Unit(first.path, first.blocks + blocks, first.covers + second.covers,
+                 None if added is None or first.tokens is None else first.tokens + added - counter.join)
+
+
+def _line_parts(title: str, headings: list[str]) -> list[str]:
+    """The title line (models.title_line) as parts joined by spaces: its count is their sum."""
+    return [title, *(part for heading in headings for part in ("›", heading))]
 
 
 def _mergeable(first: _Unit, second: _Unit) -> bool:
@@ -125,7 +153,7 @@ def _merge_tiny(units: list[_Unit], page: Page, counter: PieceCounter, sizes: Ch
             last = merged[-1]
             small = not _over(last, page, counter, sizes.min_tokens - 1) or not last.blocks
             if small and _mergeable(last, unit):
-                joined = _Unit(last.path, last.blocks + _titled(unit), last.covers + unit.covers)
+                joined = _merged(last, unit, counter)
                 if not _over(joined, page, counter, sizes.target_tokens):
                     merged[-1] = joined
                     continue
@@ -134,7 +162,7 @@ def _merge_tiny(units: list[_Unit], page: Page, counter: PieceCounter, sizes: Ch
     if len(merged) > 1:
         last, before = merged[-1], merged[-2]
         if not _over(last, page, counter, sizes.min_tokens - 1) and last.parent == before.parent:
-            joined = _Unit(before.path, before.blocks + _titled(last), before.covers + last.covers)
+            joined = _merged(before, last, counter)
             if not _over(joined, page, counter, sizes.target_tokens):
                 merged[-2:] = [joined]
     return [u for u in merged if u.blocks or u.path]
@@ -145,16 +173,16 @@ def _titled(unit: _Unit) -> list[str]:
     return ([unit.path[-1].text] if unit.path else []) + unit.blocks
 
 
-def _pack(blocks: list[str], prefix: str, counter: PieceCounter, sizes: ChunkSizes) -> list[str]:
+def _pack(blocks: list[str], prefix: str, line: list[str], counter: PieceCounter, sizes: ChunkSizes) -> list[str]:
     """Greedy packing of blocks into texts of at most target (never more than max) word pieces."""
-    budget = sizes.max_tokens - counter(prefix)
-    target = max(sizes.target_tokens - counter(prefix), budget // 2)
+    head = counter.line(prefix, line)
+    budget = sizes.max_tokens - head
+    target = max(sizes.target_tokens - head, budget // 2)
     if budget < 16:
-        raise ValueError(f"the title and heading path alone use {counter(prefix)} tokens: {prefix!r}")
+        raise ValueError(f"the title and heading path alone use {head} tokens: {prefix!r}")
     pieces: list[str] = []
     blocks = blocks or [prefix.rsplit(" › ", 1)[-1].strip()]
-    counter(prefix[:-1])  # the title line: with each block's count (_split_to_fit), a piece's count is a sum
-    for block in blocks:
+    for block in blocks:  # counted when the page's units were learnt (_chunks)
         pieces.extend(_split_to_fit(block, budget, counter))
     limit = min(sizes.max_tokens, sizes.target_tokens + (sizes.max_tokens - target) // 4)
     texts: list[str] = []
@@ -169,7 +197,7 @@ def _pack(blocks: list[str], prefix: str, counter: PieceCounter, sizes: ChunkSiz
         base = list(current)
         j = i if counter.known_over([*base, pieces[i]], limit) else first_over(
             i, len(pieces), limit, counter, lambda k: prefix + "\n".join([*base, *pieces[i:k + 1]]),  # noqa: B023
-            pieces.__getitem__, i + span, lambda k: [prefix[:-1], *base, *pieces[i:k + 1]])  # noqa: B023
+            pieces.__getitem__, i + span, lambda k: [*line, *base, *pieces[i:k + 1]])  # noqa: B023
         span = j - i
         current.extend(pieces[i:j])
         if j == len(pieces):
@@ -178,14 +206,20 @@ def _pack(blocks: list[str], prefix: str, counter: PieceCounter, sizes: ChunkSiz
         # A line that announces what follows ("... på 3 forskellige måder:") goes with it.
         if len(current) > 1 and current[-1].rstrip("*_ ").endswith(":") and \
                 not counter.over(prefix + "\n".join([current[-1], piece]), sizes.max_tokens):
-            texts.append("\n".join(current[:-1]))
+            texts.append(_claimed(prefix, line, current[:-1], counter))
             current = [current[-1], piece]
             continue
-        texts.append("\n".join(current))
+        texts.append(_claimed(prefix, line, current, counter))
         current = [piece]
     if current:
-        texts.append("\n".join(current))
+        texts.append(_claimed(prefix, line, current, counter))
     return texts
+
+
+def _claimed(prefix: str, line: list[str], pieces: list[str], counter: PieceCounter) -> str:
+    text = "\n".join(pieces)
+    counter.claim(prefix + text, [*line, *pieces])
+    return text
 
 
 def _split_to_fit(block: str, budget: int, counter: PieceCounter) -> list[str]:
@@ -204,29 +238,36 @@ def _split_to_fit(block: str, budget: int, counter: PieceCounter) -> list[str]:
 def _packed(units: list[str], budget: int, counter: PieceCounter, too_long: Callable[[str], list[str]]) -> list[str]:
     """Units joined greedily (with a space) into pieces of at most `budget` tokens; a unit over it is
     split by `too_long`."""
+    counter.learn(units)
     out: list[str] = []
     current = ""
+    parts: list[str] = []
     i = span = 0
     while i < len(units):
-        base = current
+        base, base_parts = current, parts
         j = first_over(i, len(units), budget, counter, lambda k: _joined(base, units[i:k + 1]),  # noqa: B023
-                        units.__getitem__, i + span)
+                        units.__getitem__, i + span, lambda k: [*base_parts, *units[i:k + 1]])  # noqa: B023
         span = j - i
-        current = _joined(current, units[i:j])
+        current, parts = _joined(current, units[i:j]), [*parts, *units[i:j]]
         if j == len(units):
             break
         unit, i = units[j], j + 1
         if counter.over(unit, budget):
             if current:
-                out.append(current)
-                current = ""
+                out.append(_remembered(current, parts, counter))
+                current, parts = "", []
             out.extend(too_long(unit))
         else:
-            out.append(current)
-            current = unit
+            out.append(_remembered(current, parts, counter))
+            current, parts = unit, [unit]
     if current:
-        out.append(current)
+        out.append(_remembered(current, parts, counter))
     return out
+
+
+def _remembered(piece: str, parts: list[str], counter: PieceCounter) -> str:
+    counter.remember(piece, parts)
+    return piece
 
 
 def _joined(current: str, units: list[str]) -> str:
@@ -239,13 +280,16 @@ def _joined(current: str, units: list[str]) -> str:
 def _split_code(lines: list[str], budget: int, counter: PieceCounter) -> list[str]:
     fenced = lambda body: f"{CODE_FENCE}\n" + "\n".join(body) + f"\n{CODE_FENCE}"  # noqa: E731
     line_budget = budget - counter(fenced([]))
-    pieces = [p for line in lines for p in (_split_words(line, line_budget, counter) if line.strip() else [line])]
+    lines = [" ".join(word[:200] for word in line.split()) if line.strip() else line for line in lines]  # as words
+    counter.learn([CODE_FENCE, *lines])
+    pieces = [p for line in lines for p in (
+        _split_words(line, line_budget, counter) if line.strip() and counter.over(line, line_budget) else [line])]
     out: list[str] = []
     i = span = 0
     while i < len(pieces):
         j = first_over(i + 1, len(pieces), budget, counter, lambda k: fenced(pieces[i:k + 1]),  # noqa: B023
-                        pieces.__getitem__, i + span)
-        out.append(fenced(pieces[i:j]))
+                        pieces.__getitem__, i + span, lambda k: [CODE_FENCE, *pieces[i:k + 1], CODE_FENCE])  # noqa: B023
+        out.append(_remembered(fenced(pieces[i:j]), [CODE_FENCE, *pieces[i:j], CODE_FENCE], counter))
         i, span = j, j - i
     return out
 
@@ -254,12 +298,13 @@ def _split_words(sentence: str, budget: int, counter: PieceCounter) -> list[str]
     """Words joined greedily into pieces of at most `budget` tokens. One absurd "word" (a URL, base64)
     is cut to 200 characters, so that it cannot exceed the budget on its own; it is counted as cut."""
     words = [w[:200] for w in sentence.split()]
+    counter.learn(words)
     out: list[str] = []
     i = span = 0
     while i < len(words):
         start = i
         i = first_over(i + 1, len(words), budget, counter, lambda k: " ".join(words[start:k + 1]),  # noqa: B023
-                        words.__getitem__, i + span)
-        out.append(" ".join(words[start:i]))
+                        words.__getitem__, i + span, lambda k: words[start:k + 1])  # noqa: B023
+        out.append(_remembered(" ".join(words[start:i]), words[start:i], counter))
         span = i - start
     return out

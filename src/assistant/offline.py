@@ -12,7 +12,9 @@ _OFFLINE_DEFAULTS = {
     "TRANSFORMERS_OFFLINE": "1",
     "GRADIO_ANALYTICS_ENABLED": "False",
     "ANONYMIZED_TELEMETRY": "False",
-    "TOKENIZERS_PARALLELISM": "false",
+    # Batches are tokenised on every core (the chunker counts a page's units in one call); our
+    # processes never fork without exec, which is what the library's default guards against.
+    "TOKENIZERS_PARALLELISM": "true",
 }
 
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from assistant.embed import e5_bundle, model_cache
 from assistant.embed.onnx_encoder import OnnxEncoder
-from assistant.embed.tokenizer import shared_tokenizer
+from assistant.embed.tokenizer import WordPieceCounter, shared_tokenizer
 from assistant.errors import EmbeddingError
 from assistant.settings import BUNDLED_MODEL, Settings
 
@@ -118,14 +118,14 @@ def prompts(name: str, location: str) -> dict[str, str]:
 def load_token_counter(name: str, cache_dir: Path | str | None = None,
                        model_cache_dir: Path | str | None = None) -> Callable[[str], int]:
     """A function text → number of word pieces (special tokens and the passage prompt included) of
-    the named model; its tokenizer is the one its encoder uses (embed/tokenizer.py)."""
+    the named model; its tokenizer is the one its encoder uses (embed/tokenizer.py), and with it the
+    counter counts many texts at once (`WordPieceCounter.each`, `each_alone`)."""
     location = resolve_model(name, cache_dir, model_cache_dir)
     prefix = prompts(name, location)["passage"]
     tokenizer_file = Path(location) / "tokenizer.json"
     try:
         if tokenizer_file.is_file():
-            tokenizer = shared_tokenizer(tokenizer_file)
-            return lambda text: len(tokenizer.encode(prefix + text).ids)
+            return WordPieceCounter(shared_tokenizer(tokenizer_file), prefix)
         from transformers import AutoTokenizer
 
         auto = AutoTokenizer.from_pretrained(location)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,43 @@ def _cut(values: list[int], special: list[int], limit: int) -> list[int]:
         trail += 1
     content = values[lead: len(values) - trail][: max(0, limit - lead - trail)]
     return [*values[:lead], *content, *values[len(values) - trail:]]
+
+
+class WordPieceCounter:
+    """Text → the model's word pieces with its special tokens and `prompt` (a passage as embedded).
+    `each` counts many texts in one parallel call; `each_alone` counts many short texts from a few
+    long encodings (the texts joined by spaces, each text's pieces found by their offsets), which
+    is what a text counts alone where the word pieces add up across a space (the pre-tokenizer
+    splits there) and None where that does not hold for these texts."""
+
+    def __init__(self, tokenizer: Any, prompt: str) -> None:
+        self._tokenizer = tokenizer
+        self._prompt = prompt
+        self._bare = 2 * self("a") - self("a a")  # the special tokens and the prompt, as they join a text
+
+    def __call__(self, text: str) -> int:
+        return len(self._tokenizer.encode(self._prompt + text).ids)
+
+    def each(self, texts: Sequence[str]) -> list[int]:
+        return [len(e.ids) for e in self._tokenizer.encode_batch([self._prompt + text for text in texts])]
+
+    def each_alone(self, texts: Sequence[str], slice_chars: int = 8000) -> list[int] | None:
+        if any(not text.strip() or text != " ".join(text.split()) for text in texts):
+            return None  # a blank text, or whitespace the joining would change
+        slices: list[list[str]] = [[]]
+        size = 0
+        for text in texts:
+            if size >= slice_chars:
+                slices.append([])
+                size = 0
+            slices[-1].append(text)
+            size += len(text) + 1
+        encodings = self._tokenizer.encode_batch([" ".join(texts) for texts in slices], add_special_tokens=False)
+        counts: list[int] = []
+        for joined, encoding in zip(slices, encodings, strict=True):
+            # A piece belongs to the text its first character is in (a text owns the space before it).
+            ends = np.cumsum([len(text) + 1 for text in joined]) - 1
+            first = np.fromiter((start for start, _ in encoding.offsets), dtype=np.int64, count=len(encoding.ids))
+            owner = np.searchsorted(ends[:-1], first, side="right")
+            counts.extend((np.bincount(owner, minlength=len(joined)) + self._bare).tolist())
+        return counts

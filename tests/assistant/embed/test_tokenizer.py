@@ -53,3 +53,20 @@ def test_one_tokenizer_per_content_shared_by_the_counter_and_never_truncating(tm
 def test_fitting_an_empty_batch():
     ids, mask, type_ids = fitted([], 16, 0)
     assert ids.shape == mask.shape == type_ids.shape == (0, 0) and ids.dtype == np.int64
+
+
+@pytest.mark.parametrize("model", [BUNDLED_MODEL, E5])
+def test_many_texts_are_counted_at_once_as_each_would_count_alone(model):
+    """The chunker learns a level's units in one call: `each` is the count of each text alone, and
+    `each_alone` finds the same from a few long encodings, for words, sentences, list items and
+    texts past one slice; it declines texts whose whitespace joining would change."""
+    count = load_token_counter(model)
+    texts = ["Kort.", "Styregruppen mødes fire gange om året.", "ord " * 300, "æøå kommunen, " * 200,
+             "- punkt 2", "x" * 3000, "https://example.dk/sti?x=1&y=2", "OS2borgerPC’s «kiosk»-tilstand (v3.2)!",
+             *(f"ord{i}" for i in range(3000))]
+    texts = [" ".join(text.split()) for text in texts]
+    expected = [count(text) for text in texts]
+    assert count.each(texts) == expected
+    assert count.each_alone(texts) == expected
+    assert count.each_alone(texts, slice_chars=50) == expected  # one slice per text or two
+    assert count.each_alone(["to  mellemrum"]) is None and count.each_alone(["", "tekst"]) is None
