@@ -14,8 +14,8 @@
 5. The same serving process again: how long it takes to pick up the new index version (the first
    query after the update rebuilds the snapshot: chunks and BM25), then p50/p95/p99.
 With --profile, the ingests run under cProfile and print where their time went. With --fake-vectors,
-a hash of each text stands in for the model (random unit vectors): everything but embedding is measured
-in minutes, and relevance is meaningless. The no-change re-ingest runs twice: the first one after the
+a hash of each text stands in for the model (random unit vectors) and the cosine reader reads the
+sentences with them: everything but embedding is measured in minutes, and relevance is meaningless. The no-change re-ingest runs twice: the first one after the
 full ingest pays for catching up with what that other process wrote.
 The site and index live in a temporary folder unless --keep DIR is given.
 """
@@ -238,7 +238,10 @@ def main() -> int:
             print(f"site: {len(paths)} pages generated in {seconds:.1f} s (seed {args.seed}) in {site}")
         # A new index, and with it a cold embedding cache of its own (fake vectors must never reach a
         # cache that a real ingest might read: ASSISTANT_EMBEDDING_CACHE_DIR is overridden).
-        settings = Settings(index_dir=work / "index", embedding_cache_dir=work / "index")
+        # With --fake-vectors the sentences are read by the cosine reader, on the fake vectors too: the
+        # trained reader would embed every sentence with its real model (~200 a second here).
+        settings = Settings(index_dir=work / "index", embedding_cache_dir=work / "index",
+                            reader="cosine" if args.fake_vectors else "trained")
         if args.fake_vectors:
             use_fake_vectors(settings)
         load_model(settings)
