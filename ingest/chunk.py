@@ -6,9 +6,10 @@ pieces on the exact text that is embedded (title and heading path included), so 
 Packing is greedy (each piece takes every next unit that still fits). With the model's counter, a
 page's units are counted in a few parallel calls and a piece's count is the sum of its units', checked
 for every chunk by one more call (and the page chunked again counting each piece where a sum was
-wrong); with a plain counter, in a few counts per piece. Either way a 5 MB page chunks in seconds. A page that takes longer than
-CHUNK_BUDGET_SECONDS (the per-page budget, as parsing has), or holds more than LARGE_PAGE_CHARS of text,
-is chunked all the same, with a warning naming it. It does not embed or store anything.
+wrong); with a plain counter, in a few counts per piece. Either way a 5 MB page chunks in seconds. A
+page that takes longer than CHUNK_BUDGET_SECONDS (the per-page budget, as parsing has), or holds more
+than LARGE_PAGE_CHARS of text, is chunked all the same, with a warning naming it. It does not embed or
+store anything.
 """
 
 from __future__ import annotations
