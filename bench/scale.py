@@ -15,8 +15,9 @@
    query after the update rebuilds the snapshot: chunks and BM25), then p50/p95/p99.
 With --profile, the ingests run under cProfile and print where their time went. With --fake-vectors,
 a hash of each text stands in for the model (random unit vectors) and the cosine reader reads the
-sentences with them: everything but embedding is measured in minutes, and relevance is meaningless. The no-change re-ingest runs twice: the first one after the
-full ingest pays for catching up with what that other process wrote.
+sentences with them: everything but embedding is measured in minutes, and relevance is meaningless.
+The no-change re-ingest runs twice: the first one after the full ingest pays for catching up with what
+that other process wrote.
 The site and index live in a temporary folder unless --keep DIR is given.
 """
 

@@ -52,6 +52,7 @@ class VectorStore(Protocol):
     def ids(self) -> set[str]: ...
     def query(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Hit]: ...
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+    def stored(self, ids: Sequence[str]) -> dict[str, tuple[str, dict]]: ...
     def missing_vectors(self, ids: Sequence[str], batch: int = CHECK_BATCH) -> list[str]: ...
     def drop(self) -> None: ...
 
@@ -132,6 +133,19 @@ class ChromaStore:
                 found.update((i, np.asarray(v, dtype=np.float32)) for i, v in pairs)
             return found
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(result["ids"], result["embeddings"], strict=True)}
+
+    def stored(self, ids: Sequence[str]) -> dict[str, tuple[str, dict]]:
+        """The text and metadata stored for each of `ids` that is there ({} when they cannot be read:
+        the caller writes them again)."""
+        if not ids:
+            return {}
+        try:
+            result = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        except Exception as exc:  # noqa: BLE001 - unreadable: nothing is taken as stored
+            log.debug("stored chunks unreadable in %s: %s", self.description, exc)
+            return {}
+        return {i: (str(d), dict(m or {})) for i, d, m in zip(result["ids"], result["documents"], result["metadatas"],
+                                                               strict=True)}
 
     def missing_vectors(self, ids: Sequence[str], batch: int = CHECK_BATCH) -> list[str]:
         """The ids among `ids` without a readable vector: absent, unreadable ("Error finding id"), or
