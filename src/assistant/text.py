@@ -45,6 +45,28 @@ def split_code(text: str) -> tuple[list[str], list[str]]:
     return prose, code
 
 
+def code_after(text: str, sentence: str) -> str | None:
+    """The code block that directly follows the prose line holding `sentence` in a passage (blank
+    lines between allowed), or None: the paragraph introduces it ("Volume data ligger på denne sti."
+    and the path)."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.strip() == CODE_FENCE or sentence not in line:
+            continue
+        j = i + 1
+        while j < len(lines) and not lines[j].strip():
+            j += 1
+        if j == len(lines) or lines[j].strip() != CODE_FENCE:
+            return None
+        block: list[str] = []
+        for code_line in lines[j + 1:]:
+            if code_line.strip() == CODE_FENCE:
+                return "\n".join(block)
+            block.append(code_line)
+        return "\n".join(block)
+    return None
+
+
 def sentences(text: str) -> list[str]:
     """A passage's prose sentences: its lines (list items, table rows, paragraphs) split after . ! ?;
     code blocks are not prose and are left out."""

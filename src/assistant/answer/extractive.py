@@ -12,8 +12,9 @@ The answer leads with the best sentence, then adds at most two: the next line wh
 announces it ("... på adressen:") or is too short to stand alone, the list it introduces, or
 sentences of the same section that score close to it; from another page only when they cover terms
 of the question the lead does not (a question that spans pages). A code block is quoted, as code,
-only when the question asks for a command. An English question over Danish pages gets an English
-lead-in and the quoted Danish sentences. Abstention is decided before this runs (abstain.py).
+when the question asks for a command, or when it is short and a quoted paragraph introduces it (a
+path, a setting). An English question over Danish pages gets an English lead-in and the quoted
+Danish sentences. Abstention is decided before this runs (abstain.py).
 """
 
 from __future__ import annotations
@@ -34,15 +35,19 @@ from assistant.models import Answer
 from assistant.retrieve.language import detect_language
 from assistant.retrieve.retriever import Passage
 from assistant.settings import Settings
-from assistant.text import CODE_FENCE, LIST_ITEM, code_blocks, sentences
+from assistant.text import CODE_FENCE, LIST_ITEM, code_after, code_blocks, sentences
 
 MAX_WORDS = 45  # the lead and what is added to it (a list it introduces may take the answer further)
 MAX_LIST_WORDS = 80
 MAX_ITEMS = 8
 MAX_ADDED = 2
+MAX_CODE_LINES = 3  # a code block a quoted paragraph introduces is quoted when this short (a path, a command)
+MAX_CODE_CHARS = 200
 SHORT_LEAD = 6  # words: a lead this short brings the line after it ("Mødeleder:" → "Anna-Lis Berg")
 _LABELLED = re.compile(r"^(?:- )?[^:]{2,60}:\s*\S")  # "Målrettet leverandør: Iterator IT ApS": says it all
 _WANTS_LIST = re.compile(r"\b(?:hvilke|nævn|naevn|list|which|what are)\b", re.I)
+_POINTS_AHEAD = re.compile(r":\s*$|\b(?:denne|dette|disse|følgende|nedenstående|herunder|nedenfor|below|following)\b",
+                           re.I)  # a sentence that refers to what comes after it
 _COMMAND = re.compile(r"\b(?:kommando\w*|command\w*|terminal\w*|shell|cli|køre?r? (?:jeg|man)|run)\b", re.I)
 
 LEAD_IN = {"da": "", "en": "From the documentation (quoted in Danish):"}
@@ -102,8 +107,9 @@ class ExtractiveAnswerer:
         parts: list[str] = []
         if found:
             said: set[str] = set()  # a line the page repeats (the same step in two lists) is said once
-            for candidate in choose(found, passages, evidence, self.settings.sentence_add_margin,
-                                    self.settings.sentence_neighbour_bonus):
+            chosen = choose(found, passages, evidence, self.settings.sentence_add_margin,
+                            self.settings.sentence_neighbour_bonus)
+            for candidate in chosen:
                 lines = [line for line in candidate.lines if line.removeprefix("- ") not in said]
                 if not lines:
                     continue
@@ -117,6 +123,11 @@ class ExtractiveAnswerer:
             rank, block = code
             n = citations.cite(passages[rank], block.split("\n", 1)[0])
             parts.append(f"[{n}]\n{CODE_FENCE}\n{block}\n{CODE_FENCE}")
+        elif (introduced := _code_introduced(chosen, passages)) is not None:
+            candidate, block = introduced  # right after the sentence that points at it
+            n = citations.cite(passages[candidate.passage_rank], candidate.sentence)
+            at = next((i + 1 for i, part in enumerate(parts) if part.startswith(candidate.sentence)), len(parts))
+            parts.insert(at, f"[{n}]\n{CODE_FENCE}\n{block}\n{CODE_FENCE}")
         # The note says the quote is in another language: only when it is (an English page quoted to an
         # English question needs none).
         quoted = detect_language(" ".join(_MARKERS.sub("", p) for p in parts if not p.startswith("[")))
@@ -238,6 +249,18 @@ def _code_for(question: str, passages: Sequence[Passage], score: SentenceScorer)
         return None
     similarities = score([block for _, block in blocks])
     return blocks[int(np.argmax(similarities))]
+
+
+def _code_introduced(chosen: Sequence[Candidate], passages: Sequence[Passage]) -> tuple[Candidate, str] | None:
+    """A short code block (a path, a command, a setting) right after the paragraph of a quoted
+    sentence that points at it ("... ligger på denne sti.", "... følgende:"), quoted with it."""
+    for candidate in chosen:
+        if not _POINTS_AHEAD.search(candidate.sentence):
+            continue
+        block = code_after(passages[candidate.passage_rank].chunk.text, candidate.sentence)
+        if block and block.strip() and block.count("\n") < MAX_CODE_LINES and len(block) <= MAX_CODE_CHARS:
+            return candidate, block
+    return None
 
 
 def _no_meaning(texts: Sequence[str]) -> np.ndarray:

@@ -178,3 +178,33 @@ def test_two_items_of_one_list_are_quoted_as_the_list_in_its_order():
             "3. en tidsplan for visning")
     answer = _answer("Hvad består en kampagne af, navn og slides?", text)
     assert answer.index("et navn og en beskrivelse") < answer.index("en eller flere slides")
+
+
+def test_a_short_code_block_the_quoted_paragraph_introduces_is_quoted_with_it():
+    """"Volume data ligger på denne sti." points at the path in the code block after it: the answer
+    quotes the block, as code; a long script after a paragraph, or code elsewhere, is not quoted."""
+    path = "/var/lib/docker/volumes/os2borgerpc-admin-site-deployment_admin-media"
+    text = ("Scripts og andre uploads gemmes på et persistent volume, der hedder admin-media.\n"
+            f"Volume data ligger på denne sti. Stien kan variere alt efter installationen.\n```\n{path}\n```\n"
+            "Det er vigtigt at tage backup af filerne.")
+    answer = _answer("Hvor gemmes scripts og uploads, så de overlever en genstart?", text)
+    assert f"```\n{path}\n```" in answer and re.search(r"\[1\]\n```", answer), answer
+    assert answer.index("denne sti.") < answer.index(path)  # right after the sentence that points at it
+    script = "\n".join(f"echo trin {i}" for i in range(10))
+    long_code = text.replace(f"```\n{path}\n```", f"```\n{script}\n```")
+    assert "```" not in _answer("Hvor gemmes scripts og uploads, så de overlever en genstart?", long_code)
+    elsewhere = ("Scripts og andre uploads gemmes på et persistent volume, der hedder admin-media.\n"
+                 "Det er vigtigt at tage backup af filerne.\nHavet er koldt om vinteren, og fiskene svømmer dybt.\n"
+                 "```\nls -l\n```")
+    assert "```" not in _answer("Hvor gemmes scripts og uploads, så de overlever en genstart?", elsewhere)
+
+
+def test_code_after_finds_the_block_directly_after_the_line_of_a_sentence():
+    from assistant.text import code_after
+
+    text = "Første linje.\nKør dette. Så virker det.\n\n```\ntask backup_db\n```\nSidste linje.\n```\nls\n```"
+    assert code_after(text, "Kør dette.") == "task backup_db"
+    assert code_after(text, "Første linje.") is None  # another line comes first
+    assert code_after(text, "Sidste linje.") == "ls"
+    assert code_after(text, "Findes ikke.") is None
+    assert code_after("Uafsluttet:\n```\nls -l", "Uafsluttet:") == "ls -l"
