@@ -199,7 +199,8 @@ def _run(settings: Settings, specs: Sequence[SourceSpec] | None, *, add: Sequenc
     write = _not_stored(store, new_chunks, stale_ids)
     store.add([new_chunks[i].id for i in write], vectors[write], [new_chunks[i].text for i in write],
               [new_chunks[i].metadata() for i in write])
-    _progress("vectors-stored", f"{len(new_chunks)} vectors in {store.description}; committing the catalog")
+    _progress("vectors-stored", f"{len(write)} vectors written to {store.description} ({len(new_chunks) - len(write)} "
+                                "of the changed pages' chunks were stored as they are); committing the catalog")
     report.version = catalog.commit(changes, signature, summary(report), sources=records)
     _progress("catalog-committed", f"version {report.version} is live")
     if on_live is not None:
