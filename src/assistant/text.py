@@ -9,6 +9,7 @@ a question asks for a command). It does not parse markdown.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from assistant.models import Chunk, sha1
@@ -24,24 +25,31 @@ _SENTENCE = re.compile(r"(?<=[.!?])(?<!^\d\.)(?<!^\d\d\.)(?<!\b[Kk]l\.)(?<!\b[Cc
                        r"\s+(?=[\"'(\[]?[A-ZÆØÅ0-9])")
 
 
-def split_code(text: str) -> tuple[list[str], list[str]]:
-    """(prose lines, code blocks) of a passage; an unclosed fence ends at the passage's end."""
-    prose: list[str] = []
-    code: list[str] = []
+def _segments(text: str) -> Iterator[tuple[bool, str]]:
+    """A passage's lines and code blocks in order: (False, a prose line) or (True, a code block); an
+    unclosed fence ends at the passage's end, and an empty unclosed one is nothing."""
     block: list[str] | None = None
     for line in text.split("\n"):
         if line.strip() == CODE_FENCE:
             if block is None:
                 block = []
             else:
-                code.append("\n".join(block))
+                yield True, "\n".join(block)
                 block = None
         elif block is not None:
             block.append(line)
         else:
-            prose.append(line)
+            yield False, line
     if block:
-        code.append("\n".join(block))
+        yield True, "\n".join(block)
+
+
+def split_code(text: str) -> tuple[list[str], list[str]]:
+    """(prose lines, code blocks) of a passage; an unclosed fence ends at the passage's end."""
+    prose: list[str] = []
+    code: list[str] = []
+    for is_code, segment in _segments(text):
+        (code if is_code else prose).append(segment)
     return prose, code
 
 
@@ -49,21 +57,11 @@ def code_after(text: str, sentence: str) -> str | None:
     """The code block that directly follows the prose line holding `sentence` in a passage (blank
     lines between allowed), or None: the paragraph introduces it ("Volume data ligger på denne sti."
     and the path)."""
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if line.strip() == CODE_FENCE or sentence not in line:
-            continue
-        j = i + 1
-        while j < len(lines) and not lines[j].strip():
-            j += 1
-        if j == len(lines) or lines[j].strip() != CODE_FENCE:
-            return None
-        block: list[str] = []
-        for code_line in lines[j + 1:]:
-            if code_line.strip() == CODE_FENCE:
-                return "\n".join(block)
-            block.append(code_line)
-        return "\n".join(block)
+    found = False
+    for is_code, segment in _segments(text):
+        if found and (is_code or segment.strip()):
+            return segment if is_code else None
+        found = found or (not is_code and sentence in segment)
     return None
 
 
