@@ -1,9 +1,16 @@
-"""Trains a cross-encoder on top of the reader: the question and one candidate sentence read together
+"""Trains a cross-encoder beside the reader: the question and one candidate sentence read together
 by multilingual-e5-small, a score that the sentence answers the question out.
 
     python -m bench.train_cross --hold-out OS2mo+os2mo --hold-out eltociear+powerbi-docs.da-dk
                                                    # train on the rest, report on those, write nothing
     python -m bench.train_cross --out FILE.npz     # train on every training site, write the model
+
+Measured and not shipped (BENCHMARKS.md, "A cross-encoder that reads the question and the sentence
+together"): on held-out training sites it ranks the answering sentence first more often than the
+reader and separates near misses better, but on the development sites' tuning questions it neither
+chose better sentences nor declined near misses that the shipped checks let through without declining
+answerable questions too. `--out` writes its trained layers and head in the reader's shipped format
+(assistant/read/weights.py), for such experiments.
 
 Data: bench/reader_data.py (../shared/training and bench/training, never the development sites). Each
 question is a group: its page's answering sentences (label 1), and as label 0 the sentence of the page

@@ -105,7 +105,9 @@ class TrainedReader:
 def fitting_pieces(text: str, count: Callable[[str], int], limit: int) -> list[str]:
     """`text` in consecutive runs of words, each within `limit` word pieces (prompt and special tokens
     included; each word counted once, so a long text costs linear time)."""
-    overhead = count("")
+    # What surrounds the text (prompt, special tokens): not count(""), which XLM-R's tokenizer gives a
+    # stray "▁" for the prompt's trailing space, so every word would be counted one piece short.
+    overhead = 2 * count("a") - count("a a")
     budget = max(1, limit - overhead)
     pieces: list[str] = []
     words: list[str] = []

@@ -1,14 +1,12 @@
-"""The trained models' weights: written by bench/train_reader.py (the reader) and bench/train_cross.py
-(the cross-encoder), shipped in the repository, and made into model folders the backends run.
+"""The trained reader's weights: written by bench/train_reader.py, shipped in the repository, and made
+into a model folder the embedding backends run.
 
-Shipped: the trained tensors of multilingual-e5-small (never the word-embedding matrix, frozen in
-training: 96M of the model's 118M weights), matrices as int8 with one fp32 scale per row, vectors as
-fp32, in one compressed `.npz` each (the reader ~18 MB with every layer, the cross-encoder ~11 MB with
-its upper six and its head). At first use the bundled e5 folder (e5_bundle.py) is copied into
-`<model cache>/models/<reader|cross>-<digest>-…/` (beside it, in the environment's model cache of
-model_cache.py) with those tensors put in place of its own (a head stays out: the cross-encoder reads
-it itself); from there the model runs like any embedding model (torch, onnx, onnx-int8). It does not
-train nor score.
+Shipped: every trained tensor of multilingual-e5-small except the word-embedding matrix (frozen in
+training, 96M of the model's 118M weights), matrices as int8 with one fp32 scale per row, vectors as
+fp32, in one compressed `.npz` (~20 MB). At first use the bundled e5 folder (e5_bundle.py) is copied
+into `<model cache>/models/reader-<digest>-…/` (beside it, in the environment's model cache of
+model_cache.py) with those tensors put in place of its own; from there
+the reader runs like any embedding model (torch, onnx, onnx-int8). It does not train nor score.
 """
 
 from __future__ import annotations
@@ -43,7 +41,8 @@ def save_trained(encoder: Any, out: Path | None = None) -> Path:
 
 
 def save_tensors(tensors: dict[str, np.ndarray], out: Path) -> Path:
-    """Writes named tensors as shipped: matrices int8 with a scale per row, the rest fp32."""
+    """Writes named tensors in the shipped format: matrices int8 with a scale per row, the rest fp32
+    (bench/train_cross.py writes its cross-encoder this way too)."""
     arrays: dict[str, np.ndarray] = {"format": np.array(FORMAT)}
     for name, weight in tensors.items():
         if weight.ndim == 2:
@@ -58,58 +57,49 @@ def save_tensors(tensors: dict[str, np.ndarray], out: Path) -> Path:
     return out
 
 
-HEAD = "head."  # a cross-encoder's head: read outside the encoder, never put in the model folder
-# What rebuilds each shipped file, and what serves while it is broken.
-_REBUILT_BY = {"reader-e5-small.npz": ("bench.train_reader", "answers use the embedding model's cosine"),
-               "cross-e5-small.npz": ("bench.train_cross", "abstention goes without its `reads` check")}
-
-
-def fix(path: Path) -> str:
-    """What a maintainer does about a broken model file, and what serves meanwhile."""
-    trainer, meanwhile = _REBUILT_BY.get(path.name, _REBUILT_BY["reader-e5-small.npz"])
-    return (f"rebuild it with `python -m {trainer}` or restore it with `git checkout -- "
-            f"src/assistant/read/{path.name}`; meanwhile {meanwhile}")
+FIX = ("rebuild it with `python -m bench.train_reader` or restore it with `git checkout -- "
+       "src/assistant/read/reader-e5-small.npz`; meanwhile answers use the embedding model's cosine")
 
 
 def check(path: Path) -> None:
     """A cheap look (no tensor read): the file is there, not empty, an archive. ReaderError if not."""
     if not path.is_file():
-        raise ReaderError(f"The reader model {path} is missing: {fix(path)}")
+        raise ReaderError(f"The reader model {path} is missing: {FIX}")
     if path.stat().st_size == 0:
-        raise ReaderError(f"The reader model {path} is empty: {fix(path)}")
+        raise ReaderError(f"The reader model {path} is empty: {FIX}")
     if not zipfile.is_zipfile(path):
-        raise ReaderError(f"The reader model {path} is damaged (not an .npz archive): {fix(path)}")
+        raise ReaderError(f"The reader model {path} is damaged (not an .npz archive): {FIX}")
 
 
 def load_trained(path: Path) -> dict[str, np.ndarray]:
     """The shipped tensors, dequantised: name → fp32 array. A missing, empty or damaged file raises
     ReaderError naming it and the fix."""
-    how = fix(path)
+    fix = FIX
     try:
         if path.stat().st_size == 0:
-            raise ReaderError(f"The reader model {path} is empty: {how}")
+            raise ReaderError(f"The reader model {path} is empty: {fix}")
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
     except ReaderError:
         raise
     except FileNotFoundError as exc:
-        raise ReaderError(f"The reader model {path} is missing: {how}") from exc
+        raise ReaderError(f"The reader model {path} is missing: {fix}") from exc
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise ReaderError(f"The reader model {path} cannot be read ({exc}): {how}") from exc
+        raise ReaderError(f"The reader model {path} cannot be read ({exc}): {fix}") from exc
     if int(arrays.pop("format", np.array(-1))) != FORMAT:
-        raise ReaderError(f"The reader model {path} is of another format than this version reads: {how}")
+        raise ReaderError(f"The reader model {path} is of another format than this version reads: {fix}")
     tensors: dict[str, np.ndarray] = {}
     for name, value in arrays.items():
         if name.endswith(_INT8):
             base = name.removesuffix(_INT8)
             scale = arrays.get(base + _SCALE)
             if scale is None or scale.shape != (value.shape[0], 1):
-                raise ReaderError(f"The reader model {path} is damaged ({base} has no scales): {how}")
+                raise ReaderError(f"The reader model {path} is damaged ({base} has no scales): {fix}")
             tensors[base] = value.astype(np.float32) * scale
         elif not name.endswith(_SCALE):
             tensors[name] = value.astype(np.float32)
     if not any(name.startswith("encoder.layer.") for name in tensors):
-        raise ReaderError(f"The reader model {path} holds no encoder layers: {how}")
+        raise ReaderError(f"The reader model {path} holds no encoder layers: {fix}")
     return tensors
 
 
@@ -141,13 +131,13 @@ def model_folder(model_cache_dir: Path, shipped: Path = SHIPPED) -> Path:
 
 def _make_folder(model_cache_dir: Path, shipped: Path, key: str) -> Path:
     base = e5_bundle.model_folder(model_cache_dir)
-    folder = base.parent / f"{shipped.name.split('-')[0]}-{key}-f{FORMAT}-{base.name}"  # reader-…, cross-…
+    folder = base.parent / f"reader-{key}-f{FORMAT}-{base.name}"
     if (folder / "modules.json").is_file():
         return folder
     from filelock import FileLock
     from safetensors import safe_open
 
-    trained = {name: t for name, t in load_trained(shipped).items() if not name.startswith(HEAD)}
+    trained = load_trained(shipped)
     with FileLock(str(folder) + ".lock"):
         if (folder / "modules.json").is_file():
             return folder

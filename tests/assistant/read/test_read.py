@@ -80,6 +80,16 @@ def test_a_long_sentence_is_read_in_pieces_that_fit_never_cut() -> None:
     assert "".join(" ".join(pieces).split()) == "".join(text.split())  # every character kept, in order
 
 
+def test_the_pieces_of_a_long_sentence_fit_the_model_by_its_own_count(settings: Settings) -> None:
+    from assistant.embed.embedder import load_token_counter
+
+    count = load_token_counter(settings.embedding_model)
+    text = "Borgeren kan låne en pc på biblioteket og printe dokumenter, når det passer. " * 60
+    pieces = fitting_pieces(text, count, 512)
+    assert len(pieces) == 3 and all(count(p) <= 512 for p in pieces)  # one piece short a word was cut before
+    assert max(count(p) for p in pieces) >= 500  # and they are full
+
+
 def test_the_shipped_reader_loads_and_ranks_the_sentence_that_answers_first(settings: Settings) -> None:
     reader = make_reader(settings, *_cosine_parts())
     assert isinstance(reader, TrainedReader)
