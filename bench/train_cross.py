@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.reader_data import Item, load_all
-from bench.train_reader import auc, hard_negative
+from bench.train_reader import auc, hard_negative, step_with, warmup_then_linear
 
 SHORTLIST = 8
 BLEND = 0.1  # weight of the cross-encoder's probability beside the cosine (the blend's figures)
@@ -116,9 +116,7 @@ def train(cross: Cross, items: list[Item], epochs: int, groups_per_step: int, lr
                                   lr=lr, weight_decay=0.01)
     data = groups(items, negatives, rng)
     steps = epochs * math.ceil(len(data) / groups_per_step)
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup)))
+    schedule = warmup_then_linear(optimiser, steps)
     cross.train()
     bar = tqdm(total=steps, desc="training the cross-encoder", unit="step", file=sys.stderr)
     for _ in range(epochs):
@@ -130,21 +128,13 @@ def train(cross: Cross, items: list[Item], epochs: int, groups_per_step: int, lr
             labels = torch.tensor([y for _, _, ys in batch for y in ys])
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
             at = 0
-            ranked = 0
-            for _, texts, ys in batch:
+            for _, texts, ys in batch:  # the ranking: a softmax over each group with an answer
                 part = logits[at:at + len(texts)]
                 target = torch.tensor(ys)
                 if target.sum() > 0:
                     loss = loss - (torch.log_softmax(part, 0) * target / target.sum()).sum() / len(batch)
-                    ranked += 1
                 at += len(texts)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimiser.step()
-            schedule.step()
-            optimiser.zero_grad()
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            step_with(loss, params, optimiser, schedule, bar)
     bar.close()
     cross.train(False)
 

@@ -138,9 +138,7 @@ def train(model, items: list[Item], epochs: int, batch_size: int, lr: float, see
     optimiser = torch.optim.AdamW([{"params": params}, {"params": [threshold], "lr": 1e-2, "weight_decay": 0.0}],
                                   lr=lr, weight_decay=0.01)
     steps = epochs * math.ceil(len(triplets) / batch_size)
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup)))
+    schedule = warmup_then_linear(optimiser, steps)
     model.train()
     bar = tqdm(total=steps, desc="training the reader", unit="batch", file=sys.stderr)
     for _ in range(epochs):
@@ -167,16 +165,32 @@ def train(model, items: list[Item], epochs: int, batch_size: int, lr: float, see
                 logits = ((pq * ps).sum(-1) - threshold) * 20.0
                 target = torch.tensor([p[2] for p in chosen])
                 loss = loss + abstain_weight * torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimiser.step()
-            schedule.step()
-            optimiser.zero_grad()
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            step_with(loss, params, optimiser, schedule, bar)
     bar.close()
     model.eval()
     return float(threshold.detach())
+
+
+def warmup_then_linear(optimiser, steps: int):  # noqa: ANN001, ANN201 - torch in, torch out
+    """The learning rate rises over the first tenth of the steps, then falls linearly to zero."""
+    import torch
+
+    warmup = max(1, steps // 10)
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup)))
+
+
+def step_with(loss, params, optimiser, schedule, bar) -> None:  # noqa: ANN001 - torch objects
+    """One optimiser step on `loss` (gradients clipped to norm 1), shown on the progress bar."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimiser.step()
+    schedule.step()
+    optimiser.zero_grad()
+    bar.update(1)
+    bar.set_postfix(loss=f"{loss.item():.3f}")
 
 
 def embed(model, texts: list[str]):  # noqa: ANN001, ANN201 - torch in, torch out
