@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from assistant.embed.tokenizer import surrounding
+
 TokenCounter = Callable[[str], int]  # word pieces of a text, special tokens included
 LEARN_CHARS = 20_000  # a longer unit is never counted whole (`upto` counts its head)
 
@@ -69,7 +71,7 @@ class PieceCounter:
     def __init__(self, count_tokens: TokenCounter, trusting: bool = False) -> None:
         self._count = count_tokens
         self._memo: dict[str, int] = {}
-        self.join = 2 * self("a") - self("a a")  # what joining two texts saves (special tokens, the prompt)
+        self.join = surrounding(self)  # what joining two texts saves (special tokens, the prompt)
         self._each: Callable[[Sequence[str]], list[int]] | None = getattr(count_tokens, "each", None)
         self._each_alone: Callable[[Sequence[str]], list[int] | None] | None = getattr(count_tokens, "each_alone", None)
         self.trusting = trusting and self._each is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,13 @@ def shared_tokenizer(file: Path) -> Any:
             tokenizer.no_truncation()
             tokenizer.no_padding()
     return tokenizer
+
+
+def surrounding(count: Callable[[str], int]) -> int:
+    """The word pieces a counter adds around any text (special tokens, a prompt): 2·count("a") −
+    count("a a"). Not count(""): XLM-R's tokenizer gives a prompt's trailing space a piece of its own
+    when nothing follows it, which would count every text one piece short."""
+    return 2 * count("a") - count("a a")
 
 
 def fitted(encodings: list[Any], max_tokens: int, pad_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -75,7 +82,7 @@ class WordPieceCounter:
     def __init__(self, tokenizer: Any, prompt: str) -> None:
         self._tokenizer = tokenizer
         self._prompt = prompt
-        self._bare = 2 * self("a") - self("a a")  # the special tokens and the prompt, as they join a text
+        self._bare = surrounding(self)  # the special tokens and the prompt
 
     def __call__(self, text: str) -> int:
         return len(self._tokenizer.encode(self._prompt + text).ids)

@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.embed.embedder import Embedder, embedding_key, get_embedder, load_token_counter, model_cache_folder
+from assistant.embed.tokenizer import surrounding
 from assistant.errors import EmbeddingError, ReaderError
 from assistant.read import weights
 from assistant.settings import Settings
@@ -105,9 +106,7 @@ class TrainedReader:
 def fitting_pieces(text: str, count: Callable[[str], int], limit: int) -> list[str]:
     """`text` in consecutive runs of words, each within `limit` word pieces (prompt and special tokens
     included; each word counted once, so a long text costs linear time)."""
-    # What surrounds the text (prompt, special tokens): not count(""), which XLM-R's tokenizer gives a
-    # stray "▁" for the prompt's trailing space, so every word would be counted one piece short.
-    overhead = 2 * count("a") - count("a a")
+    overhead = surrounding(count)
     budget = max(1, limit - overhead)
     pieces: list[str] = []
     words: list[str] = []
