@@ -88,7 +88,7 @@ class Cross:
         self.head = torch.nn.Linear(self.model.config.hidden_size, 1)
         self.max_tokens = max_tokens
 
-    def parameters(self) -> list:  # noqa: ANN001
+    def parameters(self) -> list:  # the encoder's trained tensors (the head's are its own group)
         return [p for p in self.model.parameters() if p.requires_grad]
 
     def scores(self, questions: list[str], sentences: list[str]):  # noqa: ANN201 - torch in, torch out
