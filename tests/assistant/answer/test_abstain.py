@@ -18,10 +18,13 @@ def test_every_check_has_its_own_name():
 
 
 @pytest.mark.parametrize(("question", "reason"), [
-    # a phone number no page states: the reader finds no sentence close enough before answer-type looks
-    ("Hvad er telefonnummeret til Anna-Lis Berg?", "meaning"),
+    # a phone number no page states: sentences about her are close enough for the reader, but none
+    # holds a phone number (since the reader of 2026-12-07's fifth session: its own threshold, at the
+    # calibration grid's floor, declines neither this nor the recipe; `meaning` is tested below)
+    ("Hvad er telefonnummeret til Anna-Lis Berg?", "answer-type"),
     ("Hvad koster en kop kaffe i kantinen på netværksmødet?", "answer-type"),
-    ("Hvordan laver man rødgrød med fløde?", "meaning"),
+    # no page is about the question's words
+    ("Hvordan laver man rødgrød med fløde?", "coverage"),
 ])
 def test_an_unanswerable_question_is_declined_with_the_check_that_declined_it(assistant, question, reason):
     answer = assistant.ask(question)
