@@ -80,7 +80,8 @@ def test_ask_returns_answer_and_citations(client):
 
 def test_a_declined_answer_says_which_check_declined_it(client):
     body = client.post("/api/ask", json={"question": "Hvad er telefonnummeret til Anna-Lis Berg?"}).json()
-    assert not body["answered"] and body["reason"] == "meaning"  # the reader finds no sentence close enough
+    # sentences about her are close enough for the reader, but none states a phone number
+    assert not body["answered"] and body["reason"] == "answer-type"
     answered = client.post("/api/ask", json={"question": "Hvad koster et Micro Hackaton?"}).json()
     assert answered["answered"] and answered["reason"] == ""
 
@@ -142,8 +143,10 @@ def test_stream_error_is_a_friendly_event_without_details(client):
 
 
 def test_stream_uses_the_conversation_history(client):
-    """"den" is OS2forms' maintenance only after the question about it: alone, it is answered from
-    another page."""
+    """"den" is OS2forms' maintenance only after the question about it: alone, the question has no
+    subject and is declined, citing other pages. ("Hvem kvalitetssikrer den?" served here until the
+    reader of 2026-12-07's fifth session, which finds OS2forms' one sentence about quality assurance
+    without the history.)"""
     history = [{"role": "user", "content": FORMS_QUESTION},
                {"role": "assistant", "content": "Belcom leverer vedligeholdelsen. [1]"}]
 
@@ -152,8 +155,8 @@ def test_stream_uses_the_conversation_history(client):
         assert [name for name, _ in events][-2:] == ["citations", "done"]
         return events[-2][1]
 
-    follow_up = final({"question": "Hvem kvalitetssikrer den?", "history": history})
-    alone = final({"question": "Hvem kvalitetssikrer den?"})
+    follow_up = final({"question": "Hvem prioriterer den?", "history": history})
+    alone = final({"question": "Hvem prioriterer den?"})
     assert follow_up["citations"][0]["path"].endswith("OS2forms/OS2forms.md")
     assert not alone["citations"][0]["path"].endswith("OS2forms/OS2forms.md")
 
