@@ -26,7 +26,7 @@ import random
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -53,19 +53,26 @@ def hard_negative(item: Item) -> int | None:
     return best
 
 
+def scorer(model, items: list[Item], progress: bool = False) -> Iterator[np.ndarray]:  # noqa: ANN001
+    """Per question, the model's cosine between it and each sentence of its page (every distinct
+    sentence of the pages encoded once)."""
+    contexts = sorted({c for i in items for c in i.contexts})
+    index = {c: n for n, c in enumerate(contexts)}
+    passages = model.encode(contexts, prompt="passage: ", batch_size=32, normalize_embeddings=True,
+                            convert_to_numpy=True, show_progress_bar=progress)
+    queries = model.encode([i.question for i in items], prompt="query: ", batch_size=32,
+                           normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=progress)
+    for item, q in zip(items, queries, strict=True):
+        yield passages[[index[c] for c in item.contexts]] @ q
+
+
 def model_negatives(model, items: list[Item]) -> dict[tuple[str, str], int]:  # noqa: ANN001 - a SentenceTransformer
     """Per answerable question (by site and id), the sentence of its page that the untrained model ranks
     highest without it answering: the mistake training should unlearn."""
-    contexts = sorted({c for i in items if i.answerable and i.gold for c in i.contexts})
-    index = {c: n for n, c in enumerate(contexts)}
     asked = [i for i in items if i.answerable and i.gold]
-    passages = model.encode(contexts, prompt="passage: ", batch_size=32, normalize_embeddings=True,
-                            convert_to_numpy=True, show_progress_bar=True)
-    queries = model.encode([i.question for i in asked], prompt="query: ", batch_size=32,
-                           normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=True)
+    page_scores = scorer(model, asked, progress=True)
     out = {}
-    for item, q in zip(asked, queries, strict=True):
-        scores = passages[[index[c] for c in item.contexts]] @ q
+    for item, scores in zip(asked, page_scores, strict=True):
         ranked = [int(k) for k in np.argsort(-scores) if int(k) not in item.gold]
         if ranked:
             out[item.site, item.id] = ranked[0]
@@ -83,17 +90,10 @@ def auc(positive: Sequence[float], negative: Sequence[float]) -> float:
 
 def evaluate(model, items: list[Item], label: str) -> dict[str, float]:  # noqa: ANN001 - a SentenceTransformer
     """Rank-1 of the answering sentence among its page's sentences; AUC of the best score."""
-    contexts = sorted({c for i in items for c in i.contexts})
-    index = {c: n for n, c in enumerate(contexts)}
     started = time.perf_counter()
-    passages = model.encode(contexts, prompt="passage: ", batch_size=32, normalize_embeddings=True,
-                            convert_to_numpy=True, show_progress_bar=False)
-    queries = model.encode([i.question for i in items], prompt="query: ", batch_size=32,
-                           normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
     first, best_answerable, best_unanswerable = [], [], []
     by_kind: dict[str, list[bool]] = {}
-    for item, q in zip(items, queries, strict=True):
-        scores = passages[[index[c] for c in item.contexts]] @ q
+    for item, scores in zip(items, scorer(model, items), strict=True):
         best = float(scores.max())
         if item.answerable:
             hit = int(np.argmax(scores)) in item.gold
@@ -143,6 +143,7 @@ def train(model, items: list[Item], epochs: int, batch_size: int, lr: float, see
     pairs = abstention_pairs(items, rng) if abstain_weight else []
     threshold = torch.nn.Parameter(torch.tensor(0.85))
     triplets = []
+    width = 2 if mined is not None else 1  # negatives a question brings
     for item in items:
         if not item.answerable or not item.gold:
             continue
@@ -153,7 +154,6 @@ def train(model, items: list[Item], epochs: int, batch_size: int, lr: float, see
         if found is not None and found not in negatives:
             negatives.append(found)
         # every triplet has as many negatives; a missing one repeats the first (or the gold sentence)
-        width = 2 if mined is not None else 1
         chosen = [item.contexts[k] for k in negatives] or [item.contexts[gold]]
         triplets.append((item.question, item.contexts[gold], *(chosen * width)[:width]))
     encoder = model[0].auto_model
