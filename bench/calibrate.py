@@ -102,7 +102,8 @@ def sentence_score(seen: list[Seen], settings: Settings) -> tuple[float, float]:
     for s in seen:
         if not s.question.facts or not s.found.passages:
             continue
-        answer = answerer.answer(s.found.evidence, s.found.passages, s.found.query.language, s.found.score)
+        answer = answerer.answer(s.found.evidence, s.found.passages, s.found.query.language, s.found.score,
+                                  s.found.parts)
         recalls.append(fact_recall(s.question.facts, answer.text) or 0.0)
         words.append(answer_words(answer.text))
     return sum(recalls) / max(1, len(recalls)), -sum(words) / max(1, len(words))

@@ -28,6 +28,7 @@ class AnswerRequest:
     evidence: QueryEvidence
     history: list[Turn] = field(default_factory=list)
     score: SentenceScorer | None = None  # sentences → similarity to the question (answer/meaning.py)
+    parts: list[SentenceScorer] = field(default_factory=list)  # the same per question a compound one asks
 
 
 class Answerer(Protocol):

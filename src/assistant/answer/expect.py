@@ -30,6 +30,7 @@ from assistant.retrieve.danish import (
     NUMBER_WORDS,
     PAY_WORDS,
     PRICE_WORDS,
+    STOPWORDS,
     fold,
     tokenize,
 )
@@ -118,7 +119,9 @@ def expected(question: str) -> Expectation | None:
     count = _COUNT.search(question)
     money = count is not None and fold(count.group(1).lower()) in MONEY_NOUNS  # "hvor mange penge"
     if count and not money:
-        return Expectation("count", count.group(0), count.group(1))
+        # "hvor mange der rammes", "how many are there": a function word names nothing counted
+        noun = None if count.group(1).lower() in STOPWORDS else count.group(1)
+        return Expectation("count", count.group(0), noun)
     words = tokenize(question)
     price = [w for w in words if fold(w) in PRICE_WORDS]
     if price or money:
@@ -137,7 +140,21 @@ def expected(question: str) -> Expectation | None:
 
 
 _WHO = re.compile(r"\b(?:hvem|who|whom|whose)\b", re.IGNORECASE)
+_ASKING = (r"(?:hvad|hvem|hvorn(?:å|a|aa)r|hvordan|hvorfor|hvor|hvilke[nt]?|what|who|when|where|how|why|which)\b")
+# Where a second question starts: after a comma, a dash or a question mark ("…?, og hvad …", "… – og
+# hvornår …"), or at "og"/"and" before a question word ("Hvem står for X og hvornår …").
+_NEXT_PART = re.compile(rf"(?:[,;?]|\s[-–])\s*(?:(?:og|and|men|but)\s+)?(?={_ASKING})|\s(?:og|and)\s+(?={_ASKING})",
+                        re.IGNORECASE)
+MIN_PART_WORDS = 3  # "… og hvorfor?" is no question of its own
 
 
 def asks_who(question: str) -> bool:
     return bool(_WHO.search(question))
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a compound question asks ("Hvem står for mødet, og hvornår holdes det?" → two),
+    each of at least MIN_PART_WORDS words; [] for a question that asks one thing."""
+    parts = [p.strip(" ,;?–-") for p in _NEXT_PART.split(question)]
+    parts = [p for p in parts if len(p.split()) >= MIN_PART_WORDS]
+    return parts if len(parts) > 1 else []

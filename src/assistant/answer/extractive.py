@@ -41,6 +41,7 @@ MAX_WORDS = 45  # the lead and what is added to it (a list it introduces may tak
 MAX_LIST_WORDS = 80
 MAX_ITEMS = 8
 MAX_ADDED = 2
+MAX_PART_WORDS = 25  # more words a compound question's answer may take for its other questions
 MAX_CODE_LINES = 3  # a code block a quoted paragraph introduces is quoted when this short (a path, a command)
 MAX_CODE_CHARS = 200
 SHORT_LEAD = 6  # words: a lead this short brings the line after it ("Mødeleder:" → "Anna-Lis Berg")
@@ -64,10 +65,11 @@ class Candidate:
     typed: bool
     score: float = 0.0
     lines: list[str] = field(default_factory=list)  # what is quoted: the sentence and what it brings
+    parts: tuple[float, ...] = ()  # its similarity to each question a compound one asks
 
 
 def candidates(evidence: QueryEvidence, passages: Sequence[Passage], score: SentenceScorer,
-               settings: Settings) -> list[Candidate]:
+               settings: Settings, parts: Sequence[SentenceScorer] = ()) -> list[Candidate]:
     """Every prose sentence of the top passages, scored (see the module docstring)."""
     found: list[Candidate] = []
     contexts: list[str] = []
@@ -79,8 +81,10 @@ def candidates(evidence: QueryEvidence, passages: Sequence[Passage], score: Sent
             found.append(Candidate(rank, position, sentence, 0.0, evidence.coverage_of(sentence), typed))
             contexts.append(context)
     similarities = score(contexts) if found else np.zeros(0)
-    for candidate, similarity in zip(found, similarities, strict=True):
+    per_part = np.stack([part(contexts) for part in parts], axis=1) if found and parts else np.zeros((len(found), 0))
+    for candidate, similarity, own in zip(found, similarities, per_part, strict=True):
         candidate.similarity = float(similarity)
+        candidate.parts = tuple(float(v) for v in own)
         candidate.score = (candidate.similarity + settings.sentence_coverage_weight * candidate.coverage
                            + settings.sentence_type_weight * candidate.typed
                            - settings.sentence_rank_penalty * candidate.passage_rank)
@@ -95,14 +99,15 @@ class ExtractiveAnswerer:
         self.settings = settings or Settings()
 
     def stream(self, request: AnswerRequest) -> Iterator[str | Answer]:
-        answer = self.answer(request.evidence, request.passages, request.language, request.score)
+        answer = self.answer(request.evidence, request.passages, request.language, request.score, request.parts)
         yield from stream_words(answer.text)
         yield answer
 
     def answer(self, evidence: QueryEvidence, passages: Sequence[Passage], language: str,
-               score: SentenceScorer | None = None) -> Answer:
+               score: SentenceScorer | None = None, asks: Sequence[SentenceScorer] = ()) -> Answer:
+        """`asks`: a scorer per question a compound question asks (expect.py's question_parts)."""
         score = score or _no_meaning
-        found = candidates(evidence, passages, score, self.settings)
+        found = candidates(evidence, passages, score, self.settings, asks)
         citations = CitationList()
         parts: list[str] = []
         if found:
@@ -152,33 +157,43 @@ def choose(found: list[Candidate], passages: Sequence[Passage], evidence: QueryE
     # The sentences next to the lead come first among those that may add to it: an answer often
     # goes on in the next sentence ("Hvis en gruppe bruges … sker der et tjek" → "En computer må kun …").
     near = lambda c: c.passage_rank == lead.passage_rank and abs(c.position - lead.position) <= 1  # noqa: E731
+
+    def add(candidate: Candidate, budget: int) -> None:
+        """Quote `candidate` after the lead when it fits in `budget` words and is not quoted yet."""
+        nonlocal words, covered
+        place = (candidate.passage_rank, candidate.position)
+        if place in quoted or words + len(candidate.sentence.split()) > budget or \
+                candidate.sentence in {c.sentence for c in chosen}:
+            return
+        if candidate.passage_rank == lead.passage_rank and candidate.position in _list_span(lines, lead.position):
+            # another item of the lead's list: the list is quoted from its intro, in the page's order
+            quoted.update((lead.passage_rank, i) for i in _lead_lines(lead, lines, True))
+            words = _words(lead.lines)
+            return
+        candidate.lines = [_trim(LIST_ITEM.sub("", candidate.sentence, count=1))]
+        if candidate.sentence.endswith(":"):  # it announces what follows: the list or the next line
+            brought = _lead_lines(candidate, lines_of[candidate.passage_rank], True)
+            if any((candidate.passage_rank, i) in quoted for i in brought):
+                return
+            quoted.update((candidate.passage_rank, i) for i in brought)
+        chosen.append(candidate)
+        quoted.add(place)
+        words += _words(candidate.lines)
+        covered |= set(evidence.analyzer.analyze(" ".join(candidate.lines)))
+
+    # A compound question ("Hvem …, og hvornår …?"): the sentence that best answers each of its
+    # questions comes first among those added.
+    for k in range(len(lead.parts)):
+        add(max(ranked, key=lambda c: c.parts[k]), MAX_WORDS + MAX_PART_WORDS)
     for candidate in sorted(ranked[1:], key=lambda c: c.score + neighbour * near(c), reverse=True):
         if len(chosen) > MAX_ADDED or words >= MAX_WORDS:
             break
-        place = (candidate.passage_rank, candidate.position)
-        own = len(candidate.sentence.split())
-        if place in quoted or words + own > MAX_WORDS or candidate.sentence in {c.sentence for c in chosen}:
-            continue
         same_section = passages[candidate.passage_rank].chunk.url == lead_page
-        adds_terms = _new_terms(candidate.sentence, evidence, covered)
         score = candidate.score + neighbour * near(candidate)
         if (same_section and score >= lead.score - margin) or \
-                (not same_section and adds_terms and score >= lead.score - margin / 2):
-            if candidate.passage_rank == lead.passage_rank and candidate.position in _list_span(lines, lead.position):
-                # another item of the lead's list: the list is quoted from its intro, in the page's order
-                quoted.update((lead.passage_rank, i) for i in _lead_lines(lead, lines, True))
-                words = _words(lead.lines)
-                continue
-            candidate.lines = [_trim(LIST_ITEM.sub("", candidate.sentence, count=1))]
-            if candidate.sentence.endswith(":"):  # it announces what follows: the list or the next line
-                brought = _lead_lines(candidate, lines_of[candidate.passage_rank], True)
-                if any((candidate.passage_rank, i) in quoted for i in brought):
-                    continue
-                quoted.update((candidate.passage_rank, i) for i in brought)
-            chosen.append(candidate)
-            quoted.add(place)
-            words += _words(candidate.lines)
-            covered |= set(evidence.analyzer.analyze(" ".join(candidate.lines)))
+                (not same_section and _new_terms(candidate.sentence, evidence, covered)
+                 and score >= lead.score - margin / 2):
+            add(candidate, MAX_WORDS)
     return chosen[:1] + sorted(chosen[1:], key=lambda c: (c.passage_rank, c.position))
 
 

@@ -141,7 +141,8 @@ class LLMAnswerer:
         yield checked
 
     def _fallback(self, request: AnswerRequest, notice: str, streamed: bool) -> Iterator[str | Answer]:
-        answer = self._extractive.answer(request.evidence, request.passages, request.language, request.score)
+        answer = self._extractive.answer(request.evidence, request.passages, request.language, request.score,
+                                          request.parts)
         answer.notice = notice
         if not streamed:  # nothing shown yet: stream the fallback; otherwise the final text replaces it
             yield from stream_words(answer.text)

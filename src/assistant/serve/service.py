@@ -17,13 +17,14 @@ import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.answer.abstain import Verdict, decide
 from assistant.answer.answerer import Answerer, AnswerRequest, final_answer
 from assistant.answer.citations import NOT_FOUND, not_found_answer  # noqa: F401 - NOT_FOUND re-exported
 from assistant.answer.evidence import QueryEvidence
+from assistant.answer.expect import question_parts
 from assistant.answer.extractive import stream_words
 from assistant.answer.factory import make_answerer
 from assistant.answer.meaning import SentenceScorer, SentenceVectors, remembered
@@ -55,6 +56,7 @@ class Retrieval:
     judged: QueryEvidence  # of the standalone query: what abstention is decided on
     passages: list[Passage]
     score: SentenceScorer  # sentences → similarity to the (standalone) question
+    parts: list[SentenceScorer] = field(default_factory=list)  # per question a compound one asks (expect.py)
 
 
 class Assistant:
@@ -132,7 +134,9 @@ class Assistant:
             query = replace(query, prefer=judged.states_expected)
         passages = self.retriever.search(query, k, filters, snapshot=snapshot)
         score = remembered(self.sentences.scorer(self.reader.question_vector(query.dense_text)))
-        return Retrieval(question, query, evidence, judged, passages, score)
+        parts = [remembered(self.sentences.scorer(self.reader.question_vector(part)))
+                 for part in question_parts(question)] if passages else []
+        return Retrieval(question, query, evidence, judged, passages, score, parts)
 
     def ask(self, question: str, history: History | None = None, filters: Filters | None = None) -> Answer:
         return final_answer(self.stream(question, history, filters))
@@ -149,7 +153,7 @@ class Assistant:
             yield answer
             return
         request = AnswerRequest(found.question, language, found.passages, found.evidence, list(history or []),
-                                found.score)
+                                found.score, found.parts)
         yield from self.answerer.stream(request)
 
     def condense(self, question: str, history: History | None) -> Query:

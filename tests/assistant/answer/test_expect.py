@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.answer.expect import Expectation, expected
+from assistant.answer.expect import Expectation, expected, question_parts
 from assistant.serve.service import Assistant
 from assistant.settings import Settings
 
@@ -15,6 +15,8 @@ from assistant.settings import Settings
     ("Hvor mange penge er der afsat?", "price", None),
     ("Hvor mange kommuner deltager i netværket?", "count", "kommuner"),
     ("How many computers can a site have?", "count", "computers"),
+    ("Hvor mange der bliver ramt, hvad betyder 5?", "count", None),  # a function word counts nothing
+    ("How many are there?", "count", None),
     ("Hvor meget er der afsat til frikøb?", "amount", None),
     ("Hvor meget betaler en kommune om året?", "price", None),  # but "Hvem betaler ...?" asks who
     ("Hvornår blev det besluttet?", "date", None),
@@ -31,6 +33,22 @@ def test_questions_that_ask_for_a_kind_of_fact(question, kind, noun):
                                       "Hvad er et Snakathon?", "Which tracks is the guidance divided into?"])
 def test_other_questions_ask_for_no_particular_kind(question):
     assert expected(question) is None
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("Hvem er produktkoordinator for OS2BorgerPC, og hvad er vedkommendes mailadresse?",
+     ["Hvem er produktkoordinator for OS2BorgerPC", "hvad er vedkommendes mailadresse"]),
+    ("Hvem står for mødet og hvornår holdes det?", ["Hvem står for mødet", "hvornår holdes det"]),
+    ("Kan jeg omdøbe en maskine – og hvad sker der med dens id?",
+     ["Kan jeg omdøbe en maskine", "hvad sker der med dens id"]),
+    ("Where does the name come from, and what does it stand for?",
+     ["Where does the name come from", "what does it stand for"]),
+    ("Which architectures must it support, and why?", []),  # "why?" alone asks nothing of its own
+    ("Hvad koster et Micro Hackaton?", []),
+    ("Hvilke kommuner og regioner deltager?", []),  # "og" between two nouns: one question
+])
+def test_a_compound_question_is_split_into_the_questions_it_asks(question, parts):
+    assert question_parts(question) == parts
 
 
 @pytest.fixture(scope="module")

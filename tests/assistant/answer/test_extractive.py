@@ -7,6 +7,7 @@ from functools import cache
 import pytest
 
 from assistant.answer.evidence import QueryEvidence
+from assistant.answer.expect import question_parts
 from assistant.answer.extractive import MAX_LIST_WORDS, ExtractiveAnswerer
 from assistant.answer.meaning import SentenceVectors
 from assistant.embed.embedder import embedding_key, get_embedder
@@ -44,7 +45,7 @@ def _answer(question: str, *texts: str) -> str:
     return _answered(question, *texts).text
 
 
-def _answered(question: str, *texts: str, language: str = "da") -> Answer:
+def _answered(question: str, *texts: str, language: str = "da", parts: bool = True) -> Answer:
     chunks = {f"c{i}": _chunk(i, t) for i, t in enumerate(texts)}
     filler = {f"f{i}": _chunk(100 + i, f"Andet emne nummer {i} om vejret og havet.") for i in range(20)}
     everything = chunks | filler  # a few unrelated passages, so that IDF means something
@@ -53,7 +54,9 @@ def _answered(question: str, *texts: str, language: str = "da") -> Answer:
     snapshot = Snapshot(1, everything, lexical, analyzer, len(everything), None)
     passages = [Passage(i, c, 1.0 - 0.1 * n) for n, (i, c) in enumerate(chunks.items())]
     score = _SENTENCES.scorer(_embedder().embed_queries([question])[0])
-    return ExtractiveAnswerer().answer(QueryEvidence(question, snapshot), passages, language, score)
+    asks = [_SENTENCES.scorer(_embedder().embed_queries([part])[0]) for part in question_parts(question)] \
+        if parts else []
+    return ExtractiveAnswerer().answer(QueryEvidence(question, snapshot), passages, language, score, asks)
 
 
 def test_a_sentence_that_introduces_a_list_brings_its_items():
@@ -147,6 +150,18 @@ def test_the_same_sentence_on_two_pages_is_said_and_cited_once():
     sentence = "Affald hentes om mandagen i hele kommunen."
     answer = _answered("Hvornår hentes affald?", sentence, sentence)
     assert answer.text.count("mandagen") == 1 and [c.n for c in answer.citations] == [1]
+
+
+def test_a_compound_question_gets_the_sentence_that_answers_each_of_its_questions():
+    """"Who …, and when …?": the date is quoted though two sentences of the lead's section score closer
+    to the whole question; asked as one question, they fill the answer and the date is left out."""
+    question = "Hvem planlægger medlemsmødet, og hvornår holdes det?"
+    texts = ("Produktsekretariatet planlægger medlemsmødet. Medlemsmødet er for alle kommuner i fællesskabet. "
+             "Medlemsmødet handler om strategi og retning for produktet.",
+             "Tidsplan: arrangementet afholdes i anden halvdel af 2026.")
+    assert "anden halvdel af 2026" in _answer(question, *texts)
+    assert "Produktsekretariatet planlægger" in _answer(question, *texts)
+    assert "anden halvdel af 2026" not in _answered(question, *texts, parts=False).text
 
 
 def test_at_most_two_sentences_are_added_to_the_lead():
