@@ -23,6 +23,8 @@ def test_every_check_has_its_own_name():
     # calibration grid's floor, declines neither this nor the recipe; `meaning` is tested below)
     ("Hvad er telefonnummeret til Anna-Lis Berg?", "answer-type"),
     ("Hvad koster en kop kaffe i kantinen på netværksmødet?", "answer-type"),
+    # how long, where the pages about it state no span of time
+    ("Hvor længe skal man være medlem af netværket?", "answer-type"),
     # no page is about the question's words
     ("Hvordan laver man rødgrød med fløde?", "coverage"),
 ])
@@ -30,6 +32,11 @@ def test_an_unanswerable_question_is_declined_with_the_check_that_declined_it(as
     answer = assistant.ask(question)
     assert not answer.answered and answer.reason == reason
     assert answer.text.startswith("Det kan jeg ikke finde i dokumentationen.")
+
+
+def test_how_long_is_answered_by_a_span_of_time_the_page_states(assistant):
+    answer = assistant.ask("Hvor længe varer netværksmødet den 16. juni?")
+    assert answer.answered and "10:00–16:00" in answer.text
 
 
 def test_an_english_question_the_pages_answer_is_answered(assistant):

@@ -22,6 +22,9 @@ from assistant.settings import Settings
     ("Hvornår blev det besluttet?", "date", None),
     ("Hvornar bliver netvaerket etableret?", "date", None),
     ("When is the next meeting?", "date", None),
+    ("Hvor længe gemmes loggen?", "duration", None),
+    ("hvor lang tid gar der for abonnementet kommer ind?", "duration", None),
+    ("How long does the conversion take?", "duration", None),
 ])
 def test_questions_that_ask_for_a_kind_of_fact(question, kind, noun):
     expectation = expected(question)
@@ -72,6 +75,19 @@ def _stated(assistant, question: str, sentence: str) -> bool:  # type: ignore[no
 ])
 def test_a_price_is_an_amount_of_money(assistant, sentence, stated):
     assert _stated(assistant, "Hvad koster et Micro Hackaton?", sentence) is stated
+
+
+@pytest.mark.parametrize(("sentence", "stated"), [
+    ("Det kan tage op til to timer, før data kan ses.", True),
+    ("Der går et par minutter, før postkassen er klar.", True),
+    ("Logs gemmes som standard i 30 dage.", True),
+    ("Sletningen sendes straks til enheden.", True),
+    ("Elementerne bevares på ubestemt tid.", True),
+    ("Arrangementet skal ligge i en weekend i Aarhus.", False),  # where and when, not for how long
+    ("Hackatonet afholdes i 2026.", False),
+])
+def test_a_duration_is_a_span_of_time(assistant, sentence, stated):
+    assert _stated(assistant, "Hvor længe varer et Micro Hackaton?", sentence) is stated
 
 
 @pytest.mark.parametrize(("sentence", "stated"), [
