@@ -90,16 +90,16 @@ def test_the_kind_of_fact_must_be_stated_about_the_subject(snapshot: Snapshot):
 @pytest.mark.parametrize(("follow_up", "kind"), [
     ("Hvem booker lokalerne?", None),  # its own question word: not the date the question before asked for
     ("Og hvad koster den?", "price"),  # its own kind
-    ("Og for kantinen?", "date"),  # no question word: it asks what the question before asked
-    ("Hvad med kantinen?", "date"),
-    ("What about the canteen?", "date"),
+    ("Og for kantinen?", "when"),  # no question word: it asks what the question before asked
+    ("Hvad med kantinen?", "when"),
+    ("What about the canteen?", "when"),
 ])
 def test_a_follow_up_judged_with_the_words_it_carries_asks_its_own_kind_of_fact(snapshot: Snapshot, follow_up, kind):
     carried = f"{follow_up} Hvornår åbner cykelkælderen?"  # the previous question's words, carried over
     evidence = QueryEvidence(carried, snapshot, asks=follow_up)
     assert (evidence.expectation.kind if evidence.expectation else None) == kind
-    if kind is None:  # judged on all of the text, it would want the date and decline
-        assert QueryEvidence(carried, snapshot).expectation.kind == "date"
+    if kind is None:  # judged on all of the text, it would want a time and decline
+        assert QueryEvidence(carried, snapshot).expectation.kind == "when"
 
 
 CALENDAR = "user_manual/slide_templates/calendar.md"

@@ -19,12 +19,15 @@ from assistant.settings import Settings
     ("How many are there?", "count", None),
     ("Hvor meget er der afsat til frikøb?", "amount", None),
     ("Hvor meget betaler en kommune om året?", "price", None),  # but "Hvem betaler ...?" asks who
-    ("Hvornår blev det besluttet?", "date", None),
-    ("Hvornar bliver netvaerket etableret?", "date", None),
-    ("When is the next meeting?", "date", None),
+    ("Hvornår blev det besluttet?", "when", None),
+    ("Hvornar bliver netvaerket etableret?", "when", None),
+    ("When is the next meeting?", "when", None),
+    ("Hvilken dato holdes mødet?", "date", None),
     ("Hvor længe gemmes loggen?", "duration", None),
     ("hvor lang tid gar der for abonnementet kommer ind?", "duration", None),
     ("How long does the conversion take?", "duration", None),
+    ("Hvor ofte mødes netværket?", "frequency", None),
+    ("How often is the data refreshed?", "frequency", None),
 ])
 def test_questions_that_ask_for_a_kind_of_fact(question, kind, noun):
     expectation = expected(question)
@@ -90,6 +93,31 @@ def test_a_duration_is_a_span_of_time(assistant, sentence, stated):
     assert _stated(assistant, "Hvor længe varer et Micro Hackaton?", sentence) is stated
 
 
+@pytest.mark.parametrize(("question", "sentence", "stated"), [
+    ("Hvornår kan jeg ændre mit kodeord?", "Du kan ændre kodeordet, når du har aktiveret din konto.", True),
+    ("Hvornår udløber invitationen?", "Invitationen udløber efter én måned.", True),
+    ("Hvornår holdes netværksmødet?", "Netværksmødet holdes 16. juni 2026.", True),
+    ("Hvornår holdes netværksmødet?", "Netværksmødet holdes på DOKK1 i Aarhus.", False),
+    # "which date" wants a date, not the circumstances
+    ("Hvilken dato holdes netværksmødet?", "Netværksmødet holdes, når alle har tilmeldt sig.", False),
+    ("Hvilken dato holdes netværksmødet?", "Netværksmødet holdes 16. juni 2026.", True),
+])
+def test_when_is_a_time_or_the_circumstances_and_which_date_a_date(assistant, question, sentence, stated):
+    assert _stated(assistant, question, sentence) is stated
+
+
+@pytest.mark.parametrize(("sentence", "stated"), [
+    ("Virtuelle MeetUps afvikles hver anden månede.", True),
+    ("Netværksmøderne afvikles to gange om året.", True),
+    ("Køen scannes med ti sekunders interval.", True),
+    ("Rapporten opdateres dagligt.", True),
+    ("Modenheden evalueres løbende og jævnligt.", False),  # how often, left open
+    ("Netværket mødes på DOKK1 i Aarhus.", False),
+])
+def test_a_frequency_says_how_often(assistant, sentence, stated):
+    assert _stated(assistant, "Hvor ofte mødes netværket?", sentence) is stated
+
+
 @pytest.mark.parametrize(("sentence", "stated"), [
     ("Der er pt. tre sikkerhedsscripts indbygget i OS2BorgerPC Admin.", True),
     ("Hvis der er 5 eller flere sikkerhedsscripts på sitet", True),  # the number stands near its noun
@@ -122,7 +150,7 @@ def test_the_passage_with_the_amount_is_preferred(assistant):
 
 
 def test_expectation_is_part_of_the_evidence(assistant):
-    assert assistant.retrieve("Hvornår blev det besluttet?").judged.expectation == Expectation("date", "Hvornår")
+    assert assistant.retrieve("Hvornår blev det besluttet?").judged.expectation == Expectation("when", "Hvornår")
 
 
 def test_unknown_everyday_words_weigh_less_than_unknown_rare_words(assistant):
