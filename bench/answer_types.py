@@ -68,10 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{file.stem}: {len(questions)} questions", flush=True)
     print("\n| kind | near misses | declined without answer-type | with it | answerable | wrongly declined without | with |")
     print("|---|---|---|---|---|---|---|")
-    for kind in sorted({k for k, _, _ in counts}):
-        cells = [counts[kind, group, label] for group in ("near misses", "answerable")
+    for asked in sorted({k for k, _, _ in counts}):
+        cells = [counts[asked, group, label] for group in ("near misses", "answerable")
                  for label in ("n", "without", "with")]
-        print(f"| {kind} | " + " | ".join(str(c) for c in cells) + " |")
+        print(f"| {asked} | " + " | ".join(str(c) for c in cells) + " |")
     return 0
 
 
