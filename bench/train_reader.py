@@ -66,16 +66,16 @@ def scorer(model, items: list[Item], progress: bool = False) -> Iterator[np.ndar
         yield passages[[index[c] for c in item.contexts]] @ q
 
 
-def model_negatives(model, items: list[Item]) -> dict[tuple[str, str], int]:  # noqa: ANN001 - a SentenceTransformer
-    """Per answerable question (by site and id), the sentence of its page that the untrained model ranks
-    highest without it answering: the mistake training should unlearn."""
+def model_negatives(model, items: list[Item], count: int = 1) -> dict[tuple[str, str], list[int]]:  # noqa: ANN001
+    """Per answerable question (by site and id), the `count` sentences of its page that the untrained model
+    (a SentenceTransformer) ranks highest without them answering: the mistakes training should unlearn."""
     asked = [i for i in items if i.answerable and i.gold]
     page_scores = scorer(model, asked, progress=True)
     out = {}
     for item, scores in zip(asked, page_scores, strict=True):
         ranked = [int(k) for k in np.argsort(-scores) if int(k) not in item.gold]
         if ranked:
-            out[item.site, item.id] = ranked[0]
+            out[item.site, item.id] = ranked[:count]
     return out
 
 
@@ -134,7 +134,7 @@ def abstention_pairs(items: list[Item], rng: random.Random) -> list[tuple[str, s
 
 
 def train(model, items: list[Item], epochs: int, batch_size: int, lr: float, seed: int,  # noqa: ANN001
-          abstain_weight: float = 0.0, frozen_layers: int = 0, mined: dict[tuple[str, str], int] | None = None) -> float:
+          abstain_weight: float = 0.0, frozen_layers: int = 0, mined: dict[tuple[str, str], list[int]] | None = None) -> float:
     """Trains `model` in place; returns the learnt threshold of the abstention term (0 without it)."""
     import torch
     from tqdm import tqdm
@@ -143,16 +143,14 @@ def train(model, items: list[Item], epochs: int, batch_size: int, lr: float, see
     pairs = abstention_pairs(items, rng) if abstain_weight else []
     threshold = torch.nn.Parameter(torch.tensor(0.85))
     triplets = []
-    width = 2 if mined is not None else 1  # negatives a question brings
+    width = 1 + max((len(m) for m in mined.values()), default=0) if mined else 1  # negatives a question brings
     for item in items:
         if not item.answerable or not item.gold:
             continue
         negative = hard_negative(item)
         gold = item.gold[0]
         negatives = [negative] if negative is not None else []
-        found = (mined or {}).get((item.site, item.id))
-        if found is not None and found not in negatives:
-            negatives.append(found)
+        negatives += [k for k in (mined or {}).get((item.site, item.id), []) if k not in negatives]
         # every triplet has as many negatives; a missing one repeats the first (or the gold sentence)
         chosen = [item.contexts[k] for k in negatives] or [item.contexts[gold]]
         triplets.append((item.question, item.contexts[gold], *(chosen * width)[:width]))
@@ -241,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=96, help="word pieces a training text is cut to")
     parser.add_argument("--mined-negatives", action=argparse.BooleanOptionalAction, default=True,
                         help="a second hard negative per question: the sentence the untrained model ranks first")
+    parser.add_argument("--mined-count", type=int, default=1, help="mined negatives a question brings")
     parser.add_argument("--shared-only", action="store_true", help="leave out bench/training's questions")
     parser.add_argument("--cache", type=Path, default=Path("data/cache"))
     parser.add_argument("--out", type=Path, default=None, help="where the shipped model goes "
@@ -275,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"held out {', '.join(held)}: train {len(train_items)}, test {len(test_items)}", flush=True)
             model = fresh()
             evaluate(model, test_items, "  cosine (as shipped)")
-            mined = model_negatives(model, train_items) if args.mined_negatives else None
+            mined = model_negatives(model, train_items, args.mined_count) if args.mined_negatives else None
             torch.manual_seed(args.seed)
             threshold = train(model, train_items, args.epochs, args.batch_size, args.lr, args.seed, args.abstain_weight,
                               args.frozen_layers, mined)
@@ -284,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         from assistant.read.weights import save_trained
 
         model = fresh()
-        mined = model_negatives(model, items) if args.mined_negatives else None
+        mined = model_negatives(model, items, args.mined_count) if args.mined_negatives else None
         threshold = train(model, items, args.epochs, args.batch_size, args.lr, args.seed, args.abstain_weight,
                           args.frozen_layers, mined)
         print(f"learnt threshold {threshold:.3f}")

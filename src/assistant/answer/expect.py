@@ -135,7 +135,7 @@ class Expectation:
         """Specific enough to prefer passages that state it (an amount of money, a count of a noun);
         dates and bare numbers are in too many passages for that. Durations and frequencies neither: on the
         training sites, preferring passages that state one let 14 more of 105 near misses through and
-        answered 5 more of 92 answerable questions (bench/reader_data.py's questions, BENCHMARKS.md)."""
+        answered 4 more of 92 answerable questions (bench/reader_data.py's questions, BENCHMARKS.md)."""
         return self.kind in ("price", "phone", "email") or (self.kind == "count" and self.noun is not None)
 
     def stated_in(self, sentence: str, noun_terms: frozenset[str], analyze: Callable[[str], Iterable[str]]) -> bool:
