@@ -39,8 +39,8 @@ MODEL_CALIBRATION: dict[str, dict[str, float]] = {
 # figures: this reader's score alone declines none of the tuning questions; the other checks decide.
 READER_CALIBRATION: dict[str, dict[str, float]] = {
     "trained": {"abstain_sentence": 0.39, "abstain_sentence_english": 0.15, "abstain_typed": 0.31,
-                "sentence_add_margin": 1.0, "sentence_type_weight": 0.05, "sentence_rank_penalty": 0.0,
-                "sentence_neighbour_bonus": 0.02},
+                "sentence_add_margin": 1.0, "sentence_type_weight": 0.1, "sentence_rank_penalty": 0.0,
+                "sentence_neighbour_bonus": 0.05},
 }
 
 MIN_SECRET_CHARS = 24

@@ -15,11 +15,11 @@ tool reports which check declined each question):
   pages never use: the topic is not in the docs.
 - `unknown-focus` — "hvilken X …?" where the pages never use X nor a synonym: nothing to choose from.
 - `unknown-name` — (Danish) a name of several capitalised words that no passage has all of.
-- `answer-type` — the question asks for a price, a count, a date or time, a duration, a frequency, a phone number, an e-mail
-  address or a version, and none of the best passages
-  states one about its subject (answer/expect.py): no sentence of that kind sits among the
-  question's words, nor, for an English question over Danish pages (whose words the pages do not
-  share), is one close in meaning to it (`abstain_typed`).
+- `answer-type` — the question asks for a price, a count, a date or time, a duration, a frequency, a
+  phone number, an e-mail address or a version, and none of the best passages states one about its
+  subject (answer/expect.py): no sentence of that kind sits among the question's words, nor, for an
+  English question over Danish pages (whose words the pages do not share), is one close in meaning to
+  it (`abstain_typed`).
 
 The thresholds are settings, calibrated leave-one-site-out (BENCHMARKS.md, bench/calibrate.py). It
 does not write answers.
