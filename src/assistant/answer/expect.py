@@ -102,6 +102,14 @@ _ASKING_WORDS = frozenset(fold(w) for w in "hvad hvor hvilken hvilket hvilke hvo
 _ASKS_PRICE_EN = re.compile(r"\bhow much\b[^?]*\bcosts?\b|\bwhat (?:does|do|did|will|would)\b[^?]*\bcost\b"
                             r"|\bwhat (?:is|are|was|were) the\b[^?]{0,20}\b(?:price|cost|fee)s?\b"
                             r"|\b(?:price|cost|fee)s? (?:of|for)\b", re.IGNORECASE)
+# A question whose sentence asks something else first ("Kan jeg se, hvor mange …?", "Hvor finder jeg, hvor
+# mange …?", "Er der en grænse for, hvor mange …?"): the count is what it is about, not what it asks for.
+# On the training sites' count questions: answerable ones wrongly declined 43 → 38 of 117, near misses
+# declined 171 → 170 of 234.
+_ASKED_BEFORE = re.compile(r"^\W*(?:kan|er|skal|må|maa|findes|har|vil|bør|boer|can|is|are|do|does|will|should)\b"
+                           r"|\b(?:hvad|hvem|hvordan|hvorfor|hvor(?! mange)|hvilke[nt]?|what|who|how(?! many)|why|where|"
+                           r"which)\b", re.IGNORECASE)
+_CLAUSES = re.compile(r"[.!?;]|,\s*(?:og|and)\b|\s[-–]\s")  # where a question of its own may start
 _COUNT = re.compile(r"\b(?:hvor mange|how many|antal(?:let)? (?:af )?|number of)\s+(\w+)", re.IGNORECASE)
 _AMOUNT = re.compile(r"\b(?:hvor meget|how much)\b", re.IGNORECASE)
 _WHICH_DATE = re.compile(r"\b(?:hvilken dato|what date|hvilket år|hvilket aar|which year)\b", re.IGNORECASE)
@@ -187,6 +195,8 @@ def _asks_price(question: str, words: list[str]) -> bool:
 def expected(question: str) -> Expectation | None:
     """The kind of fact the question asks for, or None when it is not one of the checked kinds."""
     count = _COUNT.search(question)
+    if count is not None and _ASKED_BEFORE.search(_CLAUSES.split(question[: count.start()])[-1]):
+        count = None
     money = count is not None and fold(count.group(1).lower()) in MONEY_NOUNS  # "hvor mange penge"
     if count and not money:
         # "hvor mange der rammes", "how many are there": a function word names nothing counted

@@ -15,6 +15,7 @@ from assistant.settings import Settings
     ("Hvor mange penge er der afsat?", "price", None),
     ("Hvor mange kommuner deltager i netværket?", "count", "kommuner"),
     ("How many computers can a site have?", "count", "computers"),
+    ("Hvilke trin er der, og hvor mange dage tager det?", "count", "dage"),  # a question of its own
     ("Hvor mange der bliver ramt, hvad betyder 5?", "count", None),  # a function word counts nothing
     ("How many are there?", "count", None),
     ("Hvor meget er der afsat til frikøb?", "amount", None),
@@ -39,7 +40,10 @@ def test_questions_that_ask_for_a_kind_of_fact(question, kind, noun):
                                       "Hvad er et Snakathon?", "Which tracks is the guidance divided into?",
                                       # about prices, not what something costs
                                       "Kan man tilbageføre et gebyr på en rentenota?",
-                                      "Hvad sker der, hvis jeg ændrer prisen på ordrelinjen?", "What are cost centers?"])
+                                      "Hvad sker der, hvis jeg ændrer prisen på ordrelinjen?", "What are cost centers?",
+                                      # whether or where a count can be seen, not the count
+                                      "Kan jeg se, hvor mange der kigger på rapporten?",
+                                      "Er der en grænse for hvor mange tegn forkortelsen må have?"])
 def test_other_questions_ask_for_no_particular_kind(question):
     assert expected(question) is None
 
