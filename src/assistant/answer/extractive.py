@@ -11,7 +11,9 @@ a little per rank of its passage; the weights are settings calibrated by bench/c
 The answer leads with the best sentence, then adds at most two: the next line when the lead
 announces it ("... på adressen:") or is too short to stand alone, the list it introduces, or
 sentences of the same section that score close to it; from another page only when they cover terms
-of the question the lead does not (a question that spans pages). A code block is quoted, as code,
+of the question the lead does not (a question that spans pages). A question that asks two things
+("Hvem …, og hvornår …?") first gets, after the lead, the sentence closest to each of them (the service
+scores the candidates against each part, expect.py's question_parts). A code block is quoted, as code,
 when the question asks for a command, or when it is short and a quoted paragraph introduces it (a
 path, a setting). An English question over Danish pages gets an English lead-in and the quoted
 Danish sentences. Abstention is decided before this runs (abstain.py).
