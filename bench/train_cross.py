@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.reader_data import Item, load_all
-from bench.train_reader import auc, hard_negative, step_with, warmup_then_linear
+from bench.train_reader import auc, hard_negative, scorer, step_with, warmup_then_linear
 
 SHORTLIST = 8
 BLEND = 0.1  # weight of the cross-encoder's probability beside the cosine (the blend's figures)
@@ -144,17 +144,10 @@ def evaluate(cross: Cross, cosine, items: list[Item], train_items: list[Item], l
     import torch
 
     started = time.perf_counter()
-    contexts = sorted({c for i in items for c in i.contexts})
-    where = {c: n for n, c in enumerate(contexts)}
-    passages = cosine.encode(contexts, prompt="passage: ", batch_size=32, normalize_embeddings=True,
-                             convert_to_numpy=True, show_progress_bar=False)
-    queries = cosine.encode([i.question for i in items], prompt="query: ", batch_size=32,
-                            normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
     rows: dict[str, list] = {k: [] for k in ("cos_first", "cross_first", "short_first", "cos_a", "cos_u",
                                              "cross_a", "cross_u", "both_first", "both_a", "both_u")}
     with torch.no_grad():
-        for item, q in zip(items, queries, strict=True):
-            cos = passages[[where[c] for c in item.contexts]] @ q
+        for item, cos in zip(items, scorer(cosine, items), strict=True):
             wide = np.argsort(-cos)[:2 * SHORTLIST]
             got = np.full(len(cos), -np.inf)
             got[wide] = cross.scores([item.question] * len(wide), [item.contexts[k] for k in wide]).numpy()

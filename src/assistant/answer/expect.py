@@ -136,6 +136,7 @@ _STATES = {
     "version": re.compile(r"(?<![\w.])(?:v\d+|\d+(?:\.\d+)+)(?![\w.])|\bversion\s+\d+", re.IGNORECASE),
 }
 NEAR = 3  # a count's number stands at most this many words before its noun ("5 eller flere computere")
+PRICE_AFTER_ASKING = 4  # a price noun asks for a price this many words after a question word at most
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ def _asks_price(question: str, words: list[str]) -> bool:
     for i, word in enumerate(words):
         folded = fold(word)
         if folded in _COST_VERBS or (folded in PRICE_WORDS and
-                                     any(fold(w) in _ASKING_WORDS for w in words[max(0, i - NEAR - 1) : i])):
+                                     any(fold(w) in _ASKING_WORDS for w in words[max(0, i - PRICE_AFTER_ASKING) : i])):
             return True
     return bool(_ASKS_PRICE_EN.search(question))
 
