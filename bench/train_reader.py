@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=0, help="leave-sites-out over this many folds")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=3e-5)
+    parser.add_argument("--lr", type=float, default=6e-5)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--abstain-weight", type=float, default=0.5,
                         help="weight of the answers/does-not-answer term beside the ranking loss (0: ranking only)")
