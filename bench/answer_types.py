@@ -25,10 +25,7 @@ go_offline()
 from assistant.answer import abstain  # noqa: E402
 from assistant.answer.expect import expected  # noqa: E402
 from assistant.serve.service import Assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.sites.sources import SourceSpec  # noqa: E402
-from bench.reader_data import PROJECT_TRAINING, SHARED_TRAINING  # noqa: E402
-from ingest.pipeline import ingest  # noqa: E402
+from bench.reader_data import PROJECT_TRAINING, SHARED_TRAINING, ingest_site  # noqa: E402
 
 WITHOUT = tuple((name, check) for name, check in abstain.CHECKS if name != "answer-type")
 
@@ -50,12 +47,9 @@ def main(argv: list[str] | None = None) -> int:
                     questions.append((q, wanted.kind))
             if not questions:
                 continue
-            settings = Settings(index_dir=args.index_root / f"{root.parent.name}-{file.stem}")
-            name = file.stem.replace("+", "-").replace(".", "-").lower()
-            report = ingest(settings, [SourceSpec(name=name, path=(root / "corpus" / file.stem).resolve())],
-                            progress=False)
-            if report.failed:
-                print(f"{file.stem}: not ingested: {report.sources[0].error}")
+            settings, error = ingest_site(root, file.stem, args.index_root)
+            if error is not None:
+                print(f"{file.stem}: not ingested: {error}")
                 continue
             assistant = Assistant.open(settings)
             for q, kind in questions:

@@ -92,6 +92,19 @@ def load(folder: Path) -> list[Item]:
     return items
 
 
+def ingest_site(root: Path, site: str, index_root: Path, reader: str | None = None):  # noqa: ANN201 - (Settings, str | None)
+    """A training site ingested as it is into `index_root/<root's parent>-<site>` (incrementally): its
+    settings (with `reader`, else the default one), and the ingest's error when it failed."""
+    from assistant.settings import Settings
+    from assistant.sites.sources import SourceSpec
+    from ingest.pipeline import ingest
+
+    settings = Settings(index_dir=index_root / f"{root.parent.name}-{site}", **({"reader": reader} if reader else {}))
+    name = site.replace("+", "-").replace(".", "-").lower()
+    report = ingest(settings, [SourceSpec(name=name, path=(root / "corpus" / site).resolve())], progress=False)
+    return settings, (report.sources[0].error if report.failed else None)
+
+
 def load_all(project: bool = True) -> list[Item]:
     """The shared training questions, and (`project`) those written for this project."""
     items = load(SHARED_TRAINING) if (SHARED_TRAINING / "questions").is_dir() else []

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 
 from assistant.offline import go_offline
-from bench.reader_data import PROJECT_TRAINING, SHARED_TRAINING, matches
+from bench.reader_data import PROJECT_TRAINING, SHARED_TRAINING, ingest_site, matches
 from bench.train_reader import auc
 
 go_offline()
@@ -31,9 +31,6 @@ from assistant.answer.abstain import signals  # noqa: E402
 from assistant.answer.extractive import candidates  # noqa: E402
 from assistant.read import weights  # noqa: E402
 from assistant.serve.service import Assistant  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.sites.sources import SourceSpec  # noqa: E402
-from ingest.pipeline import ingest  # noqa: E402
 
 INDEX_ROOT = Path("data/eval/training")
 
@@ -85,11 +82,9 @@ def main(argv: list[str] | None = None) -> int:
                     None)
         if root is None:
             raise SystemExit(f"{site}: no questions/{site}.jsonl under {SHARED_TRAINING} or {PROJECT_TRAINING}")
-        settings = Settings(index_dir=args.index_root / f"{root.parent.name}-{site}", reader=args.reader)
-        name = site.replace("+", "-").replace(".", "-").lower()
-        report = ingest(settings, [SourceSpec(name=name, path=(root / "corpus" / site).resolve())], progress=False)
-        if report.failed:
-            print(f"| {site} | not ingested: {report.sources[0].error} |")
+        settings, error = ingest_site(root, site, args.index_root, args.reader)
+        if error is not None:
+            print(f"| {site} | not ingested: {error} |")
             continue
         lines = (root / "questions" / f"{site}.jsonl").read_text(encoding="utf-8").splitlines()
         figures = site_figures(Assistant.open(settings), [json.loads(x) for x in lines if x.strip()])

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.reader_data import PROJECT_TRAINING, SHARED_TRAINING, Item, load_all, normalise
+from bench.reader_data import PROJECT_TRAINING, SHARED_TRAINING, Item, ingest_site, load_all, normalise
 
 INDEX_ROOT = Path("data/eval/training")
 CACHE = Path("data/cache/site-negatives.json")
@@ -54,9 +54,6 @@ def mine(items: list[Item], index_root: Path = INDEX_ROOT, cache: Path = CACHE, 
     go_offline()
     from assistant.answer.abstain import readable
     from assistant.serve.service import Assistant
-    from assistant.settings import Settings
-    from assistant.sites.sources import SourceSpec
-    from ingest.pipeline import ingest
 
     known: dict[str, list[str]] = json.loads(cache.read_text(encoding="utf-8")) if cache.is_file() else {}
     asked = [i for i in items if i.answerable and i.gold]
@@ -71,11 +68,9 @@ def mine(items: list[Item], index_root: Path = INDEX_ROOT, cache: Path = CACHE, 
         if root is None:
             bar.update(len(site_items))
             continue
-        settings = Settings(index_dir=index_root / f"{root.parent.name}-{site}", reader="cosine")
-        name = site.replace("+", "-").replace(".", "-").lower()
-        report = ingest(settings, [SourceSpec(name=name, path=(root / "corpus" / site).resolve())], progress=False)
-        if report.failed:
-            print(f"{site}: not ingested ({report.sources[0].error}); its in-page negatives serve", file=sys.stderr)
+        settings, error = ingest_site(root, site, index_root, reader="cosine")
+        if error is not None:
+            print(f"{site}: not ingested ({error}); its in-page negatives serve", file=sys.stderr)
             bar.update(len(site_items))
             continue
         assistant = Assistant.open(settings)
